@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mbox: build, test and lint. See README.md.
+#
+#   make                  module, libmbox, selftests, tools
+#   make demo             boot the VM with the module and show it working
+#   make check            the whole selftest suite in the VM (KERNEL=6.1|6.12)
+#   make lint             checkpatch --strict, sparse (C=2), W=1 on both kernels
+#   make deps             install what is missing (done by demo/check/lint)
+#
+# The module is built against $(KDIR) in place when KDIR is given (or when the
+# running kernel has its headers installed and KERNEL is not given): that is
+# the "build on a test machine and insmod module/mbox.ko" case. Otherwise it is
+# built under build/k-$(KERNEL)/ against the Debian kernel that
+# scripts/kernel.sh keeps in $(MBOX_CACHE); the VM targets always use those.
+
+KERNEL ?= 6.1
+KERNELS := 6.1 6.12
+O := $(CURDIR)/build
+MBOX_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mbox
+export MBOX_CACHE
+
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+ifeq ($(origin KDIR),undefined)
+ifeq ($(origin KERNEL),file)
+ifneq ($(wildcard $(RUNNING_KDIR)/Makefile),)
+KDIR := $(RUNNING_KDIR)
+endif
+endif
+endif
+
+CC := gcc
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wundef
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi -Ilib
+HARNESS_DIR = $(MBOX_CACHE)/linux-6.1-tools/tools/testing/selftests
+TEST_CFLAGS = -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -Wno-missing-prototypes \
+	-Iuapi -Ilib -isystem $(HARNESS_DIR) -pthread
+
+kdir = $(shell scripts/kernel.sh kdir $(1))
+KSRCS := Kbuild module/Kbuild $(wildcard module/*.c module/*.h) uapi/linux/mbox.h
+
+LIB_VERSION := 1
+LIB_HDRS := lib/mbox.h uapi/linux/mbox.h
+LIB_A := $(O)/lib/libmbox.a
+LIB_SO := $(O)/lib/libmbox.so.$(LIB_VERSION)
+
+TEST_SRCS := $(wildcard selftests/*_test.c)
+TESTS := $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOLS := $(patsubst tools/%.c,$(O)/tools/%,$(TOOL_SRCS))
+
+VM_MODULE = $(O)/k-$(KERNEL)/module/mbox.ko
+VM_FILES = $(TESTS) $(TOOLS)
+
+.PHONY: all module vm-module lib selftests tools deps check demo lint \
+	checkpatch clean
+all: module lib selftests tools
+
+deps:
+	@scripts/deps.sh $(KERNEL)
+
+ifdef KDIR
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+else
+module: vm-module
+endif
+
+# Build for one Debian kernel in its own tree, so 6.1 and 6.12 objects never mix.
+vm-module: $(VM_MODULE)
+$(O)/k-%/module/mbox.ko: $(KSRCS)
+	@scripts/kernel.sh fetch $*
+	@mkdir -p $(O)/k-$*/module $(O)/k-$*/uapi/linux
+	@cp -p Kbuild $(O)/k-$*/
+	@cp -p module/Kbuild module/*.c module/*.h $(O)/k-$*/module/
+	@cp -p uapi/linux/mbox.h $(O)/k-$*/uapi/linux/
+	$(MAKE) -C $(call kdir,$*) M=$(O)/k-$* W=1 modules
+	@touch $@
+
+lib: $(LIB_A) $(LIB_SO) $(O)/lib/libmbox.so
+
+$(O)/lib/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(LIB_A): $(O)/lib/libmbox.o
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(O)/lib/libmbox.o lib/libmbox.map
+	$(CC) -shared -Wl,-soname,libmbox.so.$(LIB_VERSION) \
+		-Wl,--version-script=lib/libmbox.map -Wl,-z,defs -o $@ $<
+
+$(O)/lib/libmbox.so: $(LIB_SO)
+	ln -sf libmbox.so.$(LIB_VERSION) $@
+
+selftests: $(TESTS)
+
+$(O)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
+	@test -f $(HARNESS_DIR)/kselftest_harness.h || scripts/deps.sh $(KERNEL)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+
+tools: $(TOOLS)
+
+$(O)/tools/%: tools/%.c $(LIB_HDRS) $(O)/lib/libmbox.so
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+
+# The two quick-start commands: each installs what is missing first.
+check: deps
+	@$(MAKE) --no-print-directory vm-module lib selftests tools
+	@scripts/run-selftests.sh -k $(KERNEL) -m $(VM_MODULE) \
+		-l $(LIB_SO) $(VM_FILES)
+
+demo: deps
+	@$(MAKE) --no-print-directory vm-module lib selftests tools
+	@scripts/vm-run.sh -k $(KERNEL) -m $(VM_MODULE) -l $(LIB_SO) \
+		-o $(O)/vm-demo-$(KERNEL) -t 600 \
+		$(addprefix -f ,$(VM_FILES)) scripts/demo.sh
+
+CHECKPATCH := $(MBOX_CACHE)/linux-6.1-tools/scripts/checkpatch.pl
+checkpatch:
+	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types \
+		-f $(wildcard module/*.c module/*.h) uapi/linux/mbox.h
+
+lint:
+	@scripts/deps.sh $(KERNELS)
+	@$(MAKE) --no-print-directory lib selftests tools
+	@scripts/lint.sh $(KERNELS)
+
+clean:
+	rm -rf $(O)
+	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbox: extensible ioctl argument handling.
+ *
+ * Every command is _IO(MBOX_TYPE, nr) and every argument struct starts with
+ * its own size, as iommufd does. The dispatcher validates the command number,
+ * reads the declared size, copies the struct with copy_struct_from_user()
+ * (zero-extending older, shorter structs and refusing newer, longer ones whose
+ * tail is not zero) and calls the handler from the table.
+ */
+#include <linux/nospec.h>
+#include <linux/uaccess.h>
+
+#include "mbox_internal.h"
+
+/**
+ * mbox_ucmd_respond - copy a handler's result back to user space
+ * @ucmd: the call in flight
+ * @len: the kernel size of the result struct held in @ucmd->cmd
+ *
+ * Writes min(@len, user_size) bytes: an older caller gets the prefix it knows.
+ * The whole kernel struct was zero-initialised by the dispatcher, so every
+ * byte written is initialised.
+ */
+int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(size_t, len, ucmd->user_size)))
+		return -EFAULT;
+	return 0;
+}
+
+long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
+			 unsigned long arg, const struct mbox_ioctl_op *ops,
+			 size_t nr_ops)
+{
+	u64 buf[MBOX_UCMD_MAX_SIZE / sizeof(u64)] = {};
+	const struct mbox_ioctl_op *op;
+	struct mbox_ucmd ucmd = {
+		.file = file,
+		.ubuffer = (void __user *)arg,
+		.cmd = buf,
+	};
+	unsigned int nr;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != MBOX_TYPE || _IOC_DIR(cmd) != _IOC_NONE ||
+	    _IOC_SIZE(cmd))
+		return -ENOTTY;
+	nr = _IOC_NR(cmd);
+	if (nr >= nr_ops || !ops[array_index_nospec(nr, nr_ops)].execute)
+		return -ENOTTY;
+	op = &ops[array_index_nospec(nr, nr_ops)];
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	if (ucmd.user_size > PAGE_SIZE)
+		return -E2BIG;
+	if (WARN_ON_ONCE(op->size > sizeof(buf)))
+		return -EINVAL;
+
+	ret = copy_struct_from_user(buf, op->size, ucmd.ubuffer, ucmd.user_size);
+	if (ret)
+		return ret;
+	return op->execute(&ucmd);
+}

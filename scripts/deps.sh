@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what building and testing mbox need, idempotently. Quiet when
+# nothing is missing.
+#
+#   scripts/deps.sh [KERNEL...]     (default: 6.1 6.12)
+#
+# Host packages come from apt-get. Kernel headers and images are NOT installed
+# on the host: scripts/kernel.sh downloads them with "apt-get download" and
+# unpacks them with dpkg-deb into $MBOX_CACHE (no initramfs-tools run, nothing
+# under /boot touched). The kselftest harness and checkpatch.pl are extracted
+# from Debian's linux-source-6.1 tarball into $MBOX_CACHE as well.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/common.sh
+. "$here/common.sh"
+
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
+
+packages=(
+	build-essential		# gcc, make, libc headers for libmbox and the tests
+	qemu-system-x86		# the test VM
+	busybox-static		# the VM's userland
+	cpio			# initramfs
+	linux-source-6.1	# kselftest_harness.h, checkpatch.pl, debug kernel
+	sparse			# make lint (C=2)
+	dwarves			# pahole, wanted by the 6.12 kbuild
+	libelf1 zlib1g libssl3	# kbuild's host programs
+	kmod			# modinfo
+	xz-utils		# unpacking linux-source
+	gawk			# summaries
+)
+
+pkgs=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		pkgs+=("$p")
+	fi
+done
+
+if [ ${#pkgs[@]} -gt 0 ]; then
+	log "installing: ${pkgs[*]}"
+	as_root apt-get update -q >"$MBOX_CACHE/apt-update.log" 2>&1 ||
+		die "apt-get update failed; see $MBOX_CACHE/apt-update.log"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${pkgs[@]}" >"$MBOX_CACHE/apt-install.log" 2>&1 ||
+		die "apt-get install failed; see $MBOX_CACHE/apt-install.log"
+fi
+
+# kselftest harness and checkpatch from linux-source-6.1.
+tools_dir=$MBOX_CACHE/linux-6.1-tools
+if [ ! -f "$tools_dir/.ready" ]; then
+	tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
+	[ -n "$tarball" ] || die "linux-source-6.1 is installed but its tarball is missing"
+	log "extracting kselftest harness and checkpatch from $tarball"
+	rm -rf "$tools_dir"
+	mkdir -p "$tools_dir"
+	tar -xJf "$tarball" -C "$tools_dir" --strip-components=1 \
+		linux-source-6.1/tools/testing/selftests/kselftest.h \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	touch "$tools_dir/.ready"
+fi
+
+for k in "${kernels[@]}"; do
+	"$here/kernel.sh" fetch "$k"
+done

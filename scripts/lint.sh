@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make lint: checkpatch.pl --strict over module/ and uapi/, then for each
+# kernel a W=1 build with -Werror and sparse (C=2). Any finding fails.
+#
+#   scripts/lint.sh KERNEL...
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/common.sh
+. "$here/common.sh"
+cd "$here/.."
+
+status=0
+checkpatch=$MBOX_CACHE/linux-6.1-tools/scripts/checkpatch.pl
+out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types \
+	-f module/*.c module/*.h uapi/linux/*.h 2>&1)
+if [ -n "$out" ]; then
+	printf '%s\n' "$out"
+	log "checkpatch --strict: findings above"
+	status=1
+else
+	log "checkpatch --strict: clean"
+fi
+
+for k in "$@"; do
+	dir=build/lint-$k
+	rm -rf "$dir"
+	mkdir -p "$dir/module" "$dir/uapi/linux"
+	cp -p Kbuild "$dir/"
+	cp -p module/Kbuild module/*.c module/*.h "$dir/module/"
+	cp -p uapi/linux/*.h "$dir/uapi/linux/"
+	kdir=$("$here/kernel.sh" kdir "$k") || exit 1
+	out=$(make -s -C "$kdir" M="$PWD/$dir" W=1 C=2 KCFLAGS=-Werror modules 2>&1)
+	rc=$?
+	# Anything but the informational BTF note is a finding.
+	findings=$(printf '%s\n' "$out" | grep -v -e '^Skipping BTF generation' -e '^$' || true)
+	if [ $rc -ne 0 ] || [ -n "$findings" ]; then
+		printf '%s\n' "$findings"
+		log "kernel $k: W=1 / sparse (C=2) findings above"
+		status=1
+	else
+		log "kernel $k: W=1 and sparse (C=2) clean"
+	fi
+done
+exit $status

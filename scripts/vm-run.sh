@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a Debian kernel in QEMU with mbox.ko, run a script, bring its status back.
+#
+#   scripts/vm-run.sh [options] SCRIPT [ARG...]
+#
+#   -k KERNEL    6.1 (default), 6.12, 6.12-rt
+#   -m MODULE    the mbox.ko built for KERNEL (required)
+#   -f PATH      a file to put in the VM's /mbox/bin (repeatable); its shared
+#                libraries (found with ldd, LD_LIBRARY_PATH honoured) come too
+#   -l PATH      a shared library to put in the VM's /usr/lib (repeatable)
+#   -t SECONDS   wall-clock limit for the whole VM (default 900)
+#   -o DIR       where to keep console.log and output.log (default: a temp dir)
+#   -a ARGS      extra kernel command line
+#   -q           do not stream the script's output to stdout
+#
+# Inside the VM: busybox as userland, /proc, /sys, /dev, debugfs, tracefs,
+# /dev/mqueue and /dev/shm mounted; "insmod mbox.ko", then SCRIPT runs from
+# /tmp with /mbox/bin on PATH and MBOX_KO=/mbox/mbox.ko, then "rmmod mbox".
+# The script's output goes over a second serial port (output.log), kept
+# apart from the kernel console (console.log) so printk never splits it.
+#
+# Exit status: the script's, or 1 when it passed but rmmod failed, the
+# kernel log shows a splat (WARNING, BUG, Oops, lockdep, KASAN, UBSAN,
+# refcount_t, panic), the VM did not finish in time, or never reported.
+# KVM is used when /dev/kvm boots a guest (probed once, cached; MBOX_KVM=no
+# forces TCG), TCG otherwise.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/common.sh
+. "$here/common.sh"
+
+kernel=6.1
+module=
+timeout=900
+outdir=
+append=
+quiet=0
+files=()
+libs=()
+while getopts "k:m:f:l:t:o:a:q" opt; do
+	case $opt in
+	k) kernel=$OPTARG ;;
+	m) module=$OPTARG ;;
+	f) files+=("$OPTARG") ;;
+	l) libs+=("$OPTARG") ;;
+	t) timeout=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	a) append=$OPTARG ;;
+	q) quiet=1 ;;
+	*) die "bad option; see the header of $0" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || die "no script given"
+script=$1
+shift
+[ -f "$script" ] || die "no such script: $script"
+[ -f "$module" ] || die "no module given (-m), or it does not exist: '$module'"
+
+image=$("$here/kernel.sh" image "$kernel")
+[ -n "$outdir" ] || outdir=$(mktemp -d)
+mkdir -p "$outdir"
+console=$outdir/console.log
+output=$outdir/output.log
+rm -f "$console" "$output"
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/lib,proc,sys,dev,tmp,run,mbox/bin}
+cp /bin/busybox "$root/bin/busybox"
+cp "$module" "$root/mbox/mbox.ko"
+cp "$script" "$root/mbox/run.sh"
+printf '%q ' "$@" >"$root/mbox/args"
+
+copy_with_libs() {
+	local f=$1 dest=$2 lib
+	cp -L "$f" "$dest"
+	# Shared objects the file needs, at the same paths as on the host.
+	if ldd "$f" >/dev/null 2>&1; then
+		for lib in $(ldd "$f" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'); do
+			[ -e "$root$lib" ] && continue
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+	fi
+}
+for f in "${files[@]}"; do
+	copy_with_libs "$f" "$root/mbox/bin/"
+done
+for f in "${libs[@]}"; do
+	copy_with_libs "$f" "$root/usr/lib/"
+done
+
+cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s
+export PATH=/mbox/bin:/bin:/sbin:/usr/bin:/usr/sbin
+export MBOX_KO=/mbox/mbox.ko HOME=/tmp
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/shm /dev/mqueue /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t mqueue mqueue /dev/mqueue 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+echo 1 > /proc/sys/kernel/printk_devkmsg 2>/dev/null
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+echo "mbox-vm: kernel $(uname -r), $(nproc) cpus" > /dev/console
+rc=200
+rm_rc=-
+if insmod /mbox/mbox.ko; then
+	(cd /tmp && eval "sh /mbox/run.sh $(cat /mbox/args)") </dev/null >/dev/ttyS1 2>&1
+	rc=$?
+	if rmmod mbox; then rm_rc=0; else rm_rc=1; fi
+	if [ -e /dev/mbox ]; then echo "mbox-vm: /dev/mbox still exists after rmmod" > /dev/console; rm_rc=1; fi
+fi
+echo "MBOX-VM-RESULT rc=$rc rmmod=$rm_rc" > /dev/console
+poweroff -f
+EOF
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$outdir/initramfs.cpio"
+
+# KVM when /dev/kvm is there and really boots a kernel: some hosts (nested
+# virtualisation) expose a /dev/kvm on which guests hang. The verdict is
+# probed once per host kernel and QEMU version and cached.
+kvm_works() {
+	[ "${MBOX_KVM:-auto}" != no ] || return 1
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	local key
+	key=$(uname -r)-$(qemu-system-x86_64 --version | head -n 1 | tr -cd '0-9.')
+	local verdict=$MBOX_CACHE/kvm-probe-$key
+	if [ ! -f "$verdict" ]; then
+		local probe
+		probe=$(mktemp)
+		timeout 20 qemu-system-x86_64 -accel kvm -cpu host -m 256 -nodefaults \
+			-nographic -no-reboot -kernel "$image" -serial "file:$probe" \
+			-append "console=ttyS0 panic=-1" -monitor none </dev/null >/dev/null 2>&1
+		if grep -q 'Kernel panic' "$probe"; then echo yes; else echo no; fi >"$verdict"
+		rm -f "$probe"
+		log "KVM probe: $(cat "$verdict") (cached in $verdict)"
+	fi
+	[ "$(cat "$verdict")" = yes ]
+}
+accel=(-accel tcg,thread=multi -cpu max)
+if kvm_works; then
+	accel=(-accel kvm -cpu host)
+fi
+
+cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1"
+cmdline+=" slub_debug=FZPU page_poison=1 init_on_free=1 mitigations=off"
+cmdline+=" 8250.nr_uarts=2 $append"
+
+touch "$output"
+set +e
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+	"${accel[@]}" -smp 2 -m 1536 -nodefaults -nographic -no-reboot \
+	-kernel "$image" -initrd "$outdir/initramfs.cpio" -append "$cmdline" \
+	-serial "file:$console" -serial "file:$output" \
+	-monitor none </dev/null >"$outdir/qemu.log" 2>&1 &
+qpid=$!
+if [ $quiet -eq 0 ]; then
+	tail -n +1 -f --pid=$qpid "$output" &
+	tpid=$!
+fi
+wait $qpid
+qrc=$?
+[ $quiet -eq 0 ] && wait $tpid 2>/dev/null
+set -e
+
+fail=0
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+	log "FAIL: the VM did not finish within ${timeout}s (kernel $kernel)"
+	fail=1
+fi
+splats='WARNING:|BUG:|Oops|general protection fault|Kernel panic|lockdep|possible recursive locking|circular locking|inconsistent lock state|KASAN|UBSAN|refcount_t:|kmemleak:.*new suspected|Call Trace:|sleeping function called from invalid context'
+if grep -Eq "$splats" "$console"; then
+	log "FAIL: the kernel log shows a splat (kernel $kernel); first lines:"
+	grep -En -A 20 "$splats" "$console" | head -n 60 >&2
+	fail=1
+fi
+result=$(grep -ao 'MBOX-VM-RESULT rc=[0-9]* rmmod=[-0-9]*' "$console" | tail -n 1 || true)
+if [ -z "$result" ]; then
+	log "FAIL: the VM never reported a result (kernel $kernel); see $console"
+	tail -n 30 "$console" >&2
+	exit 1
+fi
+rc=$(echo "$result" | sed -E 's/.*rc=([0-9]+).*/\1/')
+rmmod_rc=$(echo "$result" | sed -E 's/.*rmmod=([-0-9]+).*/\1/')
+if [ "$rc" = 200 ]; then
+	log "FAIL: insmod failed (kernel $kernel)"
+	tail -n 20 "$console" >&2
+	exit 1
+fi
+if [ "$rmmod_rc" != 0 ]; then
+	log "FAIL: rmmod mbox failed after the run (kernel $kernel)"
+	fail=1
+fi
+[ "$rc" -ne 0 ] && exit "$rc"
+exit $fail
