@@ -51,6 +51,213 @@ MBOX_API int mbox_has_feature(int devfd, uint64_t features)
 	return (ver.features & features) == features;
 }
 
+/* An ioctl on @devfd, or on a /dev/mbox descriptor opened for this call. */
+static int mbox_dev_ioctl(int devfd, unsigned long cmd, void *arg)
+{
+	int fd = devfd, ret;
+
+	if (devfd < 0) {
+		fd = mbox_dev_open(0);
+		if (fd < 0)
+			return fd;
+	}
+	ret = mbox_ioctl(fd, cmd, arg);
+	if (devfd < 0)
+		close(fd);
+	return ret;
+}
+
+MBOX_API int mbox_open(int devfd, const char *name, unsigned int flags,
+		       const struct mbox_attr *attr, uint64_t *id)
+{
+	static const struct mbox_attr defaults = MBOX_ATTR_DEFAULT;
+	struct mbox_open op;
+	int fd;
+
+	memset(&op, 0, sizeof(op));
+	op.size = sizeof(op);
+	op.flags = flags | MBOX_OPEN_CLOEXEC;
+	op.name = (uintptr_t)name;
+	if (flags & MBOX_OPEN_CREATE) {
+		if (!attr)
+			attr = &defaults;
+		op.mode = attr->mode;
+		op.mb_flags = attr->mb_flags;
+		op.capacity = attr->capacity;
+		op.msg_size_max = attr->msg_size_max;
+		op.max_bytes = attr->max_bytes;
+	}
+	fd = mbox_dev_ioctl(devfd, MBOX_IOC_OPEN, &op);
+	if (fd >= 0 && id)
+		*id = op.id;
+	return fd;
+}
+
+MBOX_API int mbox_open_id(int devfd, uint64_t id, unsigned int flags)
+{
+	struct mbox_open op;
+
+	memset(&op, 0, sizeof(op));
+	op.size = sizeof(op);
+	op.flags = flags | MBOX_OPEN_CLOEXEC;
+	op.id = id;
+	return mbox_dev_ioctl(devfd, MBOX_IOC_OPEN, &op);
+}
+
+static int mbox_do_unlink(int devfd, const char *name, uint64_t id)
+{
+	struct mbox_unlink op;
+
+	memset(&op, 0, sizeof(op));
+	op.size = sizeof(op);
+	op.name = (uintptr_t)name;
+	op.id = id;
+	return mbox_dev_ioctl(devfd, MBOX_IOC_UNLINK, &op);
+}
+
+MBOX_API int mbox_unlink(int devfd, const char *name)
+{
+	return name ? mbox_do_unlink(devfd, name, 0) : -EINVAL;
+}
+
+MBOX_API int mbox_unlink_id(int devfd, uint64_t id)
+{
+	return mbox_do_unlink(devfd, NULL, id);
+}
+
+MBOX_API int mbox_sendmsg(int fd, struct mbox_send *msg)
+{
+	msg->size = sizeof(*msg);
+	return mbox_ioctl(fd, MBOX_IOC_SEND, msg);
+}
+
+MBOX_API int mbox_recvmsg(int fd, struct mbox_recv *msg)
+{
+	msg->size = sizeof(*msg);
+	return mbox_ioctl(fd, MBOX_IOC_RECV, msg);
+}
+
+MBOX_API int mbox_send(int fd, const void *buf, size_t len, unsigned int prio,
+		       unsigned int flags, int64_t timeout_ns)
+{
+	struct mbox_send msg;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	memset(&msg, 0, sizeof(msg));
+	msg.flags = flags;
+	msg.buf = (uintptr_t)buf;
+	msg.len = len;
+	msg.prio = prio;
+	msg.timeout_ns = timeout_ns;
+	return mbox_sendmsg(fd, &msg);
+}
+
+static int mbox_do_recv(int fd, pid_t pid, void *buf, size_t len,
+			unsigned int flags, int64_t timeout_ns,
+			struct mbox_recv *meta)
+{
+	struct mbox_recv msg;
+	int ret;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.flags = flags;
+	msg.buf = (uintptr_t)buf;
+	msg.len = len > UINT32_MAX ? UINT32_MAX : len;
+	msg.timeout_ns = timeout_ns;
+	msg.pid = pid;
+	ret = mbox_recvmsg(fd, &msg);
+	if (meta)
+		*meta = msg;
+	return ret;
+}
+
+MBOX_API int mbox_recv(int fd, void *buf, size_t len, unsigned int flags,
+		       int64_t timeout_ns, struct mbox_recv *meta)
+{
+	return mbox_do_recv(fd, 0, buf, len, flags, timeout_ns, meta);
+}
+
+MBOX_API int mbox_recv_from(int fd, pid_t pid, void *buf, size_t len,
+			    unsigned int flags, int64_t timeout_ns,
+			    struct mbox_recv *meta)
+{
+	return mbox_do_recv(fd, pid, buf, len, flags | MBOX_RECV_FROM_PID,
+			    timeout_ns, meta);
+}
+
+static int mbox_batch(int fd, unsigned long cmd, void *msgs, size_t entry_size,
+		      unsigned int count, unsigned int flags, int64_t timeout_ns)
+{
+	struct mbox_batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.flags = flags;
+	b.msgs = (uintptr_t)msgs;
+	b.count = count;
+	b.entry_size = entry_size;
+	b.timeout_ns = timeout_ns;
+	return mbox_ioctl(fd, cmd, &b);
+}
+
+MBOX_API int mbox_send_batch(int fd, struct mbox_send *msgs, unsigned int count,
+			     unsigned int flags, int64_t timeout_ns)
+{
+	if (!count || count > MBOX_BATCH_MAX)
+		return -EINVAL;
+	for (unsigned int i = 0; i < count; i++) {
+		msgs[i].size = 0;
+		msgs[i].flags = 0;
+		msgs[i].timeout_ns = 0;
+	}
+	return mbox_batch(fd, MBOX_IOC_SEND_BATCH, msgs, sizeof(*msgs), count,
+			  flags, timeout_ns);
+}
+
+MBOX_API int mbox_recv_batch(int fd, struct mbox_recv *msgs, unsigned int count,
+			     unsigned int flags, int64_t timeout_ns)
+{
+	if (!count || count > MBOX_BATCH_MAX)
+		return -EINVAL;
+	for (unsigned int i = 0; i < count; i++) {
+		msgs[i].size = 0;
+		msgs[i].flags = 0;
+		msgs[i].timeout_ns = 0;
+		msgs[i].__reserved = 0;
+	}
+	return mbox_batch(fd, MBOX_IOC_RECV_BATCH, msgs, sizeof(*msgs), count,
+			  flags, timeout_ns);
+}
+
+MBOX_API int mbox_subscribe(int fd)
+{
+	struct mbox_subscribe sub;
+
+	memset(&sub, 0, sizeof(sub));
+	sub.size = sizeof(sub);
+	return mbox_ioctl(fd, MBOX_IOC_SUBSCRIBE, &sub);
+}
+
+MBOX_API int mbox_info(int fd, struct mbox_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return mbox_ioctl(fd, MBOX_IOC_INFO, info);
+}
+
+MBOX_API int mbox_stats(int devfd, struct mbox_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	stats->size = sizeof(*stats);
+	return mbox_dev_ioctl(devfd, MBOX_IOC_STATS, stats);
+}
+
+MBOX_API int mbox_close(int fd)
+{
+	return close(fd) ? -errno : 0;
+}
+
 MBOX_API const char *mbox_strerror(int err)
 {
 	if (err < 0)
@@ -58,6 +265,14 @@ MBOX_API const char *mbox_strerror(int err)
 	switch (err) {
 	case ENOTTY:
 		return "not an mbox descriptor, or the module is too old";
+	case EDQUOT:
+		return "per-user queued-bytes quota exceeded (bytes_per_user)";
+	case ENOSPC:
+		return "per-user object limit reached (objects_per_user)";
+	case EMSGSIZE:
+		return "message too long for the mailbox or the buffer";
+	case ENOTCONN:
+		return "not subscribed to this broadcast mailbox";
 	default:
 		return strerror(err);
 	}

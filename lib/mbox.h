@@ -53,6 +53,128 @@ int mbox_version(int devfd, struct mbox_version *ver);
  */
 int mbox_has_feature(int devfd, uint64_t features);
 
+/* ---- Mailboxes ---------------------------------------------------------
+ *
+ * devfd: a descriptor of /dev/mbox from mbox_dev_open(), or -1 to have the
+ * call open (and close) one itself.
+ */
+
+/**
+ * struct mbox_attr - creation attributes (see struct mbox_open in
+ *	<linux/mbox.h> for each field's meaning)
+ */
+struct mbox_attr {
+	uint32_t mode;		/* permission bits, e.g. 0600 */
+	uint32_t mb_flags;	/* MBOX_MB_* */
+	uint32_t capacity;	/* messages; 0: rendezvous; MBOX_CAPACITY_UNBOUNDED */
+	uint32_t msg_size_max;	/* 0: the module's default */
+	uint64_t max_bytes;	/* 0: no byte limit but the quota */
+};
+
+/* What mbox_open() uses when creating with attr == NULL. */
+#define MBOX_ATTR_DEFAULT { .mode = 0600, .capacity = 64 }
+
+/**
+ * mbox_open() - create or open a mailbox by name (or anonymous: name NULL)
+ * @devfd: /dev/mbox descriptor or -1
+ * @name: the name (scoped to the IPC namespace), or NULL with MBOX_OPEN_CREATE
+ *	for an anonymous mailbox
+ * @flags: MBOX_OPEN_SEND and/or MBOX_OPEN_RECV, optionally MBOX_OPEN_CREATE,
+ *	MBOX_OPEN_EXCL, MBOX_OPEN_NONBLOCK; MBOX_OPEN_CLOEXEC is always added
+ * @attr: with MBOX_OPEN_CREATE, the attributes (NULL: MBOX_ATTR_DEFAULT);
+ *	ignored otherwise
+ * @id: if not NULL, receives the mailbox's ID
+ *
+ * Return: a mailbox descriptor; -ENOENT (no such mailbox), -EEXIST
+ * (CREATE|EXCL and it exists), -EACCES (mode denies the access asked),
+ * -ENOSPC (objects_per_user reached), -EINVAL (bad flags, attributes or
+ * name), -ENAMETOOLONG, -ENOMEM.
+ */
+int mbox_open(int devfd, const char *name, unsigned int flags,
+	      const struct mbox_attr *attr, uint64_t *id);
+
+/** mbox_open_id() - open an existing mailbox by ID; errors as mbox_open(). */
+int mbox_open_id(int devfd, uint64_t id, unsigned int flags);
+
+/**
+ * mbox_unlink() / mbox_unlink_id() - remove a mailbox's name and ID; it
+ * lives on until its last descriptor closes.
+ *
+ * Return: 0, -ENOENT, -EPERM (not the owner and no CAP_IPC_OWNER), -EINVAL.
+ */
+int mbox_unlink(int devfd, const char *name);
+int mbox_unlink_id(int devfd, uint64_t id);
+
+/**
+ * mbox_send() - send one message
+ * @fd: a mailbox descriptor opened with MBOX_OPEN_SEND
+ * @buf: @len: the message (len 0 allowed)
+ * @prio: 0 to MBOX_PRIO_MAX, higher first
+ * @flags: MBOX_WAIT_NONBLOCK, MBOX_WAIT_TIMEOUT (+ ABSTIME, REALTIME),
+ *	MBOX_SEND_CONFIRM
+ * @timeout_ns: with MBOX_WAIT_TIMEOUT/ABSTIME, the timeout; else 0
+ *
+ * Return: 0; -EAGAIN (full, or rendezvous with no receiver, non-blocking),
+ * -ETIMEDOUT, -EINTR (signal; also ERESTART handled by SA_RESTART),
+ * -EMSGSIZE (longer than the mailbox allows), -EDQUOT (bytes_per_user
+ * reached), -EBADF (not opened for sending), -EINVAL, -EFAULT, -ENOMEM.
+ */
+int mbox_send(int fd, const void *buf, size_t len, unsigned int prio,
+	      unsigned int flags, int64_t timeout_ns);
+
+/**
+ * mbox_recv() - receive one message
+ * @fd: a mailbox descriptor opened with MBOX_OPEN_RECV
+ * @buf: @len: the buffer
+ * @flags: MBOX_WAIT_*, MBOX_RECV_PEEK, MBOX_RECV_TRUNC
+ * @timeout_ns: as for mbox_send()
+ * @meta: if not NULL, receives the message's metadata (len, prio, seq, pid,
+ *	uid, dropped; see struct mbox_recv)
+ *
+ * Return: the number of bytes copied; -EMSGSIZE (buffer too small: the
+ * message stays queued and meta->len says what is needed), -EAGAIN,
+ * -ETIMEDOUT, -EINTR, -EBADF, -ENOTCONN (broadcast, not subscribed), -EFAULT.
+ */
+int mbox_recv(int fd, void *buf, size_t len, unsigned int flags,
+	      int64_t timeout_ns, struct mbox_recv *meta);
+
+/** mbox_recv_from() - mbox_recv() of messages from process @pid only. */
+int mbox_recv_from(int fd, pid_t pid, void *buf, size_t len,
+		   unsigned int flags, int64_t timeout_ns, struct mbox_recv *meta);
+
+/**
+ * mbox_sendmsg() / mbox_recvmsg() - the raw calls, for full control: fill in
+ * the struct (size is set by the library). Return as mbox_send()/mbox_recv().
+ */
+int mbox_sendmsg(int fd, struct mbox_send *msg);
+int mbox_recvmsg(int fd, struct mbox_recv *msg);
+
+/**
+ * mbox_send_batch() / mbox_recv_batch() - up to MBOX_BATCH_MAX messages in
+ * one system call. Each entry gives buf, len (and prio for send); results
+ * (seq; len, prio, pid, ...) are written back into the entries. Only the
+ * first message may wait (@flags, @timeout_ns as for one message).
+ *
+ * Return: how many messages went through (>= 1), or the first message's
+ * error.
+ */
+int mbox_send_batch(int fd, struct mbox_send *msgs, unsigned int count,
+		    unsigned int flags, int64_t timeout_ns);
+int mbox_recv_batch(int fd, struct mbox_recv *msgs, unsigned int count,
+		    unsigned int flags, int64_t timeout_ns);
+
+/** mbox_subscribe() - join a broadcast mailbox through @fd. 0, -EALREADY, -EINVAL. */
+int mbox_subscribe(int fd);
+
+/** mbox_info() - a mailbox's attributes and live counters. 0 or -errno. */
+int mbox_info(int fd, struct mbox_info *info);
+
+/** mbox_stats() - module-wide counters. 0 or -errno. */
+int mbox_stats(int devfd, struct mbox_stats *stats);
+
+/** mbox_close() - close a descriptor. 0 or -errno. */
+int mbox_close(int fd);
+
 /**
  * mbox_strerror() - a short description of an mbox error, for messages
  * @err: a negative errno returned by this library (or a positive errno)

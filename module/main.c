@@ -8,10 +8,64 @@
  */
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 
 #include "mbox_internal.h"
 
-#define MBOX_FEATURES	(MBOX_FEAT_VERSION)
+#define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
+			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST)
+
+/*
+ * Limits (see docs/limits.md). Root may change them at run time through
+ * /sys/module/mbox/parameters/; a change applies to what is created or sent
+ * afterwards.
+ */
+static unsigned int msg_size_max = 65536;
+static unsigned int objects_per_user = 256;
+static unsigned long bytes_per_user = 64UL << 20;
+
+static int mbox_param_set_msg_size(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret = kstrtouint(val, 0, &n);
+
+	if (ret)
+		return ret;
+	if (n > MBOX_MSG_SIZE_LIMIT)
+		return -EINVAL;
+	WRITE_ONCE(msg_size_max, n);
+	return 0;
+}
+
+static const struct kernel_param_ops mbox_msg_size_ops = {
+	.set = mbox_param_set_msg_size,
+	.get = param_get_uint,
+};
+
+module_param_cb(msg_size_max, &mbox_msg_size_ops, &msg_size_max, 0644);
+MODULE_PARM_DESC(msg_size_max,
+		 "Largest message in bytes, and the default per mailbox (<= 16 MiB; default 65536)");
+module_param(objects_per_user, uint, 0644);
+MODULE_PARM_DESC(objects_per_user,
+		 "Mailboxes one user may have at once; beyond: -ENOSPC (default 256)");
+module_param(bytes_per_user, ulong, 0644);
+MODULE_PARM_DESC(bytes_per_user,
+		 "Bytes of queued messages, headers included, one user may have; beyond: -EDQUOT (default 64 MiB)");
+
+unsigned int mbox_limit_msg_size(void)
+{
+	return READ_ONCE(msg_size_max);
+}
+
+unsigned int mbox_limit_objects(void)
+{
+	return READ_ONCE(objects_per_user);
+}
+
+unsigned long mbox_limit_bytes(void)
+{
+	return READ_ONCE(bytes_per_user);
+}
 
 static int mbox_cmd_version(struct mbox_ucmd *ucmd)
 {
@@ -24,9 +78,25 @@ static int mbox_cmd_version(struct mbox_ucmd *ucmd)
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+static int mbox_cmd_stats(struct mbox_ucmd *ucmd)
+{
+	struct mbox_stats *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EINVAL;
+	cmd->mailboxes = atomic_long_read(&mbox_nr_mailboxes);
+	cmd->messages = atomic_long_read(&mbox_nr_msgs);
+	cmd->bytes = atomic_long_read(&mbox_nr_bytes);
+	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
 static const struct mbox_ioctl_op mbox_dev_ops[] = {
 	MBOX_IOCTL_OP(MBOX_CMD_VERSION, mbox_cmd_version, struct mbox_version,
 		      features),
+	MBOX_IOCTL_OP(MBOX_CMD_OPEN, mbox_mailbox_open, struct mbox_open,
+		      max_bytes),
+	MBOX_IOCTL_OP(MBOX_CMD_UNLINK, mbox_mailbox_unlink, struct mbox_unlink, id),
+	MBOX_IOCTL_OP(MBOX_CMD_STATS, mbox_cmd_stats, struct mbox_stats, bytes),
 };
 
 static long mbox_dev_ioctl(struct file *file, unsigned int cmd,
@@ -69,6 +139,8 @@ static int __init mbox_init(void)
 static void __exit mbox_exit(void)
 {
 	misc_deregister(&mbox_miscdev);
+	/* No descriptor is open: only named mailboxes nobody holds are left. */
+	mbox_registry_exit();
 }
 
 module_init(mbox_init);

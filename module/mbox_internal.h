@@ -1,13 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mbox: internal declarations shared by the module's files.
+ *
+ * Locking (outermost first):
+ *   mbox_registry_lock (mutex, registry.c): the ID xarray, the name hash and
+ *	every mbox_obj's @linked and @name_node. A lookup takes its reference
+ *	under this mutex; the last reference is dropped with kref_put_mutex(),
+ *	so an object found in the tables always has a non-zero count.
+ *   mbox_mailbox.lock (spinlock, mailbox.c): one mailbox's queues, counters,
+ *	waiter counts and the state of the messages queued on it.
+ *   mbox_users_lock (spinlock, user.c): the per-user table.
+ * Nothing sleeps under a spinlock: user memory is copied, and memory is
+ * allocated, with no spinlock held.
  */
 #ifndef _MBOX_INTERNAL_H
 #define _MBOX_INTERNAL_H
 
 #include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
 #include <uapi/linux/mbox.h>
+
+/* ---- ioctl plumbing (ucmd.c) ---- */
 
 /**
  * struct mbox_ucmd - one ioctl call in flight
@@ -46,11 +67,305 @@ struct mbox_ioctl_op {
 	}
 
 /* The largest argument struct any command takes, kernel side. */
-#define MBOX_UCMD_MAX_SIZE	64
+#define MBOX_UCMD_MAX_SIZE	256
 
 long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops);
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len);
+
+/* ---- limits (main.c, module parameters) ---- */
+
+#define MBOX_MSG_SIZE_LIMIT	(16U << 20)	/* msg_size_max can not exceed this */
+
+unsigned int mbox_limit_msg_size(void);
+unsigned int mbox_limit_objects(void);
+unsigned long mbox_limit_bytes(void);
+
+/* ---- per-user accounting (user.c) ---- */
+
+/**
+ * struct mbox_user - what one user has allocated through mbox
+ * @node: in the users table, under mbox_users_lock
+ * @uid: the user (global kuid: quotas span user namespaces)
+ * @ref: references from objects and messages charged to this user
+ * @objects: mailboxes (and later other objects) this user created
+ * @bytes: bytes of queued messages this user sent, headers included
+ */
+struct mbox_user {
+	struct hlist_node node;
+	kuid_t uid;
+	refcount_t ref;
+	atomic_t objects;
+	atomic_long_t bytes;
+};
+
+struct mbox_user *mbox_user_get(kuid_t uid);
+void mbox_user_put(struct mbox_user *user);
+int mbox_user_charge_object(struct mbox_user *user);
+void mbox_user_uncharge_object(struct mbox_user *user);
+int mbox_user_charge_bytes(struct mbox_user *user, size_t bytes);
+void mbox_user_uncharge_bytes(struct mbox_user *user, size_t bytes);
+
+/* ---- named, permission-checked objects (registry.c) ---- */
+
+struct mbox_obj;
+
+/**
+ * struct mbox_obj_ops - what differs between object types
+ * @destroy: free the object; called once the last reference is gone and the
+ *	object is out of every table, without locks held
+ */
+struct mbox_obj_ops {
+	void (*destroy)(struct mbox_obj *obj);
+};
+
+/**
+ * struct mbox_obj - what every named object shares: identity, namespace,
+ *	ownership, permissions and lifetime
+ * @ref: references: one per open descriptor, one from the registry while a
+ *	named object is linked, transient ones from lookups
+ * @ops: the type's operations
+ * @id: unique while the module is loaded, never reused
+ * @ns: the IPC namespace's POSIX mqueue mount, pinned with mntget(): a
+ *	token that identifies the namespace while we hold it (see registry.c)
+ * @name: NUL-terminated, empty for an anonymous object
+ * @name_node: in the name hash while @linked and named
+ * @linked: reachable by name and ID (under mbox_registry_lock)
+ * @persistent: the registry holds a reference while linked (named objects)
+ * @uid: owner @gid: group @cuid: creator @cgid: creator's group
+ * @mode: permission bits
+ * @user: the creator's accounting, charged one object
+ */
+struct mbox_obj {
+	struct kref ref;
+	const struct mbox_obj_ops *ops;
+	u64 id;
+	struct vfsmount *ns;
+	char name[MBOX_NAME_MAX];
+	struct hlist_node name_node;
+	bool linked;
+	bool persistent;
+	kuid_t uid, cuid;
+	kgid_t gid, cgid;
+	umode_t mode;
+	struct mbox_user *user;
+};
+
+int mbox_name_from_user(char *name, u64 uptr);
+int mbox_obj_init(struct mbox_obj *obj, const struct mbox_obj_ops *ops,
+		  umode_t mode);
+void mbox_obj_fini(struct mbox_obj *obj);
+int mbox_obj_link(struct mbox_obj *obj, const char *name);
+struct mbox_obj *mbox_obj_find(const char *name, u64 id,
+			       const struct mbox_obj_ops *ops);
+int mbox_obj_unlink(const char *name, u64 id, const struct mbox_obj_ops *ops);
+int mbox_obj_permission(struct mbox_obj *obj, int may);
+void mbox_obj_get(struct mbox_obj *obj);
+void mbox_obj_put(struct mbox_obj *obj);
+bool mbox_obj_is_linked(struct mbox_obj *obj);
+void mbox_obj_reap_dead(void);
+void mbox_registry_exit(void);
+
+/* ---- messages (msg.c) ---- */
+
+enum mbox_msg_state {
+	MBOX_MSG_QUEUED,	/* waiting for a receiver */
+	MBOX_MSG_CLAIMED,	/* a receiver is copying it out */
+	MBOX_MSG_DELIVERED,	/* received; off the queue */
+	MBOX_MSG_WITHDRAWN,	/* its sender gave up; off the queue */
+};
+
+/**
+ * struct mbox_msg - one message
+ * @node: in its mailbox's queue while QUEUED or CLAIMED (under the
+ *	mailbox's lock)
+ * @ref: the queue's reference, a claiming receiver's, a confirming sender's
+ * @state: enum mbox_msg_state (under the mailbox's lock)
+ * @confirm: its sender waits until it is delivered (rendezvous or
+ *	MBOX_SEND_CONFIRM); such a message is never dropped
+ * @prio: priority
+ * @len: payload length
+ * @seq: sequence number in its mailbox
+ * @pending: broadcast: subscribers that have not received it yet
+ * @sender: the sending process (thread group)
+ * @uid: the sender's effective uid
+ * @user: the sender's accounting, charged mbox_msg_charge(@len)
+ * @data: payload
+ */
+struct mbox_msg {
+	struct list_head node;
+	refcount_t ref;
+	u8 state;
+	bool confirm;
+	u8 prio;
+	u32 len;
+	u64 seq;
+	u32 pending;
+	struct pid *sender;
+	kuid_t uid;
+	struct mbox_user *user;
+	u8 data[];
+};
+
+size_t mbox_msg_charge(size_t len);
+struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len);
+void mbox_msg_put(struct mbox_msg *msg);
+
+extern atomic_long_t mbox_nr_msgs;
+extern atomic_long_t mbox_nr_bytes;
+extern atomic_long_t mbox_nr_mailboxes;
+
+/* ---- waiting (wait.c) ---- */
+
+/**
+ * struct mbox_deadline - how long a blocking call may wait
+ * @nonblock: never wait (-EAGAIN)
+ * @timed: @expires is set
+ * @relative: the caller gave a relative timeout (interrupted: -EINTR, not
+ *	restarted, so the wait can not be stretched)
+ * @clock: CLOCK_MONOTONIC or CLOCK_REALTIME
+ * @expires: absolute expiry on @clock
+ */
+struct mbox_deadline {
+	bool nonblock;
+	bool timed;
+	bool relative;
+	clockid_t clock;
+	ktime_t expires;
+};
+
+#define MBOX_WAIT_FLAGS (MBOX_WAIT_NONBLOCK | MBOX_WAIT_TIMEOUT |		\
+			 MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME)
+
+int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
+		       s64 timeout_ns);
+int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
+		     struct mbox_deadline *dl);
+
+/* ---- mailboxes (mailbox.c) ---- */
+
+/**
+ * struct mbox_mailbox - a mailbox
+ * @obj: identity, permissions, lifetime
+ * @lock: protects everything below and the state of queued messages
+ * @queue: one FIFO per priority (broadcast mailboxes use queue[0] only, in
+ *	sequence order)
+ * @prio_map: bit p set when queue[p] is not empty
+ * @mb_flags: MBOX_MB_*
+ * @capacity: messages that may be queued; 0: rendezvous
+ * @msg_size_max: largest message
+ * @max_bytes: payload bytes that may be queued; 0: no limit but quotas
+ * @nr_msgs: messages queued (QUEUED or CLAIMED), rendezvous offers included
+ * @nr_bytes: their payload bytes
+ * @next_seq: the sequence number of the next message
+ * @sent: @received: @dropped: totals, for info
+ * @missed: dropped messages not yet reported to a receiver
+ * @send_waiters: senders asleep
+ * @receivers: receivers asleep (struct mbox_rx entries)
+ * @nr_receivers: how many
+ * @subs: broadcast subscriptions (struct mbox_sub)
+ * @nr_subs: how many
+ * @recv_wq: woken when a message is queued or becomes receivable again
+ * @send_wq: woken when room is made, a message is delivered, or the set of
+ *	waiting receivers changes
+ */
+struct mbox_mailbox {
+	struct mbox_obj obj;
+	spinlock_t lock;	/* see the kernel-doc above */
+	struct list_head queue[MBOX_PRIO_MAX + 1];
+	unsigned long prio_map;
+	u32 mb_flags;
+	u32 capacity;
+	u32 msg_size_max;
+	u64 max_bytes;
+	u64 nr_msgs;
+	u64 nr_bytes;
+	u64 next_seq;
+	u64 sent, received, dropped;
+	u32 missed;
+	u32 send_waiters;
+	struct list_head receivers;
+	u32 nr_receivers;
+	struct list_head subs;
+	u32 nr_subs;
+	wait_queue_head_t recv_wq;
+	wait_queue_head_t send_wq;
+};
+
+/**
+ * struct mbox_sub - one descriptor's broadcast subscription
+ * @node: in its mailbox's @subs (under the mailbox's lock)
+ * @next_seq: the first sequence number it has not received
+ * @missed: messages it lost to the overflow policy, not yet reported
+ * @lock: serialises receives through this subscription
+ */
+struct mbox_sub {
+	struct list_head node;
+	u64 next_seq;
+	u32 missed;
+	struct mutex lock;	/* serialises receives through this subscription */
+};
+
+/**
+ * struct mbox_file - a mailbox descriptor's private data
+ * @mb: the mailbox (one reference)
+ * @sub: the broadcast subscription made through this descriptor, or NULL
+ *	(set once, under the mailbox's lock)
+ */
+struct mbox_file {
+	struct mbox_mailbox *mb;
+	struct mbox_sub *sub;
+};
+
+/**
+ * struct mbox_rx - one receive request, and a waiting receiver
+ * @node: in the mailbox's receivers list while asleep
+ * @buf: @buflen: the user's buffer
+ * @flags: MBOX_RECV_*
+ * @from: with MBOX_RECV_FROM_PID, the sender (caller's pid namespace)
+ * @len: @prio: @seq: @pid: @uid: @dropped: the result
+ */
+struct mbox_rx {
+	struct list_head node;
+	void __user *buf;
+	u32 buflen;
+	u32 flags;
+	pid_t from;
+	u32 len;
+	u32 prio;
+	u64 seq;
+	pid_t pid;
+	u32 uid;
+	u32 dropped;
+};
+
+int mbox_mailbox_open(struct mbox_ucmd *ucmd);
+int mbox_mailbox_unlink(struct mbox_ucmd *ucmd);
+int mbox_send(struct mbox_file *mf, struct file *file, const void __user *buf,
+	      u32 len, u32 prio, u32 flags, struct mbox_deadline *dl, u64 *seq);
+int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx,
+	      struct mbox_deadline *dl);
+int mbox_rx_from_cmd(struct mbox_rx *rx, const struct mbox_recv *cmd);
+void mbox_rx_to_cmd(struct mbox_recv *cmd, const struct mbox_rx *rx);
+int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg);
+void mbox_dequeue(struct mbox_mailbox *mb, struct mbox_msg *msg);
+void mbox_put_list(struct list_head *list);
+
+/* ---- batched send and receive (batch.c) ---- */
+
+int mbox_cmd_send_batch(struct mbox_ucmd *ucmd);
+int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd);
+
+/* ---- broadcast mailboxes (broadcast.c) ---- */
+
+int mbox_cmd_subscribe(struct mbox_ucmd *ucmd);
+void mbox_bcast_unsubscribe(struct mbox_file *mf);
+int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
+		    struct mbox_deadline *dl);
+bool mbox_bcast_readable(struct mbox_mailbox *mb, struct mbox_sub *sub);
+void mbox_bcast_sent(struct mbox_mailbox *mb, struct mbox_msg *msg,
+		     struct list_head *freed);
+void mbox_bcast_dropped(struct mbox_mailbox *mb, struct mbox_msg *msg);
 
 #endif /* _MBOX_INTERNAL_H */

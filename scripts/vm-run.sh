@@ -68,6 +68,7 @@ output=$outdir/output.log
 rm -f "$console" "$output"
 
 root=$(mktemp -d)
+chmod 755 "$root"	# the VM's /: mktemp makes it 0700, which would lock out non-root tests
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/lib,proc,sys,dev,tmp,run,mbox/bin}
 cp /bin/busybox "$root/bin/busybox"

@@ -16,7 +16,8 @@
 #include "kselftest_harness.h"
 #include "mbox_test.h"
 
-#define KNOWN_FEATURES	(MBOX_FEAT_VERSION)
+#define KNOWN_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX | MBOX_FEAT_BATCH | \
+			 MBOX_FEAT_BROADCAST)
 
 FIXTURE(dev) {
 	int fd;

@@ -19,4 +19,111 @@ static inline int raw_ioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline int64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* An anonymous mailbox open for sending and receiving. */
+static inline int mb_anon(uint32_t capacity, uint32_t mb_flags)
+{
+	struct mbox_attr attr = { .mode = 0600, .capacity = capacity,
+				  .mb_flags = mb_flags };
+
+	return mbox_open(-1, NULL, MBOX_OPEN_CREATE | MBOX_OPEN_SEND | MBOX_OPEN_RECV,
+			 &attr, NULL);
+}
+
+/* Wait for a child; its exit status, or 128 + signal. */
+static inline int wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Module-wide live counters: mailboxes and messages. */
+static inline int live_objects(uint64_t *mailboxes, uint64_t *messages)
+{
+	struct mbox_stats st;
+	int ret = mbox_stats(-1, &st);
+
+	if (ret)
+		return ret;
+	*mailboxes = st.mailboxes;
+	*messages = st.messages;
+	return 0;
+}
+
+static inline int write_param(const char *name, unsigned long value)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/mbox/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%lu\n", value) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+static inline unsigned long read_param(const char *name)
+{
+	char path[128];
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/mbox/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static inline void on_signal_noop(int sig)
+{
+	(void)sig;
+}
+
+/* Install a no-op handler for @sig, with or without SA_RESTART. */
+static inline void catch_signal(int sig, int restart)
+{
+	struct sigaction sa = { .sa_handler = on_signal_noop };
+
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
 #endif /* MBOX_TEST_H */

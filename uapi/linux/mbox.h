@@ -33,6 +33,9 @@
 
 /* Feature bits reported by MBOX_IOC_VERSION. */
 #define MBOX_FEAT_VERSION	_BITULL(0)	/* the version ioctl itself */
+#define MBOX_FEAT_MAILBOX	_BITULL(1)	/* mailboxes: open/unlink/send/recv/info */
+#define MBOX_FEAT_BATCH		_BITULL(2)	/* MBOX_IOC_SEND_BATCH, MBOX_IOC_RECV_BATCH */
+#define MBOX_FEAT_BROADCAST	_BITULL(3)	/* MBOX_MB_BROADCAST mailboxes */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -50,11 +53,303 @@ struct mbox_version {
 	__u64 features;
 };
 
+/* ---- Mailboxes -------------------------------------------------------- */
+
+/* Longest name, including the terminating NUL. */
+#define MBOX_NAME_MAX		64
+/* Priorities are 0 (lowest, the default) to MBOX_PRIO_MAX (highest). */
+#define MBOX_PRIO_MAX		31
+/* capacity value for a mailbox bounded only by the per-user byte quota. */
+#define MBOX_CAPACITY_UNBOUNDED	0xffffffffU
+
+/* Mailbox behaviour, chosen at creation (struct mbox_open.mb_flags). */
+#define MBOX_MB_DROP_OLDEST	_BITUL(0)	/* when full, drop the oldest message */
+#define MBOX_MB_BROADCAST	_BITUL(1)	/* every subscriber gets every message */
+
+/* struct mbox_open.flags */
+#define MBOX_OPEN_SEND		_BITUL(0)	/* the descriptor may send (needs w) */
+#define MBOX_OPEN_RECV		_BITUL(1)	/* the descriptor may receive (needs r) */
+#define MBOX_OPEN_CREATE	_BITUL(2)	/* create if it does not exist */
+#define MBOX_OPEN_EXCL		_BITUL(3)	/* with CREATE: fail if it exists */
+#define MBOX_OPEN_CLOEXEC	_BITUL(4)	/* O_CLOEXEC on the new descriptor */
+#define MBOX_OPEN_NONBLOCK	_BITUL(5)	/* O_NONBLOCK on the new descriptor */
+
+/**
+ * struct mbox_open - create or open a mailbox (MBOX_IOC_OPEN on /dev/mbox)
+ * @size: sizeof(struct mbox_open)
+ * @flags: MBOX_OPEN_*; at least one of SEND and RECV
+ * @name: in: pointer to a NUL-terminated name (1 to MBOX_NAME_MAX - 1
+ *	printable ASCII characters, no '/'), or 0. A name is scoped to the
+ *	caller's IPC namespace. A named mailbox persists until it is unlinked
+ *	(like a POSIX message queue); an anonymous one lives as long as a
+ *	descriptor refers to it.
+ * @id: in: with @name 0 and no CREATE, the ID of the mailbox to open;
+ *	otherwise must be 0. out: the mailbox's ID, unique while the module is
+ *	loaded (never reused).
+ * @mode: in, when creating: permission bits (0777 mask; umask is not
+ *	applied). Send needs write, receive needs read permission.
+ * @mb_flags: in, when creating: MBOX_MB_*
+ * @capacity: in, when creating: how many messages may be queued. 0 makes a
+ *	zero-capacity (rendezvous) mailbox: a send completes only once a
+ *	receiver has taken the message. MBOX_CAPACITY_UNBOUNDED: bounded only
+ *	by the sender's byte quota.
+ * @msg_size_max: in, when creating: the largest message; 0 for the module's
+ *	default (module parameter msg_size_max)
+ * @max_bytes: in, when creating: how many payload bytes may be queued; 0 for
+ *	no limit other than the quota
+ *
+ * Opening an existing mailbox ignores the creation fields. When not creating
+ * they must be 0. The ioctl returns the new descriptor.
+ */
+struct mbox_open {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u64 id;
+	__u32 mode;
+	__u32 mb_flags;
+	__u32 capacity;
+	__u32 msg_size_max;
+	__u64 max_bytes;
+};
+
+/**
+ * struct mbox_unlink - remove a mailbox's name and ID (MBOX_IOC_UNLINK)
+ * @size: sizeof(struct mbox_unlink)
+ * @flags: must be 0
+ * @name: pointer to the name, or 0 to unlink by @id
+ * @id: the ID when @name is 0, else 0
+ *
+ * Only the owner (or a holder of CAP_IPC_OWNER) may unlink. The mailbox
+ * lives on until its last descriptor is closed, but can no longer be opened.
+ */
+struct mbox_unlink {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u64 id;
+};
+
+/* Wait control shared by send and receive (the low byte of flags). */
+#define MBOX_WAIT_NONBLOCK	_BITUL(0)	/* fail with -EAGAIN instead of waiting */
+#define MBOX_WAIT_TIMEOUT	_BITUL(1)	/* wait at most timeout_ns */
+#define MBOX_WAIT_ABSTIME	_BITUL(2)	/* timeout_ns is absolute, CLOCK_MONOTONIC */
+#define MBOX_WAIT_REALTIME	_BITUL(3)	/* with ABSTIME: on CLOCK_REALTIME */
+
+/* struct mbox_send.flags, besides MBOX_WAIT_* */
+#define MBOX_SEND_CONFIRM	_BITUL(8)	/* return once a receiver has the message */
+
+/* struct mbox_recv.flags, besides MBOX_WAIT_* */
+#define MBOX_RECV_PEEK		_BITUL(8)	/* copy without removing */
+#define MBOX_RECV_TRUNC		_BITUL(9)	/* a short buffer drops the tail */
+#define MBOX_RECV_FROM_PID	_BITUL(10)	/* only messages from pid */
+
+/**
+ * struct mbox_send - send one message (MBOX_IOC_SEND on a mailbox)
+ * @size: sizeof(struct mbox_send)
+ * @flags: MBOX_WAIT_*, MBOX_SEND_*
+ * @buf: pointer to the message
+ * @len: its length in bytes (0 allowed); more than the mailbox's maximum is
+ *	-EMSGSIZE
+ * @prio: 0 to MBOX_PRIO_MAX; higher is received first, FIFO within one
+ * @timeout_ns: with MBOX_WAIT_TIMEOUT, the relative timeout (>= 0), or with
+ *	MBOX_WAIT_ABSTIME the absolute expiry
+ * @seq: out: the sequence number the mailbox gave the message
+ *
+ * The descriptor's O_NONBLOCK also makes the call non-blocking.
+ */
+struct mbox_send {
+	__u32 size;
+	__u32 flags;
+	__u64 buf;
+	__u32 len;
+	__u32 prio;
+	__s64 timeout_ns;
+	__u64 seq;
+};
+
+/**
+ * struct mbox_recv - receive one message (MBOX_IOC_RECV on a mailbox)
+ * @size: sizeof(struct mbox_recv)
+ * @flags: MBOX_WAIT_*, MBOX_RECV_*
+ * @buf: pointer to the buffer
+ * @len: in: the buffer's size; out: the message's length. When the message
+ *	is longer than the buffer the call fails with -EMSGSIZE, @len says how
+ *	much is needed and the message stays queued, unless MBOX_RECV_TRUNC
+ *	asks for the tail to be dropped.
+ * @prio: out: the message's priority
+ * @timeout_ns: as for struct mbox_send
+ * @seq: out: the message's sequence number in this mailbox
+ * @pid: in: with MBOX_RECV_FROM_PID, the sender to receive from (in the
+ *	caller's pid namespace); out: the sender's process ID in the caller's
+ *	pid namespace, 0 if it is not visible there
+ * @uid: out: the sender's effective uid in the caller's user namespace
+ * @dropped: out: how many messages this receiver missed since its previous
+ *	receive (MBOX_MB_DROP_OLDEST, or a lagging broadcast subscriber)
+ * @__reserved: must be 0
+ *
+ * The ioctl returns the number of bytes copied.
+ */
+struct mbox_recv {
+	__u32 size;
+	__u32 flags;
+	__u64 buf;
+	__u32 len;
+	__u32 prio;
+	__s64 timeout_ns;
+	__u64 seq;
+	__s32 pid;
+	__u32 uid;
+	__u32 dropped;
+	__u32 __reserved;
+};
+
+/* The most entries one batch may carry. */
+#define MBOX_BATCH_MAX		1024
+
+/**
+ * struct mbox_batch - send or receive many messages in one call
+ *	(MBOX_IOC_SEND_BATCH, MBOX_IOC_RECV_BATCH)
+ * @size: sizeof(struct mbox_batch)
+ * @flags: MBOX_WAIT_* (they apply to the first message only: once one has
+ *	gone through, the call never waits again) and, for receive,
+ *	MBOX_RECV_TRUNC
+ * @msgs: pointer to an array of @count struct mbox_send (for send) or struct
+ *	mbox_recv (for receive) entries, each @entry_size bytes; each entry's
+ *	own size and flags fields must be 0, its other fields are as for a
+ *	single call
+ * @count: how many entries, 1 to MBOX_BATCH_MAX
+ * @entry_size: sizeof(the entry struct)
+ * @timeout_ns: as for struct mbox_send
+ * @done: out: how many messages went through
+ * @__reserved: must be 0
+ *
+ * The ioctl returns how many messages went through (also in @done). If the
+ * first one fails the error is returned; an error after it ends the batch
+ * early and is not reported.
+ */
+struct mbox_batch {
+	__u32 size;
+	__u32 flags;
+	__u64 msgs;
+	__u32 count;
+	__u32 entry_size;
+	__s64 timeout_ns;
+	__u32 done;
+	__u32 __reserved;
+};
+
+/* struct mbox_info.state */
+#define MBOX_STATE_UNLINKED	_BITUL(0)	/* no longer reachable by name or ID */
+
+/**
+ * struct mbox_info - a mailbox's attributes and counters (MBOX_IOC_INFO)
+ * @size: sizeof(struct mbox_info)
+ * @flags: must be 0
+ * @id: the mailbox's ID
+ * @name: its name, NUL-terminated, empty if anonymous
+ * @mode: permission bits
+ * @mb_flags: MBOX_MB_*
+ * @uid: owner, in the caller's user namespace
+ * @gid: group, in the caller's user namespace
+ * @capacity: as created
+ * @msg_size_max: as created (the default filled in)
+ * @max_bytes: as created
+ * @msgs: messages queued now
+ * @bytes: payload bytes queued now
+ * @sent: messages sent so far
+ * @received: messages received so far (broadcast: by any subscriber)
+ * @dropped: messages dropped by the overflow policy so far
+ * @send_waiters: senders blocked now
+ * @recv_waiters: receivers blocked now
+ * @subscribers: broadcast subscribers now
+ * @state: MBOX_STATE_*
+ */
+struct mbox_info {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	char name[MBOX_NAME_MAX];
+	__u32 mode;
+	__u32 mb_flags;
+	__u32 uid;
+	__u32 gid;
+	__u32 capacity;
+	__u32 msg_size_max;
+	__u64 max_bytes;
+	__u64 msgs;
+	__u64 bytes;
+	__u64 sent;
+	__u64 received;
+	__u64 dropped;
+	__u32 send_waiters;
+	__u32 recv_waiters;
+	__u32 subscribers;
+	__u32 state;
+};
+
+/**
+ * struct mbox_stats - module-wide counters (MBOX_IOC_STATS on /dev/mbox)
+ * @size: sizeof(struct mbox_stats)
+ * @flags: must be 0
+ * @mailboxes: mailboxes alive (including unlinked ones still open)
+ * @messages: messages queued in all mailboxes
+ * @bytes: payload bytes queued in all mailboxes
+ */
+struct mbox_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 mailboxes;
+	__u64 messages;
+	__u64 bytes;
+};
+
 /* Commands on the /dev/mbox descriptor. */
 enum {
 	MBOX_CMD_VERSION = 0x00,
+	MBOX_CMD_OPEN = 0x01,
+	MBOX_CMD_UNLINK = 0x02,
+	MBOX_CMD_STATS = 0x03,
+};
+
+/* Commands on a mailbox descriptor. */
+enum {
+	MBOX_CMD_SEND = 0x20,
+	MBOX_CMD_RECV = 0x21,
+	MBOX_CMD_SEND_BATCH = 0x22,
+	MBOX_CMD_RECV_BATCH = 0x23,
+	MBOX_CMD_INFO = 0x24,
+	MBOX_CMD_SUBSCRIBE = 0x25,
 };
 
 #define MBOX_IOC_VERSION	_IO(MBOX_TYPE, MBOX_CMD_VERSION)
+#define MBOX_IOC_OPEN		_IO(MBOX_TYPE, MBOX_CMD_OPEN)
+#define MBOX_IOC_UNLINK		_IO(MBOX_TYPE, MBOX_CMD_UNLINK)
+#define MBOX_IOC_STATS		_IO(MBOX_TYPE, MBOX_CMD_STATS)
+#define MBOX_IOC_SEND		_IO(MBOX_TYPE, MBOX_CMD_SEND)
+#define MBOX_IOC_RECV		_IO(MBOX_TYPE, MBOX_CMD_RECV)
+#define MBOX_IOC_SEND_BATCH	_IO(MBOX_TYPE, MBOX_CMD_SEND_BATCH)
+#define MBOX_IOC_RECV_BATCH	_IO(MBOX_TYPE, MBOX_CMD_RECV_BATCH)
+#define MBOX_IOC_INFO		_IO(MBOX_TYPE, MBOX_CMD_INFO)
+#define MBOX_IOC_SUBSCRIBE	_IO(MBOX_TYPE, MBOX_CMD_SUBSCRIBE)
+
+/**
+ * struct mbox_subscribe - join a broadcast mailbox's subscribers through
+ *	this descriptor (MBOX_IOC_SUBSCRIBE)
+ * @size: sizeof(struct mbox_subscribe)
+ * @flags: must be 0
+ * @__reserved: must be 0
+ *
+ * A subscriber receives every message sent after it subscribed, in order;
+ * receives through the descriptor read its own position. Closing the
+ * descriptor (its last duplicate) ends the subscription. Subscribing twice
+ * is -EALREADY; receiving from a broadcast mailbox without subscribing is
+ * -ENOTCONN.
+ */
+struct mbox_subscribe {
+	__u32 size;
+	__u32 flags;
+	__u64 __reserved;
+};
 
 #endif /* _UAPI_LINUX_MBOX_H */

@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbox: mailboxes, the notes' indirect communication.
+ *
+ * A mailbox queues messages in one FIFO per priority. Receivers take the
+ * highest-priority, oldest message they are eligible for.
+ *
+ * Receiving is two-phase so that nothing is ever lost: a receiver marks the
+ * message CLAIMED (other receivers skip it, it stays queued and counted),
+ * copies it out with no lock held, and only then removes it. If the copy
+ * faults the message goes back to QUEUED in place. A sender that waits for
+ * delivery (a rendezvous, or MBOX_SEND_CONFIRM) and gives up (signal,
+ * timeout) withdraws its message under the lock; a receiver that was copying
+ * it sees WITHDRAWN afterwards and looks for another message. So a sender
+ * told "delivered" was received exactly once, and one told "not delivered"
+ * was not received at all.
+ *
+ * Zero capacity is the rendezvous: a sent message is an offer that waits in
+ * the queue until a receiver takes it, and the send returns only then. A
+ * non-blocking rendezvous send succeeds only if a waiting receiver would take
+ * the message (-EAGAIN otherwise).
+ */
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mbox_internal.h"
+
+#define MBOX_OPEN_FLAGS (MBOX_OPEN_SEND | MBOX_OPEN_RECV | MBOX_OPEN_CREATE |	\
+			 MBOX_OPEN_EXCL | MBOX_OPEN_CLOEXEC | MBOX_OPEN_NONBLOCK)
+#define MBOX_MB_FLAGS	(MBOX_MB_DROP_OLDEST | MBOX_MB_BROADCAST)
+#define MBOX_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_SEND_CONFIRM)
+#define MBOX_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC |	\
+			 MBOX_RECV_FROM_PID)
+
+atomic_long_t mbox_nr_mailboxes = ATOMIC_LONG_INIT(0);
+
+static const struct mbox_obj_ops mbox_mailbox_obj_ops;
+static const struct file_operations mbox_mailbox_fops;
+
+static struct mbox_mailbox *to_mailbox(struct mbox_obj *obj)
+{
+	return container_of(obj, struct mbox_mailbox, obj);
+}
+
+/* ---- the queue; all under mb->lock ---- */
+
+static bool mbox_has_room(struct mbox_mailbox *mb, u32 len)
+{
+	if (!mb->capacity)
+		return true;	/* rendezvous offers are not buffered */
+	if (mb->capacity != MBOX_CAPACITY_UNBOUNDED && mb->nr_msgs >= mb->capacity)
+		return false;
+	return !mb->max_bytes || mb->nr_bytes + len <= mb->max_bytes;
+}
+
+/* Broadcast mailboxes keep one FIFO, in sequence order, in queue[0]. */
+static unsigned int mbox_qidx(struct mbox_mailbox *mb, struct mbox_msg *msg)
+{
+	return (mb->mb_flags & MBOX_MB_BROADCAST) ? 0 : msg->prio;
+}
+
+static void mbox_enqueue(struct mbox_mailbox *mb, struct mbox_msg *msg)
+{
+	lockdep_assert_held(&mb->lock);
+	msg->seq = mb->next_seq++;
+	msg->state = MBOX_MSG_QUEUED;
+	list_add_tail(&msg->node, &mb->queue[mbox_qidx(mb, msg)]);
+	__set_bit(mbox_qidx(mb, msg), &mb->prio_map);
+	mb->nr_msgs++;
+	mb->nr_bytes += msg->len;
+	mb->sent++;
+}
+
+/* Take @msg off the queue; the queue's reference passes to the caller. */
+void mbox_dequeue(struct mbox_mailbox *mb, struct mbox_msg *msg)
+{
+	lockdep_assert_held(&mb->lock);
+	list_del_init(&msg->node);
+	if (list_empty(&mb->queue[mbox_qidx(mb, msg)]))
+		__clear_bit(mbox_qidx(mb, msg), &mb->prio_map);
+	mb->nr_msgs--;
+	mb->nr_bytes -= msg->len;
+}
+
+static bool mbox_rx_wants(const struct mbox_rx *rx, const struct mbox_msg *msg)
+{
+	if (msg->state != MBOX_MSG_QUEUED)
+		return false;
+	return !(rx->flags & MBOX_RECV_FROM_PID) || pid_vnr(msg->sender) == rx->from;
+}
+
+/* The highest-priority, oldest message @rx may take, or NULL. */
+static struct mbox_msg *mbox_find(struct mbox_mailbox *mb, const struct mbox_rx *rx)
+{
+	unsigned long map = mb->prio_map;
+	struct mbox_msg *msg;
+
+	lockdep_assert_held(&mb->lock);
+	while (map) {
+		unsigned long prio = __fls(map);
+
+		list_for_each_entry(msg, &mb->queue[prio], node)
+			if (mbox_rx_wants(rx, msg))
+				return msg;
+		__clear_bit(prio, &map);
+	}
+	return NULL;
+}
+
+/*
+ * Would a receiver asleep now take @msg? Only the pid filter is checked: a
+ * receiver with a short buffer is woken, gets -EMSGSIZE and leaves, and the
+ * sender then sees it gone.
+ */
+static bool mbox_receiver_for(struct mbox_mailbox *mb, struct mbox_msg *msg)
+{
+	struct mbox_rx *rx;
+
+	lockdep_assert_held(&mb->lock);
+	list_for_each_entry(rx, &mb->receivers, node)
+		if (!(rx->flags & MBOX_RECV_FROM_PID) || pid_vnr(msg->sender) == rx->from)
+			return true;
+	return false;
+}
+
+/* Drop the oldest message no sender waits on; false if there is none. */
+static bool mbox_drop_oldest(struct mbox_mailbox *mb, struct list_head *dropped)
+{
+	struct mbox_msg *oldest = NULL, *msg;
+	unsigned long prio;
+
+	lockdep_assert_held(&mb->lock);
+	for_each_set_bit(prio, &mb->prio_map, MBOX_PRIO_MAX + 1) {
+		list_for_each_entry(msg, &mb->queue[prio], node) {
+			if (msg->state != MBOX_MSG_QUEUED || msg->confirm)
+				continue;
+			if (!oldest || msg->seq < oldest->seq)
+				oldest = msg;
+			break;
+		}
+	}
+	if (!oldest)
+		return false;
+	mbox_dequeue(mb, oldest);
+	oldest->state = MBOX_MSG_WITHDRAWN;
+	list_add_tail(&oldest->node, dropped);
+	mb->dropped++;
+	if (mb->mb_flags & MBOX_MB_BROADCAST)
+		mbox_bcast_dropped(mb, oldest);
+	else
+		mb->missed++;
+	return true;
+}
+
+void mbox_put_list(struct list_head *list)
+{
+	struct mbox_msg *msg, *next;
+
+	list_for_each_entry_safe(msg, next, list, node) {
+		list_del(&msg->node);
+		mbox_msg_put(msg);
+	}
+}
+
+/* ---- send ---- */
+
+/* Wait for room; with DROP_OLDEST make it. Called and returns locked. */
+static int mbox_wait_room(struct mbox_mailbox *mb, struct mbox_msg *msg,
+			  struct mbox_deadline *dl, struct list_head *dropped)
+{
+	int ret = 0;
+
+	while (!mbox_has_room(mb, msg->len)) {
+		if ((mb->mb_flags & MBOX_MB_DROP_OLDEST) && mbox_drop_oldest(mb, dropped))
+			continue;
+		mb->send_waiters++;
+		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, dl);
+		mb->send_waiters--;
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * Wait until a receiver has @msg, or withdraw it. A non-blocking sender
+ * waits only while a receiver that would take it is asleep.
+ */
+static int mbox_wait_delivered(struct mbox_mailbox *mb, struct mbox_msg *msg,
+			       struct mbox_deadline *dl)
+{
+	struct mbox_deadline handoff = *dl;
+	int ret = 0;
+
+	handoff.nonblock = false;
+	while (msg->state != MBOX_MSG_DELIVERED) {
+		if (dl->nonblock && msg->state == MBOX_MSG_QUEUED &&
+		    !mbox_receiver_for(mb, msg)) {
+			ret = -EAGAIN;
+			break;
+		}
+		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, &handoff);
+		if (ret)
+			break;
+	}
+	if (msg->state == MBOX_MSG_DELIVERED)
+		return 0;
+	/* Not taken in time: withdraw, whether queued or being copied out. */
+	mbox_dequeue(mb, msg);
+	msg->state = MBOX_MSG_WITHDRAWN;
+	mb->sent--;
+	refcount_dec(&msg->ref);	/* the queue's; the caller still holds one */
+	wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
+	return ret;
+}
+
+/*
+ * Queue @msg (consuming the caller's reference) and, for a rendezvous or a
+ * confirmed send, wait until it is received.
+ */
+static int mbox_send_msg(struct mbox_mailbox *mb, struct mbox_msg *msg,
+			 struct mbox_deadline *dl, bool confirm, u64 *seq)
+{
+	LIST_HEAD(dropped);
+	int ret;
+
+	spin_lock(&mb->lock);
+	ret = mbox_wait_room(mb, msg, dl, &dropped);
+	if (ret)
+		goto out_unlock;
+	msg->confirm = confirm || !mb->capacity;
+	if (msg->confirm && dl->nonblock && !mbox_receiver_for(mb, msg)) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	mbox_enqueue(mb, msg);
+	*seq = msg->seq;
+	if (mb->mb_flags & MBOX_MB_BROADCAST)
+		mbox_bcast_sent(mb, msg, &dropped);
+	wake_up_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
+	if (!msg->confirm) {
+		spin_unlock(&mb->lock);
+		mbox_put_list(&dropped);
+		return 0;
+	}
+	refcount_inc(&msg->ref);	/* the queue's; ours waits for delivery */
+	ret = mbox_wait_delivered(mb, msg, dl);
+out_unlock:
+	spin_unlock(&mb->lock);
+	mbox_put_list(&dropped);
+	mbox_msg_put(msg);
+	return ret;
+}
+
+static int mbox_check_send(struct mbox_mailbox *mb, struct file *file,
+			   u32 len, u32 prio)
+{
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (prio > MBOX_PRIO_MAX)
+		return -EINVAL;
+	if (len > mb->msg_size_max || (mb->max_bytes && len > mb->max_bytes))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Send @len bytes from @buf. Return: 0 or a negative errno. */
+int mbox_send(struct mbox_file *mf, struct file *file, const void __user *buf,
+	      u32 len, u32 prio, u32 flags, struct mbox_deadline *dl, u64 *seq)
+{
+	struct mbox_mailbox *mb = mf->mb;
+	struct mbox_msg *msg;
+	int ret;
+
+	ret = mbox_check_send(mb, file, len, prio);
+	if (ret)
+		return ret;
+	if ((mb->mb_flags & MBOX_MB_BROADCAST) && (flags & MBOX_SEND_CONFIRM))
+		return -EINVAL;
+	msg = mbox_msg_alloc(buf, len);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	msg->prio = prio;
+	return mbox_send_msg(mb, msg, dl, flags & MBOX_SEND_CONFIRM, seq);
+}
+
+/* ---- receive ---- */
+
+/* Wait for a message @rx may take. Called and returns locked. */
+static struct mbox_msg *mbox_wait_msg(struct mbox_mailbox *mb, struct mbox_rx *rx,
+				      struct mbox_deadline *dl)
+{
+	struct mbox_msg *msg;
+	int ret;
+
+	while (!(msg = mbox_find(mb, rx))) {
+		list_add_tail(&rx->node, &mb->receivers);
+		mb->nr_receivers++;
+		/* A rendezvous sender (or its poller) may now hand over. */
+		if (!mb->capacity)
+			wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
+		ret = mbox_wait_locked(&mb->recv_wq, &mb->lock, dl);
+		list_del(&rx->node);
+		mb->nr_receivers--;
+		if (!mb->capacity)
+			wake_up(&mb->send_wq);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	return msg;
+}
+
+static void mbox_rx_fill(struct mbox_rx *rx, struct mbox_msg *msg)
+{
+	rx->len = msg->len;
+	rx->prio = msg->prio;
+	rx->seq = msg->seq;
+	rx->pid = pid_vnr(msg->sender);
+	rx->uid = from_kuid_munged(current_user_ns(), msg->uid);
+}
+
+/* Copy out a claimed (or, peeking, referenced) message. */
+int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg)
+{
+	u32 n = min(msg->len, rx->buflen);
+
+	mbox_rx_fill(rx, msg);
+	return copy_to_user(rx->buf, msg->data, n) ? -EFAULT : n;
+}
+
+/*
+ * Finish a receive after the copy: remove the message, or put it back if
+ * the copy faulted. Return: the copy's result, or -EAGAIN when the sender
+ * withdrew the message meanwhile (the caller looks again).
+ */
+static int mbox_finish_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
+			    struct mbox_msg *msg, int copied)
+{
+	spin_lock(&mb->lock);
+	if (msg->state == MBOX_MSG_WITHDRAWN) {
+		spin_unlock(&mb->lock);
+		mbox_msg_put(msg);
+		return -EAGAIN;
+	}
+	if (copied < 0) {
+		msg->state = MBOX_MSG_QUEUED;
+		spin_unlock(&mb->lock);
+		wake_up_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
+		mbox_msg_put(msg);
+		return copied;
+	}
+	mbox_dequeue(mb, msg);
+	msg->state = MBOX_MSG_DELIVERED;
+	mb->received++;
+	rx->dropped = mb->missed;
+	mb->missed = 0;
+	spin_unlock(&mb->lock);
+	wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
+	mbox_msg_put(msg);	/* the queue's reference */
+	mbox_msg_put(msg);	/* ours */
+	return copied;
+}
+
+static int mbox_recv_queue(struct mbox_mailbox *mb, struct mbox_rx *rx,
+			   struct mbox_deadline *dl)
+{
+	struct mbox_msg *msg;
+	int ret;
+
+again:
+	spin_lock(&mb->lock);
+	msg = mbox_wait_msg(mb, rx, dl);
+	if (IS_ERR(msg)) {
+		spin_unlock(&mb->lock);
+		return PTR_ERR(msg);
+	}
+	if (msg->len > rx->buflen && !(rx->flags & MBOX_RECV_TRUNC)) {
+		rx->len = msg->len;
+		spin_unlock(&mb->lock);
+		return -EMSGSIZE;
+	}
+	refcount_inc(&msg->ref);
+	if (rx->flags & MBOX_RECV_PEEK) {
+		spin_unlock(&mb->lock);
+		ret = mbox_copy_out(rx, msg);
+		mbox_msg_put(msg);
+		return ret;
+	}
+	msg->state = MBOX_MSG_CLAIMED;
+	spin_unlock(&mb->lock);
+
+	ret = mbox_finish_recv(mb, rx, msg, mbox_copy_out(rx, msg));
+	if (ret == -EAGAIN)
+		goto again;
+	return ret;
+}
+
+int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx,
+	      struct mbox_deadline *dl)
+{
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (mf->mb->mb_flags & MBOX_MB_BROADCAST)
+		return mbox_bcast_recv(mf, rx, dl);
+	return mbox_recv_queue(mf->mb, rx, dl);
+}
+
+/* ---- ioctls on a mailbox descriptor ---- */
+
+static int mbox_cmd_send(struct mbox_ucmd *ucmd)
+{
+	struct mbox_send *cmd = ucmd->cmd;
+	struct mbox_deadline dl;
+	int ret;
+
+	if (cmd->flags & ~MBOX_SEND_FLAGS)
+		return -EINVAL;
+	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	if (ret)
+		return ret;
+	ret = mbox_send(ucmd->file->private_data, ucmd->file,
+			u64_to_user_ptr(cmd->buf), cmd->len, cmd->prio, cmd->flags,
+			&dl, &cmd->seq);
+	if (ret)
+		return ret;
+	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+int mbox_rx_from_cmd(struct mbox_rx *rx, const struct mbox_recv *cmd)
+{
+	/* Output fields (prio, seq, uid, dropped; pid without FROM_PID) are
+	 * ignored on input, so a struct can be reused from call to call.
+	 */
+	if (cmd->flags & ~MBOX_RECV_FLAGS || cmd->__reserved)
+		return -EINVAL;
+	if ((cmd->flags & MBOX_RECV_FROM_PID) && cmd->pid <= 0)
+		return -EINVAL;
+	memset(rx, 0, sizeof(*rx));
+	rx->buf = u64_to_user_ptr(cmd->buf);
+	rx->buflen = cmd->len;
+	rx->flags = cmd->flags;
+	if (cmd->flags & MBOX_RECV_FROM_PID)
+		rx->from = cmd->pid;
+	return 0;
+}
+
+void mbox_rx_to_cmd(struct mbox_recv *cmd, const struct mbox_rx *rx)
+{
+	cmd->len = rx->len;
+	cmd->prio = rx->prio;
+	cmd->seq = rx->seq;
+	cmd->pid = rx->pid;
+	cmd->uid = rx->uid;
+	cmd->dropped = rx->dropped;
+}
+
+static int mbox_cmd_recv(struct mbox_ucmd *ucmd)
+{
+	struct mbox_recv *cmd = ucmd->cmd;
+	struct mbox_deadline dl;
+	struct mbox_rx rx;
+	int ret, err;
+
+	ret = mbox_rx_from_cmd(&rx, cmd);
+	if (ret)
+		return ret;
+	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	if (ret)
+		return ret;
+	ret = mbox_recv(ucmd->file->private_data, ucmd->file, &rx, &dl);
+	if (ret < 0 && ret != -EMSGSIZE)
+		return ret;
+	/* -EMSGSIZE still reports the length needed. */
+	mbox_rx_to_cmd(cmd, &rx);
+	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
+	return err ?: ret;
+}
+
+static int mbox_cmd_info(struct mbox_ucmd *ucmd)
+{
+	struct mbox_file *mf = ucmd->file->private_data;
+	struct mbox_mailbox *mb = mf->mb;
+	struct mbox_info *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EINVAL;
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->size = ucmd->user_size;
+	cmd->id = mb->obj.id;
+	strscpy(cmd->name, mb->obj.name, sizeof(cmd->name));
+	cmd->mode = mb->obj.mode;
+	cmd->uid = from_kuid_munged(current_user_ns(), mb->obj.uid);
+	cmd->gid = from_kgid_munged(current_user_ns(), mb->obj.gid);
+	cmd->mb_flags = mb->mb_flags;
+	cmd->capacity = mb->capacity;
+	cmd->msg_size_max = mb->msg_size_max;
+	cmd->max_bytes = mb->max_bytes;
+	if (!mbox_obj_is_linked(&mb->obj))
+		cmd->state |= MBOX_STATE_UNLINKED;
+
+	spin_lock(&mb->lock);
+	cmd->msgs = mb->nr_msgs;
+	cmd->bytes = mb->nr_bytes;
+	cmd->sent = mb->sent;
+	cmd->received = mb->received;
+	cmd->dropped = mb->dropped;
+	cmd->send_waiters = mb->send_waiters;
+	cmd->recv_waiters = mb->nr_receivers;
+	cmd->subscribers = mb->nr_subs;
+	spin_unlock(&mb->lock);
+	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static const struct mbox_ioctl_op mbox_mailbox_ops[] = {
+	MBOX_IOCTL_OP(MBOX_CMD_SEND, mbox_cmd_send, struct mbox_send, seq),
+	MBOX_IOCTL_OP(MBOX_CMD_RECV, mbox_cmd_recv, struct mbox_recv, __reserved),
+	MBOX_IOCTL_OP(MBOX_CMD_SEND_BATCH, mbox_cmd_send_batch, struct mbox_batch,
+		      __reserved),
+	MBOX_IOCTL_OP(MBOX_CMD_RECV_BATCH, mbox_cmd_recv_batch, struct mbox_batch,
+		      __reserved),
+	MBOX_IOCTL_OP(MBOX_CMD_INFO, mbox_cmd_info, struct mbox_info, state),
+	MBOX_IOCTL_OP(MBOX_CMD_SUBSCRIBE, mbox_cmd_subscribe, struct mbox_subscribe,
+		      __reserved),
+};
+
+static long mbox_mailbox_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	return mbox_ioctl_dispatch(file, cmd, arg, mbox_mailbox_ops,
+				   ARRAY_SIZE(mbox_mailbox_ops));
+}
+
+/* ---- file operations: write/read are send/receive of one whole message ---- */
+
+static ssize_t mbox_mailbox_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	struct mbox_deadline dl;
+	u64 seq;
+	int ret;
+
+	if (count > U32_MAX)
+		return -EMSGSIZE;
+	ret = mbox_deadline_init(&dl, file, 0, 0);
+	if (!ret)
+		ret = mbox_send(file->private_data, file, buf, count, 0, 0, &dl, &seq);
+	return ret ?: count;
+}
+
+static ssize_t mbox_mailbox_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	struct mbox_deadline dl;
+	struct mbox_rx rx = {
+		.buf = buf,
+		.buflen = min_t(size_t, count, U32_MAX),
+	};
+	int ret;
+
+	ret = mbox_deadline_init(&dl, file, 0, 0);
+	if (ret)
+		return ret;
+	return mbox_recv(file->private_data, file, &rx, &dl);
+}
+
+static __poll_t mbox_mailbox_poll(struct file *file, poll_table *pt)
+{
+	struct mbox_file *mf = file->private_data;
+	struct mbox_mailbox *mb = mf->mb;
+	struct mbox_rx any = { .flags = 0 };
+	__poll_t mask = 0;
+
+	poll_wait(file, &mb->recv_wq, pt);
+	poll_wait(file, &mb->send_wq, pt);
+	spin_lock(&mb->lock);
+	if (mb->mb_flags & MBOX_MB_BROADCAST) {
+		if (mbox_bcast_readable(mb, mf->sub))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	} else if (mbox_find(mb, &any)) {
+		mask |= EPOLLIN | EPOLLRDNORM;
+	}
+	if (mb->capacity ? mbox_has_room(mb, 0) : mb->nr_receivers > 0)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	spin_unlock(&mb->lock);
+	return mask;
+}
+
+static int mbox_mailbox_release(struct inode *inode, struct file *file)
+{
+	struct mbox_file *mf = file->private_data;
+
+	mbox_bcast_unsubscribe(mf);
+	mbox_obj_put(&mf->mb->obj);
+	kfree(mf);
+	return 0;
+}
+
+static const struct file_operations mbox_mailbox_fops = {
+	.owner = THIS_MODULE,
+	.read = mbox_mailbox_read,
+	.write = mbox_mailbox_write,
+	.poll = mbox_mailbox_poll,
+	.unlocked_ioctl = mbox_mailbox_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = mbox_mailbox_release,
+};
+
+/* ---- creation, opening, destruction ---- */
+
+static void mbox_mailbox_destroy(struct mbox_obj *obj)
+{
+	struct mbox_mailbox *mb = to_mailbox(obj);
+	struct mbox_msg *msg, *next;
+	int prio;
+
+	/* No descriptor is left, so nobody waits and nothing is claimed. */
+	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++) {
+		list_for_each_entry_safe(msg, next, &mb->queue[prio], node) {
+			list_del(&msg->node);
+			mbox_msg_put(msg);
+		}
+	}
+	atomic_long_dec(&mbox_nr_mailboxes);
+	kfree(mb);
+}
+
+static const struct mbox_obj_ops mbox_mailbox_obj_ops = {
+	.destroy = mbox_mailbox_destroy,
+};
+
+static int mbox_check_attrs(const struct mbox_open *cmd)
+{
+	if (!(cmd->flags & MBOX_OPEN_CREATE))
+		return (cmd->mode || cmd->mb_flags || cmd->capacity ||
+			cmd->msg_size_max || cmd->max_bytes) ? -EINVAL : 0;
+	if (cmd->mode & ~0777 || cmd->mb_flags & ~MBOX_MB_FLAGS)
+		return -EINVAL;
+	if (cmd->msg_size_max > mbox_limit_msg_size())
+		return -EINVAL;
+	/* Dropping or broadcasting needs a buffer; a rendezvous has none. */
+	if (!cmd->capacity && (cmd->mb_flags & (MBOX_MB_DROP_OLDEST | MBOX_MB_BROADCAST)))
+		return -EINVAL;
+	return 0;
+}
+
+static struct mbox_mailbox *mbox_mailbox_new(const struct mbox_open *cmd)
+{
+	struct mbox_mailbox *mb;
+	int prio, ret;
+
+	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
+	if (!mb)
+		return ERR_PTR(-ENOMEM);
+	ret = mbox_obj_init(&mb->obj, &mbox_mailbox_obj_ops, cmd->mode);
+	if (ret == -ENOSPC) {
+		mbox_obj_reap_dead();
+		ret = mbox_obj_init(&mb->obj, &mbox_mailbox_obj_ops, cmd->mode);
+	}
+	if (ret) {
+		kfree(mb);
+		return ERR_PTR(ret);
+	}
+	spin_lock_init(&mb->lock);
+	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++)
+		INIT_LIST_HEAD(&mb->queue[prio]);
+	INIT_LIST_HEAD(&mb->receivers);
+	INIT_LIST_HEAD(&mb->subs);
+	init_waitqueue_head(&mb->recv_wq);
+	init_waitqueue_head(&mb->send_wq);
+	mb->mb_flags = cmd->mb_flags;
+	mb->capacity = cmd->capacity;
+	mb->msg_size_max = cmd->msg_size_max ?: mbox_limit_msg_size();
+	mb->max_bytes = cmd->max_bytes;
+	mb->next_seq = 1;
+	atomic_long_inc(&mbox_nr_mailboxes);
+	return mb;
+}
+
+/* Find or create the mailbox @cmd names. Return: referenced, or ERR_PTR. */
+static struct mbox_mailbox *mbox_mailbox_get(struct mbox_open *cmd,
+					     const char *name, bool *created)
+{
+	bool create = cmd->flags & MBOX_OPEN_CREATE;
+	struct mbox_mailbox *mb;
+	struct mbox_obj *obj;
+	int ret, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		if (*name || !create) {
+			obj = mbox_obj_find(name, cmd->id, &mbox_mailbox_obj_ops);
+			if (obj && create && (cmd->flags & MBOX_OPEN_EXCL)) {
+				mbox_obj_put(obj);
+				return ERR_PTR(-EEXIST);
+			}
+			if (obj)
+				return to_mailbox(obj);
+			if (!create)
+				return ERR_PTR(-ENOENT);
+		}
+		mb = mbox_mailbox_new(cmd);
+		if (IS_ERR(mb))
+			return mb;
+		ret = mbox_obj_link(&mb->obj, name);
+		if (!ret) {
+			*created = true;
+			return mb;
+		}
+		mbox_obj_fini(&mb->obj);
+		mbox_mailbox_destroy(&mb->obj);
+		/* Lost a race with another creator of the name: open theirs. */
+		if (ret != -EEXIST || (cmd->flags & MBOX_OPEN_EXCL))
+			return ERR_PTR(ret);
+	}
+	return ERR_PTR(-EAGAIN);
+}
+
+static int mbox_open_check(const struct mbox_open *cmd, const char *name)
+{
+	bool create = cmd->flags & MBOX_OPEN_CREATE;
+
+	if (cmd->flags & ~MBOX_OPEN_FLAGS)
+		return -EINVAL;
+	if (!(cmd->flags & (MBOX_OPEN_SEND | MBOX_OPEN_RECV)))
+		return -EINVAL;
+	if ((cmd->flags & MBOX_OPEN_EXCL) && !create)
+		return -EINVAL;
+	/* An ID is an input only when opening an existing, unnamed mailbox. */
+	if (cmd->id && (create || *name))
+		return -EINVAL;
+	if (!create && !*name && !cmd->id)
+		return -EINVAL;
+	return mbox_check_attrs(cmd);
+}
+
+int mbox_mailbox_open(struct mbox_ucmd *ucmd)
+{
+	struct mbox_open *cmd = ucmd->cmd;
+	char name[MBOX_NAME_MAX];
+	struct mbox_mailbox *mb;
+	struct mbox_file *mf;
+	bool created = false;
+	struct file *file;
+	int fd, ret, oflags;
+
+	ret = mbox_name_from_user(name, cmd->name);
+	if (ret)
+		return ret;
+	ret = mbox_open_check(cmd, name);
+	if (ret)
+		return ret;
+	mb = mbox_mailbox_get(cmd, name, &created);
+	if (IS_ERR(mb))
+		return PTR_ERR(mb);
+	if (!created) {
+		ret = mbox_obj_permission(&mb->obj,
+					  ((cmd->flags & MBOX_OPEN_RECV) ? MAY_READ : 0) |
+					  ((cmd->flags & MBOX_OPEN_SEND) ? MAY_WRITE : 0));
+		if (ret)
+			goto err_put_mailbox;
+	}
+
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	if (!mf) {
+		ret = -ENOMEM;
+		goto err_put_mailbox;
+	}
+	mf->mb = mb;
+
+	oflags = (cmd->flags & MBOX_OPEN_SEND) ?
+		 ((cmd->flags & MBOX_OPEN_RECV) ? O_RDWR : O_WRONLY) : O_RDONLY;
+	if (cmd->flags & MBOX_OPEN_NONBLOCK)
+		oflags |= O_NONBLOCK;
+	fd = get_unused_fd_flags((cmd->flags & MBOX_OPEN_CLOEXEC) ? O_CLOEXEC : 0);
+	if (fd < 0) {
+		ret = fd;
+		goto err_free_file;
+	}
+	file = anon_inode_getfile("[mbox]", &mbox_mailbox_fops, mf, oflags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_put_fd;
+	}
+
+	cmd->id = mb->obj.id;
+	ret = mbox_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		fput(file);	/* its release drops the mailbox */
+		put_unused_fd(fd);
+		return ret;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_free_file:
+	kfree(mf);
+err_put_mailbox:
+	mbox_obj_put(&mb->obj);
+	return ret;
+}
+
+int mbox_mailbox_unlink(struct mbox_ucmd *ucmd)
+{
+	struct mbox_unlink *cmd = ucmd->cmd;
+	char name[MBOX_NAME_MAX];
+	int ret;
+
+	if (cmd->flags)
+		return -EINVAL;
+	ret = mbox_name_from_user(name, cmd->name);
+	if (ret)
+		return ret;
+	if (!!*name == !!cmd->id)
+		return -EINVAL;
+	return mbox_obj_unlink(name, cmd->id, &mbox_mailbox_obj_ops);
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbox: messages.
+ *
+ * A message is one allocation (header and payload), charged to the sending
+ * task's memory cgroup and to the sending user's byte quota. Its payload is
+ * copied from user space before any lock is taken.
+ */
+#include <linux/cred.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mbox_internal.h"
+
+atomic_long_t mbox_nr_msgs = ATOMIC_LONG_INIT(0);
+atomic_long_t mbox_nr_bytes = ATOMIC_LONG_INIT(0);
+
+/* What a message of @len bytes counts against its sender's quota. */
+size_t mbox_msg_charge(size_t len)
+{
+	return size_add(sizeof(struct mbox_msg), len);
+}
+
+static struct mbox_msg *mbox_msg_new(size_t len)
+{
+	struct mbox_msg *msg;
+	int ret;
+
+	if (len > MBOX_MSG_SIZE_LIMIT)
+		return ERR_PTR(-EMSGSIZE);
+	msg = kvmalloc(mbox_msg_charge(len), GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	msg->user = mbox_user_get(current_euid());
+	if (!msg->user) {
+		ret = -ENOMEM;
+		goto err_free_msg;
+	}
+	ret = mbox_user_charge_bytes(msg->user, mbox_msg_charge(len));
+	if (ret)
+		goto err_put_user;
+
+	INIT_LIST_HEAD(&msg->node);
+	refcount_set(&msg->ref, 1);
+	msg->state = MBOX_MSG_QUEUED;
+	msg->confirm = false;
+	msg->prio = 0;
+	msg->len = len;
+	msg->seq = 0;
+	msg->sender = get_task_pid(current, PIDTYPE_TGID);
+	msg->uid = current_euid();
+	atomic_long_inc(&mbox_nr_msgs);
+	atomic_long_add(len, &mbox_nr_bytes);
+	return msg;
+
+err_put_user:
+	mbox_user_put(msg->user);
+err_free_msg:
+	kvfree(msg);
+	return ERR_PTR(ret);
+}
+
+/**
+ * mbox_msg_alloc - a new message holding a copy of a user buffer
+ * @buf: the user's message
+ * @len: its length
+ *
+ * Return: the message with one reference, or ERR_PTR(-EMSGSIZE, -ENOMEM,
+ * -EDQUOT, -EFAULT).
+ */
+struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len)
+{
+	struct mbox_msg *msg = mbox_msg_new(len);
+
+	if (IS_ERR(msg))
+		return msg;
+	if (copy_from_user(msg->data, buf, len)) {
+		mbox_msg_put(msg);
+		return ERR_PTR(-EFAULT);
+	}
+	return msg;
+}
+
+void mbox_msg_put(struct mbox_msg *msg)
+{
+	if (!refcount_dec_and_test(&msg->ref))
+		return;
+	atomic_long_dec(&mbox_nr_msgs);
+	atomic_long_sub(msg->len, &mbox_nr_bytes);
+	mbox_user_uncharge_bytes(msg->user, mbox_msg_charge(msg->len));
+	mbox_user_put(msg->user);
+	put_pid(msg->sender);
+	kvfree(msg);
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbox: blocking with timeouts and signals.
+ *
+ * Every blocking call takes the same four wait flags: non-blocking (or the
+ * descriptor's O_NONBLOCK), a relative timeout, or an absolute one on
+ * CLOCK_MONOTONIC or CLOCK_REALTIME. A call interrupted by a signal returns
+ * -ERESTARTSYS (restarted under SA_RESTART, as POSIX does for mq_receive)
+ * unless it had a relative timeout, which a restart would stretch: that one
+ * returns -EINTR.
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/sched/signal.h>
+
+#include "mbox_internal.h"
+
+int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
+		       s64 timeout_ns)
+{
+	dl->nonblock = (flags & MBOX_WAIT_NONBLOCK) || (file->f_flags & O_NONBLOCK);
+	dl->timed = flags & (MBOX_WAIT_TIMEOUT | MBOX_WAIT_ABSTIME);
+	dl->relative = dl->timed && !(flags & MBOX_WAIT_ABSTIME);
+	dl->clock = (flags & MBOX_WAIT_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+	dl->expires = 0;
+
+	if ((flags & MBOX_WAIT_REALTIME) && !(flags & MBOX_WAIT_ABSTIME))
+		return -EINVAL;
+	if (!dl->timed)
+		return timeout_ns ? -EINVAL : 0;
+	if (dl->relative) {
+		if (timeout_ns < 0)
+			return -EINVAL;
+		dl->expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
+	} else {
+		dl->expires = ns_to_ktime(timeout_ns);
+	}
+	return 0;
+}
+
+static bool mbox_deadline_passed(const struct mbox_deadline *dl)
+{
+	ktime_t now = dl->clock == CLOCK_REALTIME ? ktime_get_real() : ktime_get();
+
+	return dl->timed && ktime_compare(now, dl->expires) >= 0;
+}
+
+/**
+ * mbox_wait_locked - sleep on @wq once, dropping @lock while asleep
+ * @wq: where the waker calls wake_up
+ * @lock: the spinlock protecting the condition; held on entry and return
+ * @dl: the caller's deadline
+ *
+ * The caller checks its condition under @lock, calls this when it does not
+ * hold, and checks again when this returns 0: the task is on @wq before
+ * @lock is dropped, so a wake-up after the check is never lost.
+ *
+ * Return: 0 after a wake-up (or a spurious one), -EAGAIN for a non-blocking
+ * call, -ETIMEDOUT once the deadline has passed, -ERESTARTSYS or -EINTR when
+ * a signal is pending.
+ */
+int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
+		     struct mbox_deadline *dl)
+	__must_hold(lock)
+{
+	DEFINE_WAIT(wait);
+
+	lockdep_assert_held(lock);
+	if (dl->nonblock)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return dl->relative ? -EINTR : -ERESTARTSYS;
+	if (mbox_deadline_passed(dl))
+		return -ETIMEDOUT;
+
+	prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
+	spin_unlock(lock);
+	if (dl->timed)
+		schedule_hrtimeout_range_clock(&dl->expires, 0, HRTIMER_MODE_ABS,
+					       dl->clock);
+	else
+		schedule();
+	finish_wait(wq, &wait);
+	spin_lock(lock);
+	return 0;
+}

@@ -1,0 +1,1153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mailboxes: naming, lifetime, permissions, namespaces, buffering
+ * (rendezvous, bounded, unbounded, drop-oldest), blocking/non-blocking/
+ * timeouts, priorities, selective receive, short buffers, peek, file
+ * semantics, poll/epoll, signals, broadcast, batches, info and limits.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "mbox_test.h"
+
+#define SR (MBOX_OPEN_SEND | MBOX_OPEN_RECV)
+#define CREATE (MBOX_OPEN_CREATE | SR)
+
+/* ---- creation, naming, lifetime ---- */
+
+TEST(create_named_then_open_by_name_and_id)
+{
+	struct mbox_attr attr = { .mode = 0600, .capacity = 4 };
+	uint64_t id1 = 0, id2 = 0;
+	char buf[16];
+	int a, b, c;
+
+	a = mbox_open(-1, "t-named", CREATE | MBOX_OPEN_EXCL, &attr, &id1);
+	ASSERT_GE(a, 0) TH_LOG("%s", mbox_strerror(a));
+	ASSERT_NE(0, id1);
+	b = mbox_open(-1, "t-named", SR, NULL, &id2);
+	ASSERT_GE(b, 0);
+	EXPECT_EQ(id1, id2);
+	c = mbox_open_id(-1, id1, MBOX_OPEN_RECV);
+	ASSERT_GE(c, 0);
+
+	ASSERT_EQ(0, mbox_send(a, "hi", 2, 0, 0, 0));
+	EXPECT_EQ(2, mbox_recv(c, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(buf, "hi", 2));
+	EXPECT_EQ(0, mbox_unlink(-1, "t-named"));
+	close(a);
+	close(b);
+	close(c);
+}
+
+TEST(create_excl_and_create_existing)
+{
+	uint64_t id1, id2;
+	int a, b;
+
+	a = mbox_open(-1, "t-excl", CREATE | MBOX_OPEN_EXCL, NULL, &id1);
+	ASSERT_GE(a, 0);
+	EXPECT_EQ(-EEXIST, mbox_open(-1, "t-excl", CREATE | MBOX_OPEN_EXCL, NULL, NULL));
+	/* CREATE without EXCL opens the existing one. */
+	b = mbox_open(-1, "t-excl", CREATE, NULL, &id2);
+	ASSERT_GE(b, 0);
+	EXPECT_EQ(id1, id2);
+	EXPECT_EQ(0, mbox_unlink(-1, "t-excl"));
+	close(a);
+	close(b);
+}
+
+TEST(open_errors)
+{
+	char longname[MBOX_NAME_MAX + 8];
+	struct mbox_open op = { .size = sizeof(op) };
+	int dev = mbox_dev_open(0);
+
+	ASSERT_GE(dev, 0);
+	EXPECT_EQ(-ENOENT, mbox_open(-1, "t-none", SR, NULL, NULL));
+	EXPECT_EQ(-ENOENT, mbox_open_id(-1, 0xffffffffffULL, SR));
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	EXPECT_EQ(-ENAMETOOLONG, mbox_open(-1, longname, CREATE, NULL, NULL));
+	EXPECT_EQ(-EINVAL, mbox_open(-1, "", CREATE, NULL, NULL));
+	EXPECT_EQ(-EINVAL, mbox_open(-1, "a/b", CREATE, NULL, NULL));
+	EXPECT_EQ(-EINVAL, mbox_open(-1, "a b", CREATE, NULL, NULL));
+	EXPECT_EQ(-EFAULT, mbox_open(-1, (const char *)8, CREATE, NULL, NULL));
+
+	/* Neither send nor receive. */
+	op.flags = MBOX_OPEN_CREATE;
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	/* Unknown flags. */
+	op.flags = CREATE | (1u << 30);
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	/* EXCL without CREATE. */
+	op.flags = SR | MBOX_OPEN_EXCL;
+	op.id = 1;
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	/* Attributes without CREATE. */
+	op.flags = SR;
+	op.capacity = 3;
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	/* Nothing to open. */
+	op.capacity = 0;
+	op.id = 0;
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	/* An ID given with CREATE. */
+	op.flags = CREATE;
+	op.id = 5;
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	/* Bad attributes. */
+	op.id = 0;
+	op.mode = 01777;
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	op.mode = 0600;
+	op.mb_flags = 1u << 20;
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	op.mb_flags = MBOX_MB_DROP_OLDEST;	/* with capacity 0 */
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	op.mb_flags = MBOX_MB_BROADCAST;	/* with capacity 0 */
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	op.mb_flags = 0;
+	op.msg_size_max = 32u << 20;
+	EXPECT_EQ(-EINVAL, raw_ioctl(dev, MBOX_IOC_OPEN, &op));
+	close(dev);
+}
+
+TEST(descriptor_flags)
+{
+	int fd = mbox_open(-1, NULL, CREATE | MBOX_OPEN_NONBLOCK, NULL, NULL);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_TRUE(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(O_RDWR, fcntl(fd, F_GETFL) & O_ACCMODE);
+	close(fd);
+}
+
+TEST(ids_are_unique_and_not_reused)
+{
+	uint64_t id1, id2;
+	int a, b;
+
+	a = mbox_open(-1, NULL, CREATE, NULL, &id1);
+	ASSERT_GE(a, 0);
+	close(a);
+	/* An anonymous mailbox dies with its last descriptor. */
+	EXPECT_EQ(-ENOENT, mbox_open_id(-1, id1, SR));
+	b = mbox_open(-1, NULL, CREATE, NULL, &id2);
+	ASSERT_GE(b, 0);
+	EXPECT_GT(id2, id1);
+	close(b);
+}
+
+TEST(named_mailbox_persists_until_unlinked)
+{
+	uint64_t id1, id2;
+	char buf[8];
+	int fd;
+
+	fd = mbox_open(-1, "t-persist", CREATE | MBOX_OPEN_EXCL, NULL, &id1);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, mbox_send(fd, "kept", 4, 0, 0, 0));
+	close(fd);
+
+	fd = mbox_open(-1, "t-persist", SR, NULL, &id2);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(id1, id2);
+	EXPECT_EQ(4, mbox_recv(fd, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL));
+	close(fd);
+	EXPECT_EQ(0, mbox_unlink(-1, "t-persist"));
+	EXPECT_EQ(-ENOENT, mbox_open(-1, "t-persist", SR, NULL, NULL));
+}
+
+TEST(unlinked_mailbox_lives_until_last_close)
+{
+	struct mbox_info info;
+	uint64_t id;
+	char buf[8];
+	int fd;
+
+	fd = mbox_open(-1, "t-unlink", CREATE | MBOX_OPEN_EXCL, NULL, &id);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, mbox_unlink_id(-1, id));
+	EXPECT_EQ(-ENOENT, mbox_unlink(-1, "t-unlink"));
+	EXPECT_EQ(-ENOENT, mbox_open(-1, "t-unlink", SR, NULL, NULL));
+	EXPECT_EQ(-ENOENT, mbox_open_id(-1, id, SR));
+	/* The name is free again, for a different mailbox. */
+	int other = mbox_open(-1, "t-unlink", CREATE | MBOX_OPEN_EXCL, NULL, NULL);
+
+	ASSERT_GE(other, 0);
+	EXPECT_EQ(0, mbox_unlink(-1, "t-unlink"));
+	close(other);
+
+	/* The unlinked one still works through its descriptor. */
+	ASSERT_EQ(0, mbox_send(fd, "abc", 3, 0, 0, 0));
+	EXPECT_EQ(3, mbox_recv(fd, buf, sizeof(buf), 0, 0, NULL));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_TRUE(info.state & MBOX_STATE_UNLINKED);
+	close(fd);
+	EXPECT_EQ(-EINVAL, mbox_unlink(-1, NULL));
+}
+
+/* ---- permissions ---- */
+
+static int as_user(uid_t uid, int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgid(uid) || setuid(uid))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	return wait_child(pid);
+}
+
+static int try_access(void *arg)
+{
+	const char *name = arg;
+	int fd;
+
+	/* mode 0622: others may send but not receive, and may not unlink. */
+	if (mbox_open(-1, name, MBOX_OPEN_RECV, NULL, NULL) != -EACCES)
+		return 1;
+	if (mbox_open(-1, name, SR, NULL, NULL) != -EACCES)
+		return 2;
+	fd = mbox_open(-1, name, MBOX_OPEN_SEND, NULL, NULL);
+	if (fd < 0)
+		return 3;
+	if (mbox_send(fd, "x", 1, 0, 0, 0))
+		return 4;
+	/* A send-only descriptor can not receive. */
+	char c;
+
+	if (mbox_recv(fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL) != -EBADF)
+		return 5;
+	if (mbox_unlink(-1, name) != -EPERM)
+		return 6;
+	close(fd);
+	return 0;
+}
+
+TEST(permission_denied_for_another_uid)
+{
+	struct mbox_attr attr = { .mode = 0622, .capacity = 4 };
+	char c;
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch uid");
+	fd = mbox_open(-1, "t-perm", CREATE | MBOX_OPEN_EXCL, &attr, NULL);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, as_user(4242, try_access, "t-perm"));
+	/* The other user's message arrived, with its uid. */
+	struct mbox_recv meta;
+
+	EXPECT_EQ(1, mbox_recv(fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, &meta));
+	EXPECT_EQ(4242, meta.uid);
+	EXPECT_EQ(0, mbox_unlink(-1, "t-perm"));
+	close(fd);
+}
+
+/* ---- IPC namespaces ---- */
+
+static int in_new_ipc_ns(void *arg)
+{
+	uint64_t id = *(uint64_t *)arg;
+	int fd;
+
+	if (unshare(CLONE_NEWIPC))
+		return 10;
+	if (mbox_open(-1, "t-ns", SR, NULL, NULL) != -ENOENT)
+		return 1;
+	if (mbox_open_id(-1, id, SR) != -ENOENT)
+		return 2;
+	if (mbox_unlink(-1, "t-ns") != -ENOENT)
+		return 3;
+	/* The same name is free here, and names a different mailbox. */
+	fd = mbox_open(-1, "t-ns", CREATE | MBOX_OPEN_EXCL, NULL, NULL);
+	if (fd < 0)
+		return 4;
+	if (mbox_send(fd, "inner", 5, 0, 0, 0))
+		return 5;
+	/* Dead-namespace reaping is object_quota_and_dead_namespace_reaping's. */
+	return mbox_unlink(-1, "t-ns") ? 6 : 0;
+}
+
+TEST(names_are_scoped_to_the_ipc_namespace)
+{
+	uint64_t id, mailboxes_before, mailboxes_after, msgs;
+	char buf[8];
+	pid_t pid;
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs CAP_SYS_ADMIN for unshare(CLONE_NEWIPC)");
+	fd = mbox_open(-1, "t-ns", CREATE | MBOX_OPEN_EXCL, NULL, &id);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, live_objects(&mailboxes_before, &msgs));
+	pid = fork();
+	if (pid == 0)
+		_exit(in_new_ipc_ns(&id));
+	EXPECT_EQ(0, wait_child(pid));
+
+	/* Ours is untouched: nothing was sent to it. */
+	EXPECT_EQ(-EAGAIN, mbox_recv(fd, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL));
+	ASSERT_EQ(0, live_objects(&mailboxes_after, &msgs));
+	EXPECT_EQ(mailboxes_before, mailboxes_after);
+	EXPECT_EQ(0, mbox_unlink(-1, "t-ns"));
+	close(fd);
+}
+
+static int create_after_ns_death(void *arg)
+{
+	(void)arg;
+	/* Two mailboxes of this uid are left in a dead namespace; the limit
+	 * is two: creating works only because those are reaped.
+	 */
+	int a = mbox_open(-1, NULL, CREATE, NULL, NULL);
+	int b = mbox_open(-1, NULL, CREATE, NULL, NULL);
+
+	if (a < 0 || b < 0)
+		return 1;
+	if (mbox_open(-1, NULL, CREATE, NULL, NULL) != -ENOSPC)
+		return 2;
+	return 0;
+}
+
+static int unshare_then_as_user(uid_t uid, int (*fn)(void *))
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (unshare(CLONE_NEWIPC))
+			_exit(99);
+		if (setgid(uid) || setuid(uid))
+			_exit(100);
+		_exit(fn(NULL));
+	}
+	return wait_child(pid);
+}
+
+static int two_named_here(void *arg)
+{
+	(void)arg;
+	if (mbox_open(-1, "q1", CREATE, NULL, NULL) < 0)
+		return 1;
+	if (mbox_open(-1, "q2", CREATE, NULL, NULL) < 0)
+		return 2;
+	return 0;
+}
+
+TEST(object_quota_and_dead_namespace_reaping)
+{
+	unsigned long old = read_param("objects_per_user");
+	uint64_t mb0, mb1, msgs;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, live_objects(&mb0, &msgs));
+	ASSERT_EQ(0, write_param("objects_per_user", 2));
+	EXPECT_EQ(0, unshare_then_as_user(4343, two_named_here));
+	ASSERT_EQ(0, live_objects(&mb1, &msgs));
+	EXPECT_EQ(mb0 + 2, mb1);
+	EXPECT_EQ(0, as_user(4343, create_after_ns_death, NULL));
+	ASSERT_EQ(0, live_objects(&mb1, &msgs));
+	EXPECT_EQ(mb0, mb1);
+	ASSERT_EQ(0, write_param("objects_per_user", old));
+}
+
+/* ---- sending and receiving ---- */
+
+FIXTURE(mb) {
+	int fd;
+};
+
+FIXTURE_SETUP(mb)
+{
+	self->fd = mb_anon(16, 0);
+	ASSERT_GE(self->fd, 0);
+}
+
+FIXTURE_TEARDOWN(mb)
+{
+	close(self->fd);
+}
+
+TEST_F(mb, variable_sizes_and_metadata)
+{
+	static char big[65536], out[65536];
+	size_t sizes[] = { 0, 1, 100, 4096, sizeof(big) };
+	struct mbox_recv meta;
+	uint64_t last_seq = 0;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + 3);
+	for (size_t i = 0; i < 5; i++)
+		ASSERT_EQ(0, mbox_send(self->fd, big, sizes[i], 0, 0, 0));
+	for (size_t i = 0; i < 5; i++) {
+		memset(out, 0, sizeof(out));
+		ASSERT_EQ((int)sizes[i], mbox_recv(self->fd, out, sizeof(out), 0, 0, &meta));
+		EXPECT_EQ(sizes[i], meta.len);
+		EXPECT_EQ(0, memcmp(out, big, sizes[i]));
+		EXPECT_EQ(getpid(), meta.pid);
+		EXPECT_EQ(geteuid(), meta.uid);
+		EXPECT_GT(meta.seq, last_seq);
+		last_seq = meta.seq;
+	}
+	/* Larger than the mailbox's maximum. */
+	EXPECT_EQ(-EMSGSIZE, mbox_send(self->fd, big, sizeof(big) + 1, 0, 0, 0));
+	/* Bad priority, bad flags. */
+	EXPECT_EQ(-EINVAL, mbox_send(self->fd, big, 1, MBOX_PRIO_MAX + 1, 0, 0));
+	EXPECT_EQ(-EINVAL, mbox_send(self->fd, big, 1, 0, 1u << 29, 0));
+	EXPECT_EQ(-EINVAL, mbox_recv(self->fd, out, 1, 1u << 29, 0, NULL));
+	EXPECT_EQ(-EFAULT, mbox_send(self->fd, (void *)8, 10, 0, 0, 0));
+}
+
+TEST_F(mb, priorities_highest_first_fifo_within)
+{
+	struct { unsigned int prio; char tag; } sends[] = {
+		{ 1, 'a' }, { 5, 'b' }, { 3, 'c' }, { 5, 'd' }, { 0, 'e' }, { 31, 'f' },
+	};
+	const char expect[] = "fbdcae";
+	struct mbox_recv meta;
+	char c;
+
+	for (size_t i = 0; i < 6; i++)
+		ASSERT_EQ(0, mbox_send(self->fd, &sends[i].tag, 1, sends[i].prio, 0, 0));
+	for (size_t i = 0; i < 6; i++) {
+		ASSERT_EQ(1, mbox_recv(self->fd, &c, 1, 0, 0, &meta));
+		EXPECT_EQ(expect[i], c);
+	}
+	EXPECT_EQ(-EAGAIN, mbox_recv(self->fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+}
+
+TEST_F(mb, selective_receive_by_sender_pid)
+{
+	pid_t kids[2];
+	char c;
+
+	for (int i = 0; i < 2; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			char tag = 'A' + i;
+
+			_exit(mbox_send(self->fd, &tag, 1, 0, 0, 0) ? 1 : 0);
+		}
+		ASSERT_EQ(0, wait_child(kids[i]));
+	}
+	/* Child B's message, although A's is older. */
+	ASSERT_EQ(1, mbox_recv_from(self->fd, kids[1], &c, 1, 0, 0, NULL));
+	EXPECT_EQ('B', c);
+	EXPECT_EQ(-EAGAIN, mbox_recv_from(self->fd, kids[1], &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EAGAIN, mbox_recv_from(self->fd, getpid(), &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	ASSERT_EQ(1, mbox_recv(self->fd, &c, 1, 0, 0, NULL));
+	EXPECT_EQ('A', c);
+	EXPECT_EQ(-EINVAL, mbox_recv_from(self->fd, -1, &c, 1, 0, 0, NULL));
+}
+
+TEST_F(mb, short_buffer_keeps_the_message)
+{
+	struct mbox_recv meta;
+	char small[4], big[32];
+
+	ASSERT_EQ(0, mbox_send(self->fd, "0123456789", 10, 0, 0, 0));
+	EXPECT_EQ(-EMSGSIZE, mbox_recv(self->fd, small, sizeof(small), 0, 0, &meta));
+	EXPECT_EQ(10, meta.len);
+	/* Still there, whole. */
+	ASSERT_EQ(10, mbox_recv(self->fd, big, sizeof(big), 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(big, "0123456789", 10));
+
+	/* With TRUNC the tail is dropped on request. */
+	ASSERT_EQ(0, mbox_send(self->fd, "0123456789", 10, 0, 0, 0));
+	EXPECT_EQ(4, mbox_recv(self->fd, small, sizeof(small), MBOX_RECV_TRUNC, 0, &meta));
+	EXPECT_EQ(10, meta.len);
+	EXPECT_EQ(0, memcmp(small, "0123", 4));
+	EXPECT_EQ(-EAGAIN, mbox_recv(self->fd, big, sizeof(big), MBOX_WAIT_NONBLOCK, 0, NULL));
+}
+
+TEST_F(mb, faulting_buffer_keeps_the_message)
+{
+	char buf[8];
+
+	ASSERT_EQ(0, mbox_send(self->fd, "payload", 7, 0, 0, 0));
+	EXPECT_EQ(-EFAULT, mbox_recv(self->fd, (void *)8, sizeof(buf), 0, 0, NULL));
+	ASSERT_EQ(7, mbox_recv(self->fd, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(buf, "payload", 7));
+}
+
+TEST_F(mb, peek_does_not_remove)
+{
+	struct mbox_recv m1, m2;
+	char buf[8];
+
+	ASSERT_EQ(0, mbox_send(self->fd, "one", 3, 0, 0, 0));
+	ASSERT_EQ(0, mbox_send(self->fd, "two", 3, 0, 0, 0));
+	ASSERT_EQ(3, mbox_recv(self->fd, buf, sizeof(buf), MBOX_RECV_PEEK, 0, &m1));
+	ASSERT_EQ(3, mbox_recv(self->fd, buf, sizeof(buf), MBOX_RECV_PEEK, 0, &m2));
+	EXPECT_EQ(m1.seq, m2.seq);
+	ASSERT_EQ(3, mbox_recv(self->fd, buf, sizeof(buf), 0, 0, &m2));
+	EXPECT_EQ(m1.seq, m2.seq);
+	EXPECT_EQ(0, memcmp(buf, "one", 3));
+	ASSERT_EQ(3, mbox_recv(self->fd, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
+}
+
+TEST(bounded_capacity_nonblocking_and_blocking)
+{
+	int fd = mb_anon(2, 0);
+	int64_t t0, t1;
+	pid_t pid;
+	char c = 'x';
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
+	ASSERT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
+	EXPECT_EQ(-EAGAIN, mbox_send(fd, &c, 1, 0, MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(-ETIMEDOUT, mbox_send(fd, &c, 1, 0, MBOX_WAIT_TIMEOUT, 20000000));
+
+	/* A full mailbox blocks the sender until a receiver makes room. */
+	pid = fork();
+	if (pid == 0) {
+		sleep_ms(200);
+		_exit(mbox_recv(fd, &c, 1, 0, 0, NULL) == 1 ? 0 : 1);
+	}
+	t0 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
+	t1 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_GE(t1 - t0, 150000000);
+	EXPECT_EQ(0, wait_child(pid));
+	close(fd);
+}
+
+TEST(byte_capacity)
+{
+	struct mbox_attr attr = { .mode = 0600, .capacity = 100, .max_bytes = 10 };
+	int fd = mbox_open(-1, NULL, CREATE, &attr, NULL);
+	char buf[16] = { 0 };
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EMSGSIZE, mbox_send(fd, buf, 11, 0, 0, 0));
+	ASSERT_EQ(0, mbox_send(fd, buf, 6, 0, 0, 0));
+	EXPECT_EQ(-EAGAIN, mbox_send(fd, buf, 5, 0, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_send(fd, buf, 4, 0, 0, 0));
+	close(fd);
+}
+
+TEST(empty_mailbox_nonblocking_and_timeouts)
+{
+	int fd = mb_anon(4, 0);
+	int64_t t0;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EAGAIN, mbox_recv(fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+
+	t0 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(-ETIMEDOUT, mbox_recv(fd, &c, 1, MBOX_WAIT_TIMEOUT, 50000000, NULL));
+	EXPECT_GE(now_ns(CLOCK_MONOTONIC) - t0, 50000000);
+
+	t0 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(-ETIMEDOUT, mbox_recv(fd, &c, 1, MBOX_WAIT_ABSTIME,
+					t0 + 50000000, NULL));
+	EXPECT_GE(now_ns(CLOCK_MONOTONIC) - t0, 50000000);
+
+	t0 = now_ns(CLOCK_REALTIME);
+	EXPECT_EQ(-ETIMEDOUT, mbox_recv(fd, &c, 1, MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME,
+					t0 + 50000000, NULL));
+	EXPECT_GE(now_ns(CLOCK_REALTIME) - t0, 50000000);
+
+	/* An absolute time already past, and a zero relative timeout. */
+	EXPECT_EQ(-ETIMEDOUT, mbox_recv(fd, &c, 1, MBOX_WAIT_ABSTIME, 1, NULL));
+	EXPECT_EQ(-ETIMEDOUT, mbox_recv(fd, &c, 1, MBOX_WAIT_TIMEOUT, 0, NULL));
+	/* Invalid combinations. */
+	EXPECT_EQ(-EINVAL, mbox_recv(fd, &c, 1, MBOX_WAIT_TIMEOUT, -1, NULL));
+	EXPECT_EQ(-EINVAL, mbox_recv(fd, &c, 1, MBOX_WAIT_REALTIME, 5, NULL));
+	EXPECT_EQ(-EINVAL, mbox_recv(fd, &c, 1, 0, 5, NULL));
+
+	/* O_NONBLOCK on the descriptor. */
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, mbox_recv(fd, &c, 1, 0, 0, NULL));
+	close(fd);
+}
+
+TEST(blocking_receive_wakes_on_send)
+{
+	int fd = mb_anon(4, 0);
+	int64_t t0;
+	pid_t pid;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	pid = fork();
+	if (pid == 0) {
+		sleep_ms(150);
+		_exit(mbox_send(fd, "w", 1, 0, 0, 0) ? 1 : 0);
+	}
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, NULL));
+	EXPECT_GE(now_ns(CLOCK_MONOTONIC) - t0, 100000000);
+	EXPECT_EQ('w', c);
+	EXPECT_EQ(0, wait_child(pid));
+	close(fd);
+}
+
+/* ---- rendezvous and confirmed sends ---- */
+
+TEST(rendezvous_send_waits_for_the_receiver)
+{
+	int fd = mb_anon(0, 0);
+	int64_t *t = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct mbox_info info;
+	pid_t pid;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_NE(MAP_FAILED, t);
+	/* Nobody receives: a non-blocking send fails, a timed one times out. */
+	EXPECT_EQ(-EAGAIN, mbox_send(fd, "r", 1, 0, MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(-ETIMEDOUT, mbox_send(fd, "r", 1, 0, MBOX_WAIT_TIMEOUT, 30000000));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(0, info.msgs);	/* both offers were withdrawn */
+
+	pid = fork();
+	if (pid == 0) {
+		sleep_ms(200);
+		t[0] = now_ns(CLOCK_MONOTONIC);
+		_exit(mbox_recv(fd, &c, 1, 0, 0, NULL) == 1 ? 0 : 1);
+	}
+	ASSERT_EQ(0, mbox_send(fd, "r", 1, 0, 0, 0));
+	t[1] = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(0, wait_child(pid));
+	/* The send returned only after the receiver came. */
+	EXPECT_GE(t[1], t[0]);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(1, info.received);
+	close(fd);
+}
+
+TEST(rendezvous_nonblocking_send_to_a_waiting_receiver)
+{
+	int fd = mb_anon(0, 0);
+	struct mbox_info info;
+	pid_t pid;
+	char c;
+	int i;
+
+	ASSERT_GE(fd, 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(mbox_recv(fd, &c, 1, 0, 0, NULL) == 1 && c == 'n' ? 0 : 1);
+	/* Wait until the receiver sleeps in the mailbox. */
+	for (i = 0; i < 500; i++) {
+		ASSERT_EQ(0, mbox_info(fd, &info));
+		if (info.recv_waiters == 1)
+			break;
+		sleep_ms(10);
+	}
+	ASSERT_EQ(1, info.recv_waiters);
+	EXPECT_EQ(0, mbox_send(fd, "n", 1, 0, MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(0, wait_child(pid));
+	close(fd);
+}
+
+TEST(confirmed_send_on_a_buffered_mailbox)
+{
+	int fd = mb_anon(8, 0);
+	int64_t t0;
+	pid_t pid;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	pid = fork();
+	if (pid == 0) {
+		sleep_ms(150);
+		_exit(mbox_recv(fd, &c, 1, 0, 0, NULL) == 1 ? 0 : 1);
+	}
+	t0 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(0, mbox_send(fd, "c", 1, 0, MBOX_SEND_CONFIRM, 0));
+	EXPECT_GE(now_ns(CLOCK_MONOTONIC) - t0, 100000000);
+	EXPECT_EQ(0, wait_child(pid));
+	/* Unconfirmed, nobody there: withdrawn on timeout, never delivered. */
+	EXPECT_EQ(-ETIMEDOUT, mbox_send(fd, "c", 1, 0, MBOX_SEND_CONFIRM | MBOX_WAIT_TIMEOUT,
+					20000000));
+	EXPECT_EQ(-EAGAIN, mbox_recv(fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	close(fd);
+}
+
+TEST(rendezvous_sender_interrupted_withdraws)
+{
+	int fd = mb_anon(0, 0);
+	struct mbox_info info;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	catch_signal(SIGALRM, 0);
+	alarm(1);
+	EXPECT_EQ(-EINTR, mbox_send(fd, "i", 1, 0, 0, 0));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(0, info.send_waiters);
+	EXPECT_EQ(-ETIMEDOUT, mbox_recv(fd, &c, 1, MBOX_WAIT_TIMEOUT, 10000000, NULL));
+	close(fd);
+}
+
+/* ---- overflow policy ---- */
+
+TEST(drop_oldest_reports_what_was_missed)
+{
+	struct mbox_info info;
+	struct mbox_recv meta;
+	int fd = mb_anon(3, MBOX_MB_DROP_OLDEST);
+	char c;
+
+	ASSERT_GE(fd, 0);
+	for (c = '1'; c <= '5'; c++)
+		ASSERT_EQ(0, mbox_send(fd, &c, 1, 0, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, &meta));
+	EXPECT_EQ('3', c);
+	EXPECT_EQ(2, meta.dropped);
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, &meta));
+	EXPECT_EQ('4', c);
+	EXPECT_EQ(0, meta.dropped);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(2, info.dropped);
+	EXPECT_EQ(5, info.sent);
+	close(fd);
+}
+
+/* ---- file semantics ---- */
+
+TEST(read_and_write_move_whole_messages)
+{
+	int fd = mb_anon(8, 0), wo, ro;
+	uint64_t id;
+	char buf[16];
+	struct mbox_info info;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(5, write(fd, "hello", 5));
+	ASSERT_EQ(0, write(fd, "", 0));
+	ASSERT_EQ(3, write(fd, "abc", 3));
+	EXPECT_EQ(5, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	/* A short read buffer: -EMSGSIZE and the message stays. */
+	EXPECT_EQ(-1, read(fd, buf, 2));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(3, read(fd, buf, sizeof(buf)));
+
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	id = info.id;
+	wo = mbox_open_id(-1, id, MBOX_OPEN_SEND);
+	ro = mbox_open_id(-1, id, MBOX_OPEN_RECV);
+	ASSERT_GE(wo, 0);
+	ASSERT_GE(ro, 0);
+	EXPECT_EQ(-1, read(wo, buf, sizeof(buf)));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, write(ro, "x", 1));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-EBADF, mbox_send(ro, "x", 1, 0, 0, 0));
+	close(wo);
+	close(ro);
+	close(fd);
+}
+
+TEST(poll_readiness)
+{
+	int fd = mb_anon(1, 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, poll(&p, 1, 0));
+	EXPECT_EQ(POLLOUT, p.revents);
+	ASSERT_EQ(0, mbox_send(fd, "p", 1, 0, 0, 0));
+	ASSERT_EQ(1, poll(&p, 1, 0));
+	EXPECT_EQ(POLLIN, p.revents);	/* full: not writable */
+	close(fd);
+
+	/* A rendezvous mailbox is writable only while a receiver waits. */
+	fd = mb_anon(0, 0);
+	p.fd = fd;
+	ASSERT_EQ(0, poll(&p, 1, 0));
+	close(fd);
+}
+
+TEST(epoll_edge_triggered)
+{
+	int fd = mb_anon(8, 0), ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	pid_t pid;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	ASSERT_EQ(0, mbox_send(fd, "1", 1, 0, 0, 0));
+	EXPECT_EQ(1, epoll_wait(ep, &ev, 1, 0));
+	/* Edge-triggered: no new event until something changes. */
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	pid = fork();
+	if (pid == 0) {
+		sleep_ms(100);
+		_exit(mbox_send(fd, "2", 1, 0, 0, 0) ? 1 : 0);
+	}
+	EXPECT_EQ(1, epoll_wait(ep, &ev, 1, 5000));
+	EXPECT_EQ(0, wait_child(pid));
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, NULL));
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, NULL));
+	close(ep);
+	close(fd);
+}
+
+/* ---- signals, close and death while blocked ---- */
+
+TEST(signal_interrupts_a_blocked_receive)
+{
+	int fd = mb_anon(4, 0);
+	char c;
+
+	ASSERT_GE(fd, 0);
+	catch_signal(SIGALRM, 0);
+	alarm(1);
+	EXPECT_EQ(-EINTR, mbox_recv(fd, &c, 1, 0, 0, NULL));
+	/* A relative timeout is never restarted, even with SA_RESTART. */
+	catch_signal(SIGALRM, 1);
+	alarm(1);
+	EXPECT_EQ(-EINTR, mbox_recv(fd, &c, 1, MBOX_WAIT_TIMEOUT, 20000000000LL, NULL));
+	close(fd);
+}
+
+TEST(sa_restart_restarts_a_blocked_receive)
+{
+	int fd = mb_anon(4, 0);
+	pid_t pid;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	catch_signal(SIGUSR1, 1);
+	pid = fork();
+	if (pid == 0) {
+		sleep_ms(100);
+		kill(getppid(), SIGUSR1);
+		sleep_ms(100);
+		_exit(mbox_send(fd, "s", 1, 0, 0, 0) ? 1 : 0);
+	}
+	EXPECT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, NULL));
+	EXPECT_EQ(0, wait_child(pid));
+	close(fd);
+}
+
+struct blocked {
+	int fd;
+	int ret;
+	char c;
+};
+
+static void *blocked_recv(void *arg)
+{
+	struct blocked *b = arg;
+
+	b->ret = mbox_recv(b->fd, &b->c, 1, 0, 0, NULL);
+	return NULL;
+}
+
+TEST(close_by_another_thread_while_blocked)
+{
+	struct blocked b = { .ret = -1 };
+	struct mbox_info info;
+	pthread_t th;
+	uint64_t id;
+	int other, i;
+
+	b.fd = mb_anon(4, 0);
+	ASSERT_GE(b.fd, 0);
+	ASSERT_EQ(0, mbox_info(b.fd, &info));
+	id = info.id;
+	other = mbox_open_id(-1, id, SR);
+	ASSERT_GE(other, 0);
+	ASSERT_EQ(0, pthread_create(&th, NULL, blocked_recv, &b));
+	for (i = 0; i < 500; i++) {
+		ASSERT_EQ(0, mbox_info(other, &info));
+		if (info.recv_waiters == 1)
+			break;
+		sleep_ms(10);
+	}
+	ASSERT_EQ(1, info.recv_waiters);
+	/* The blocked call holds its own reference: it carries on. */
+	close(b.fd);
+	ASSERT_EQ(0, mbox_send(other, "z", 1, 0, 0, 0));
+	pthread_join(th, NULL);
+	EXPECT_EQ(1, b.ret);
+	EXPECT_EQ('z', b.c);
+	close(other);
+}
+
+TEST(killed_while_blocked_leaks_nothing)
+{
+	uint64_t mb0, msg0, mb1, msg1;
+	int fd;
+	pid_t rx, tx;
+	char c;
+
+	ASSERT_EQ(0, live_objects(&mb0, &msg0));
+	fd = mb_anon(0, 0);
+	ASSERT_GE(fd, 0);
+	rx = fork();
+	if (rx == 0) {
+		close(fd);
+		int f2 = mb_anon(4, 0);
+
+		mbox_recv(f2, &c, 1, 0, 0, NULL);
+		_exit(1);
+	}
+	tx = fork();
+	if (tx == 0) {
+		mbox_send(fd, "k", 1, 0, 0, 0);	/* rendezvous: nobody comes */
+		_exit(1);
+	}
+	sleep_ms(200);
+	kill(rx, SIGKILL);
+	kill(tx, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, wait_child(rx));
+	EXPECT_EQ(128 + SIGKILL, wait_child(tx));
+	/* The killed sender's offer was withdrawn. */
+	EXPECT_EQ(-EAGAIN, mbox_recv(fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	close(fd);
+	ASSERT_EQ(0, live_objects(&mb1, &msg1));
+	EXPECT_EQ(mb0, mb1);
+	EXPECT_EQ(msg0, msg1);
+}
+
+/* ---- broadcast ---- */
+
+TEST(broadcast_delivers_to_every_subscriber)
+{
+	int fd = mb_anon(8, MBOX_MB_BROADCAST), subs[3], late;
+	struct mbox_info info;
+	struct mbox_recv meta;
+	uint64_t id;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	id = info.id;
+	for (int i = 0; i < 3; i++) {
+		subs[i] = mbox_open_id(-1, id, MBOX_OPEN_RECV);
+		ASSERT_GE(subs[i], 0);
+		ASSERT_EQ(0, mbox_subscribe(subs[i]));
+	}
+	EXPECT_EQ(-EALREADY, mbox_subscribe(subs[0]));
+	/* Not subscribed: nothing to read. */
+	EXPECT_EQ(-ENOTCONN, mbox_recv(fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+
+	for (c = 'a'; c <= 'c'; c++)
+		ASSERT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
+	late = mbox_open_id(-1, id, MBOX_OPEN_RECV);
+	ASSERT_GE(late, 0);
+	ASSERT_EQ(0, mbox_subscribe(late));
+	c = 'd';
+	ASSERT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
+
+	for (int i = 0; i < 3; i++) {
+		for (char want = 'a'; want <= 'd'; want++) {
+			ASSERT_EQ(1, mbox_recv(subs[i], &c, 1, MBOX_WAIT_NONBLOCK, 0, &meta));
+			EXPECT_EQ(want, c);
+		}
+		EXPECT_EQ(-EAGAIN, mbox_recv(subs[i], &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	}
+	/* A late subscriber sees only what came after it. */
+	ASSERT_EQ(1, mbox_recv(late, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	EXPECT_EQ('d', c);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(4, info.subscribers);
+	EXPECT_EQ(0, info.msgs);	/* everyone has everything: freed */
+	for (int i = 0; i < 3; i++)
+		close(subs[i]);
+	close(late);
+	close(fd);
+}
+
+TEST(broadcast_lagging_subscriber)
+{
+	int fd = mb_anon(2, MBOX_MB_BROADCAST), fast, slow, drop, dsub;
+	struct mbox_info info;
+	struct mbox_recv meta;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	fast = mbox_open_id(-1, info.id, MBOX_OPEN_RECV);
+	slow = mbox_open_id(-1, info.id, MBOX_OPEN_RECV);
+	ASSERT_EQ(0, mbox_subscribe(fast));
+	ASSERT_EQ(0, mbox_subscribe(slow));
+	/* Default policy: the slow subscriber holds the sender back. */
+	for (c = '1'; c <= '2'; c++) {
+		ASSERT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
+		ASSERT_EQ(1, mbox_recv(fast, &c, 1, 0, 0, NULL));
+	}
+	EXPECT_EQ(-EAGAIN, mbox_send(fd, "3", 1, 0, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(1, mbox_recv(slow, &c, 1, 0, 0, NULL));
+	EXPECT_EQ(0, mbox_send(fd, "3", 1, 0, MBOX_WAIT_NONBLOCK, 0));
+	close(fast);
+	close(slow);
+	close(fd);
+
+	/* DROP_OLDEST: the slow one is moved on and told what it missed. */
+	drop = mb_anon(2, MBOX_MB_BROADCAST | MBOX_MB_DROP_OLDEST);
+	ASSERT_GE(drop, 0);
+	ASSERT_EQ(0, mbox_info(drop, &info));
+	dsub = mbox_open_id(-1, info.id, MBOX_OPEN_RECV);
+	ASSERT_EQ(0, mbox_subscribe(dsub));
+	for (c = '1'; c <= '5'; c++)
+		ASSERT_EQ(0, mbox_send(drop, &c, 1, 0, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(1, mbox_recv(dsub, &c, 1, 0, 0, &meta));
+	EXPECT_EQ('4', c);
+	EXPECT_EQ(3, meta.dropped);
+	close(dsub);
+	close(drop);
+}
+
+/* ---- batches ---- */
+
+TEST(batched_send_and_receive)
+{
+	int fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	struct mbox_send s[100];
+	struct mbox_recv r[64];
+	uint32_t vals[100], outs[64];
+
+	ASSERT_GE(fd, 0);
+	for (int i = 0; i < 100; i++) {
+		vals[i] = i * 1000 + 7;
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].buf = (uintptr_t)&vals[i];
+		s[i].len = sizeof(vals[i]);
+	}
+	ASSERT_EQ(100, mbox_send_batch(fd, s, 100, 0, 0));
+	for (int i = 1; i < 100; i++)
+		EXPECT_EQ(s[i - 1].seq + 1, s[i].seq);
+
+	for (int i = 0; i < 64; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].buf = (uintptr_t)&outs[i];
+		r[i].len = sizeof(outs[i]);
+	}
+	ASSERT_EQ(64, mbox_recv_batch(fd, r, 64, 0, 0));
+	for (int i = 0; i < 64; i++) {
+		EXPECT_EQ(vals[i], outs[i]);
+		EXPECT_EQ(sizeof(uint32_t), r[i].len);
+		EXPECT_EQ(s[i].seq, r[i].seq);
+	}
+	/* 36 left: a batch of 64 returns what there is without waiting. */
+	for (int i = 0; i < 64; i++)
+		r[i].len = sizeof(outs[i]);
+	ASSERT_EQ(36, mbox_recv_batch(fd, r, 64, 0, 0));
+	EXPECT_EQ(-EAGAIN, mbox_recv_batch(fd, r, 64, MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(-EINVAL, mbox_recv_batch(fd, r, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, mbox_send_batch(fd, s, MBOX_BATCH_MAX + 1, 0, 0));
+	close(fd);
+}
+
+/* ---- info and limits ---- */
+
+TEST(info_reports_attributes_and_counters)
+{
+	struct mbox_attr attr = { .mode = 0640, .capacity = 7, .msg_size_max = 100,
+				  .max_bytes = 500 };
+	struct mbox_info info;
+	uint64_t id;
+	int fd;
+
+	fd = mbox_open(-1, "t-info", CREATE | MBOX_OPEN_EXCL, &attr, &id);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, mbox_send(fd, "12345", 5, 0, 0, 0));
+	ASSERT_EQ(0, mbox_send(fd, "678", 3, 0, 0, 0));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(id, info.id);
+	EXPECT_STREQ("t-info", info.name);
+	EXPECT_EQ(0640, info.mode);
+	EXPECT_EQ(geteuid(), info.uid);
+	EXPECT_EQ(7, info.capacity);
+	EXPECT_EQ(100, info.msg_size_max);
+	EXPECT_EQ(500, info.max_bytes);
+	EXPECT_EQ(2, info.msgs);
+	EXPECT_EQ(8, info.bytes);
+	EXPECT_EQ(2, info.sent);
+	EXPECT_EQ(0, info.received);
+	EXPECT_EQ(0, info.state);
+	EXPECT_EQ(-EMSGSIZE, mbox_send(fd, &info, 101, 0, 0, 0));
+	EXPECT_EQ(0, mbox_unlink(-1, "t-info"));
+	close(fd);
+}
+
+static int fill_byte_quota(void *arg)
+{
+	char buf[1024] = { 0 };
+	int fd, i, ret = 0;
+
+	(void)arg;
+	fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	if (fd < 0)
+		return 1;
+	for (i = 0; i < 64 && !ret; i++)
+		ret = mbox_send(fd, buf, sizeof(buf), 0, 0, 0);
+	return ret == -EDQUOT && i > 2 ? 0 : 2;
+}
+
+TEST(byte_quota_per_user)
+{
+	unsigned long old = read_param("bytes_per_user");
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, write_param("bytes_per_user", 8192));
+	EXPECT_EQ(0, as_user(4444, fill_byte_quota, NULL));
+	ASSERT_EQ(0, write_param("bytes_per_user", old));
+}
+
+TEST(message_size_limit_parameter)
+{
+	unsigned long old = read_param("msg_size_max");
+	struct mbox_attr attr = { .mode = 0600, .capacity = 4 };
+	static char buf[8192];
+	struct mbox_info info;
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	EXPECT_EQ(-EINVAL, write_param("msg_size_max", 64u << 20));
+	ASSERT_EQ(0, write_param("msg_size_max", 4096));
+	fd = mbox_open(-1, NULL, CREATE, &attr, NULL);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(4096, info.msg_size_max);
+	EXPECT_EQ(-EMSGSIZE, mbox_send(fd, buf, 4097, 0, 0, 0));
+	EXPECT_EQ(0, mbox_send(fd, buf, 4096, 0, 0, 0));
+	attr.msg_size_max = 8192;
+	EXPECT_EQ(-EINVAL, mbox_open(-1, NULL, CREATE, &attr, NULL));
+	close(fd);
+	ASSERT_EQ(0, write_param("msg_size_max", old));
+}
+
+/* Last: everything the tests made is gone (they run in this order). */
+TEST(zz_no_mailbox_or_message_left)
+{
+	uint64_t mailboxes, messages;
+
+	ASSERT_EQ(0, live_objects(&mailboxes, &messages));
+	EXPECT_EQ(0, mailboxes);
+	EXPECT_EQ(0, messages);
+}
+
+TEST_HARNESS_MAIN
