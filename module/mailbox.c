@@ -204,7 +204,9 @@ static int mbox_wait_delivered(struct mbox_mailbox *mb, struct mbox_msg *msg,
 			ret = -EAGAIN;
 			break;
 		}
+		mb->send_waiters++;
 		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, &handoff);
+		mb->send_waiters--;
 		if (ret)
 			break;
 	}

@@ -261,7 +261,7 @@ int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
  * @next_seq: the sequence number of the next message
  * @sent: @received: @dropped: totals, for info
  * @missed: dropped messages not yet reported to a receiver
- * @send_waiters: senders asleep
+ * @send_waiters: senders asleep, for room or for their message's delivery
  * @receivers: receivers asleep (struct mbox_rx entries)
  * @nr_receivers: how many
  * @subs: broadcast subscriptions (struct mbox_sub)

@@ -2,12 +2,96 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make demo: runs inside the VM once mbox.ko is loaded (busybox sh).
+# Everything here goes through mboxctl, i.e. through libmbox and the ioctls.
 set -e
 step() { printf '\n=== %s\n' "$*"; }
+# Show a command as a user would type it, then run it.
+run() {
+	printf '$'
+	for a in "$@"; do
+		case $a in *' '*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac
+	done
+	printf '\n'
+	"$@"
+}
 
 step "the module is loaded"
 grep '^mbox ' /proc/modules
 ls -l /dev/mbox
+run mboxctl version
 
-step "mboxctl asks the device which API it speaks"
-mboxctl version
+step "a bounded mailbox 'jobs' (capacity 4): create it and look at it"
+run mboxctl create jobs -m 0666 -c 4
+run mboxctl info jobs
+
+step "a blocking receive waits for a message, and wakes up when one is sent"
+(mboxctl recv jobs -v | sed 's/^/  [receiver] got: /') &
+receiver=$!
+sleep 1
+mboxctl info jobs | grep waiting
+run mboxctl send jobs "wake up"
+wait $receiver
+mboxctl info jobs | grep waiting
+
+step "3 producers x 5 messages, 2 consumers: every message arrives once"
+for p in 1 2 3; do
+	( for n in 1 2 3 4 5; do echo "job $p.$n"; done | mboxctl send jobs ) &
+done
+for c in a b; do
+	( mboxctl recv jobs -f -t 2000 > /tmp/consumer-$c ) &
+done
+wait
+for c in a b; do
+	echo "  consumer $c got $(wc -l < /tmp/consumer-$c) messages"
+done
+echo "  all jobs, sorted:"
+sort /tmp/consumer-a /tmp/consumer-b | tr '\n' ' ' | fold -w 70 | sed 's/^/    /'
+echo
+total=$(cat /tmp/consumer-a /tmp/consumer-b | sort -u | wc -l)
+echo "  $total distinct jobs received"
+[ "$total" = 15 ]
+mboxctl info jobs | grep -E 'queued|totals'
+
+step "a full mailbox: a non-blocking send fails, a timed send times out"
+run mboxctl send jobs one two three four
+run mboxctl send jobs -n five || echo "  (exit status $?: the mailbox is full)"
+run mboxctl send jobs -t 300 five || echo "  (exit status $?: timed out after 300 ms)"
+run mboxctl recv jobs -c 4
+
+step "priorities: highest first, FIFO within a priority"
+run mboxctl send jobs -p 1 "low"
+run mboxctl send jobs -p 9 "urgent"
+run mboxctl send jobs -p 5 "normal 1"
+run mboxctl send jobs -p 5 "normal 2"
+run mboxctl recv jobs -c 4 -v
+
+step "a rendezvous mailbox (capacity 0): the sender waits for a receiver"
+run mboxctl create meet -c 0
+start=$(date +%s)
+( mboxctl send meet "handshake" && echo "  [sender] send returned after $(( $(date +%s) - start )) s" ) &
+sender=$!
+sleep 2
+echo "  2 s later the sender is still blocked, its message offered but not taken:"
+mboxctl info meet | grep -E 'kind|queued|waiting'
+run mboxctl recv meet -v
+wait $sender
+
+step "a broadcast mailbox: every subscriber gets every message"
+run mboxctl create news --broadcast -c 8
+for s in 1 2 3; do
+	( mboxctl recv news -c 2 | sed "s/^/  [subscriber $s] /" ) &
+done
+sleep 1
+mboxctl info news | grep subscribers
+run mboxctl send news "edition 1" "edition 2"
+wait
+
+step "errors say what went wrong, with an exit status to test"
+run mboxctl recv nosuch || echo "  (exit status $?)"
+run mboxctl create jobs -x || echo "  (exit status $?)"
+run mboxctl send jobs -p 99 x || echo "  (exit status $?)"
+
+step "unlink everything: the module's counters return to zero"
+run mboxctl stats
+run mboxctl rm jobs meet news
+run mboxctl stats

@@ -24,6 +24,21 @@ else
 	log "checkpatch --strict: clean"
 fi
 
+# The public headers must compile on their own, in strict C and in C++.
+hdr_status=0
+for hdr in linux/mbox.h mbox.h; do
+	for lang in "c -std=c11" "c++ -std=c++11"; do
+		# shellcheck disable=SC2086 # $lang is "language standard"
+		if ! echo "#include <$hdr>" | gcc -x $lang -fsyntax-only -Wall -Wextra \
+			-Werror -pedantic -Iuapi -Ilib - ; then
+			log "<$hdr> is not self-contained (${lang%% *})"
+			hdr_status=1
+		fi
+	done
+done
+[ $hdr_status -eq 0 ] && log "public headers: self-contained in C11 and C++11"
+[ $hdr_status -eq 0 ] || status=1
+
 for k in "$@"; do
 	dir=build/lint-$k
 	rm -rf "$dir"

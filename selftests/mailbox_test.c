@@ -620,13 +620,23 @@ TEST(rendezvous_send_waits_for_the_receiver)
 
 	pid = fork();
 	if (pid == 0) {
-		sleep_ms(200);
+		/* The sender shows as a waiting sender with its offer queued. */
+		for (int i = 0; i < 500; i++) {
+			if (mbox_info(fd, &info) || info.send_waiters == 1)
+				break;
+			sleep_ms(10);
+		}
+		sleep_ms(100);
+		t[2] = info.send_waiters;
+		t[3] = info.msgs;
 		t[0] = now_ns(CLOCK_MONOTONIC);
 		_exit(mbox_recv(fd, &c, 1, 0, 0, NULL) == 1 ? 0 : 1);
 	}
 	ASSERT_EQ(0, mbox_send(fd, "r", 1, 0, 0, 0));
 	t[1] = now_ns(CLOCK_MONOTONIC);
 	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(1, t[2]);
+	EXPECT_EQ(1, t[3]);
 	/* The send returned only after the receiver came. */
 	EXPECT_GE(t[1], t[0]);
 	ASSERT_EQ(0, mbox_info(fd, &info));

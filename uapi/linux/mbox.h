@@ -260,7 +260,8 @@ struct mbox_batch {
  * @sent: messages sent so far
  * @received: messages received so far (broadcast: by any subscriber)
  * @dropped: messages dropped by the overflow policy so far
- * @send_waiters: senders blocked now
+ * @send_waiters: senders blocked now, for room or (rendezvous, confirmed
+ *	send) for a receiver to take their message
  * @recv_waiters: receivers blocked now
  * @subscribers: broadcast subscribers now
  * @state: MBOX_STATE_*
