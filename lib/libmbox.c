@@ -258,6 +258,146 @@ MBOX_API int mbox_close(int fd)
 	return close(fd) ? -errno : 0;
 }
 
+/* ---- direct links ---- */
+
+MBOX_API int mbox_endpoint(int devfd, unsigned int mode, unsigned int capacity,
+			   uint64_t *id)
+{
+	struct mbox_endpoint ep;
+	int fd;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.size = sizeof(ep);
+	ep.flags = MBOX_EP_CLOEXEC;
+	ep.mode = mode;
+	ep.capacity = capacity;
+	fd = mbox_dev_ioctl(devfd, MBOX_IOC_ENDPOINT, &ep);
+	if (fd >= 0 && id)
+		*id = ep.id;
+	return fd;
+}
+
+MBOX_API int mbox_link_send(int epfd, pid_t pid, const void *buf, size_t len,
+			    unsigned int flags, int64_t timeout_ns)
+{
+	struct mbox_link_send s;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.flags = flags;
+	s.pid = pid;
+	s.buf = (uintptr_t)buf;
+	s.len = (uint32_t)len;
+	s.timeout_ns = timeout_ns;
+	return mbox_ioctl(epfd, MBOX_IOC_LINK_SEND, &s);
+}
+
+static int mbox_link_recv_cmd(int fd, struct mbox_link_recv *r, void *buf,
+			      size_t len, struct mbox_link_recv *meta)
+{
+	int ret;
+
+	r->size = sizeof(*r);
+	r->buf = (uintptr_t)buf;
+	r->len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	ret = mbox_ioctl(fd, MBOX_IOC_LINK_RECV, r);
+	if (meta)
+		*meta = *r;
+	return ret;
+}
+
+MBOX_API int mbox_link_recv(int fd, pid_t from, void *buf, size_t len,
+			    unsigned int flags, int64_t timeout_ns,
+			    struct mbox_link_recv *meta)
+{
+	struct mbox_link_recv r;
+
+	memset(&r, 0, sizeof(r));
+	r.flags = flags | (from ? MBOX_RECV_FROM_PID : 0);
+	r.pid = from;
+	r.timeout_ns = timeout_ns;
+	return mbox_link_recv_cmd(fd, &r, buf, len, meta);
+}
+
+MBOX_API int mbox_call(int epfd, pid_t pid, const void *req, size_t req_len,
+		       void *reply, size_t reply_len, unsigned int flags,
+		       int64_t timeout_ns, uint64_t *call_id)
+{
+	struct mbox_call c;
+	int ret;
+
+	if (req_len > UINT32_MAX)
+		return -EMSGSIZE;
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.flags = flags;
+	c.pid = pid;
+	c.buf = (uintptr_t)req;
+	c.len = (uint32_t)req_len;
+	c.reply_buf = (uintptr_t)reply;
+	c.reply_len = reply_len > UINT32_MAX ? UINT32_MAX : (uint32_t)reply_len;
+	c.timeout_ns = timeout_ns;
+	ret = mbox_ioctl(epfd, MBOX_IOC_CALL, &c);
+	if (call_id)
+		*call_id = c.call_id;
+	return ret;
+}
+
+MBOX_API int mbox_call_reply_fetch(int epfd, uint64_t call_id, void *buf, size_t len)
+{
+	struct mbox_link_recv r;
+
+	memset(&r, 0, sizeof(r));
+	r.flags = MBOX_RECV_REPLY | MBOX_WAIT_NONBLOCK;
+	r.call_id = call_id;
+	return mbox_link_recv_cmd(epfd, &r, buf, len, NULL);
+}
+
+MBOX_API int mbox_reply(int epfd, uint64_t call_id, const void *buf, size_t len)
+{
+	struct mbox_link_send s;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.flags = MBOX_LINK_REPLY;
+	s.buf = (uintptr_t)buf;
+	s.len = (uint32_t)len;
+	s.call_id = call_id;
+	return mbox_ioctl(epfd, MBOX_IOC_LINK_SEND, &s);
+}
+
+MBOX_API int mbox_link_open(int epfd, pid_t pid, unsigned int flags)
+{
+	struct mbox_link_open o;
+
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.flags = (flags & MBOX_LINK_NONBLOCK) | MBOX_LINK_CLOEXEC;
+	o.pid = pid;
+	if (flags & ~MBOX_LINK_NONBLOCK)
+		return -EINVAL;
+	return mbox_ioctl(epfd, MBOX_IOC_LINK_OPEN, &o);
+}
+
+MBOX_API int mbox_link_info(int fd, pid_t pid, struct mbox_link_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->pid = pid;
+	return mbox_ioctl(fd, MBOX_IOC_LINK_INFO, info);
+}
+
+MBOX_API int mbox_endpoint_info(int epfd, struct mbox_endpoint_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return mbox_ioctl(epfd, MBOX_IOC_ENDPOINT_INFO, info);
+}
+
 MBOX_API const char *mbox_strerror(int err)
 {
 	if (err < 0)

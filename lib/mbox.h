@@ -176,6 +176,99 @@ int mbox_stats(int devfd, struct mbox_stats *stats);
 /** mbox_close() - close a descriptor. 0 or -errno. */
 int mbox_close(int fd);
 
+/* ---- Direct links ------------------------------------------------------
+ *
+ * See docs/links.md. Peers are named by process ID; the first message
+ * between two processes makes their link.
+ */
+
+/**
+ * mbox_endpoint() - create the calling process's endpoint (one per process)
+ * @devfd: /dev/mbox descriptor or -1
+ * @mode: who else may send to us: 0, 0020 (our group), 0002 (anyone)
+ * @capacity: asynchronous messages each peer may have queued to us (0: 64)
+ * @id: if not NULL, receives the endpoint's ID
+ *
+ * Return: the endpoint descriptor (close-on-exec); -EEXIST (the process has
+ * one), -EINVAL, -ENOSPC, -ENOMEM.
+ */
+int mbox_endpoint(int devfd, unsigned int mode, unsigned int capacity,
+		  uint64_t *id);
+
+/**
+ * mbox_link_send() - send to process @pid through endpoint @epfd, or to the
+ *	peer of link descriptor @epfd (@pid 0)
+ * @flags: MBOX_LINK_ASYNC (queue and return; default: return once the peer
+ *	has received it), MBOX_WAIT_*
+ *
+ * Return: 0; -ESRCH (no such process), -EPERM (not allowed), -ECONNREFUSED
+ * (it has no endpoint), -EPIPE (the link is gone), -ECONNRESET (it went
+ * while we waited), -EAGAIN, -ETIMEDOUT, -EINTR, -EMSGSIZE, -EDQUOT.
+ */
+int mbox_link_send(int epfd, pid_t pid, const void *buf, size_t len,
+		   unsigned int flags, int64_t timeout_ns);
+
+/**
+ * mbox_link_recv() - receive from any peer (@from 0) or from process @from
+ *	through endpoint @fd, or from the peer of link descriptor @fd
+ * @flags: MBOX_WAIT_*, MBOX_RECV_PEEK, MBOX_RECV_TRUNC
+ * @meta: if not NULL, the metadata: sender pid, len, seq, call_id (non-zero
+ *	for a call: answer with mbox_reply()), link_id, uid
+ *
+ * Return: bytes copied; -EMSGSIZE (meta->len needed; the message stays),
+ * -ECONNRESET (that peer went and nothing of its is left), -EAGAIN,
+ * -ETIMEDOUT, -EINTR.
+ */
+int mbox_link_recv(int fd, pid_t from, void *buf, size_t len, unsigned int flags,
+		   int64_t timeout_ns, struct mbox_link_recv *meta);
+
+/**
+ * mbox_call() - send a request to process @pid and wait for its reply
+ * @reply: @reply_len: the reply buffer
+ * @flags: MBOX_WAIT_* for the whole call
+ * @call_id: if not NULL, receives the call's ID
+ *
+ * Return: the reply's length; -ECONNRESET (the server went), -EMSGSIZE
+ * (the reply is longer than @reply_len: receive it with
+ * mbox_call_reply_fetch()), the errors of mbox_link_send(), -EINTR (never
+ * restarted: the request may have been received).
+ */
+int mbox_call(int epfd, pid_t pid, const void *req, size_t req_len, void *reply,
+	      size_t reply_len, unsigned int flags, int64_t timeout_ns,
+	      uint64_t *call_id);
+
+/**
+ * mbox_call_reply_fetch() - receive the reply of call @call_id that was too
+ *	long for mbox_call()'s buffer. Return as mbox_link_recv().
+ */
+int mbox_call_reply_fetch(int epfd, uint64_t call_id, void *buf, size_t len);
+
+/**
+ * mbox_reply() - answer call @call_id, received through endpoint @epfd
+ *
+ * Return: 0; -ENOENT (no such call waiting: never received here, answered,
+ * or its caller gave up), -EPIPE (the caller is gone), -EMSGSIZE, -EDQUOT.
+ */
+int mbox_reply(int epfd, uint64_t call_id, const void *buf, size_t len);
+
+/**
+ * mbox_link_open() - a descriptor for the link with process @pid (made if
+ *	need be): send/recv with pid 0, read/write, poll (EPOLLHUP when it is
+ *	gone), mbox_link_info(). @flags: MBOX_LINK_NONBLOCK.
+ *
+ * Return: the descriptor (close-on-exec), or the errors of mbox_link_send().
+ */
+int mbox_link_open(int epfd, pid_t pid, unsigned int flags);
+
+/**
+ * mbox_link_info() - counters of the link with @pid (endpoint descriptor)
+ *	or of link descriptor @fd (@pid 0). Return: 0, -ENOTCONN (no link).
+ */
+int mbox_link_info(int fd, pid_t pid, struct mbox_link_info *info);
+
+/** mbox_endpoint_info() - an endpoint's counters. 0 or -errno. */
+int mbox_endpoint_info(int epfd, struct mbox_endpoint_info *info);
+
 /**
  * mbox_strerror() - a short description of an mbox error, for messages
  * @err: a negative errno returned by this library (or a positive errno)

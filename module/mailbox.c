@@ -58,6 +58,19 @@ static bool mbox_has_room(struct mbox_mailbox *mb, u32 len)
 	return !mb->max_bytes || mb->nr_bytes + len <= mb->max_bytes;
 }
 
+/* Room for @msg: on a link, its direction's capacity counts, not the inbox's. */
+static bool mbox_room_for(struct mbox_mailbox *mb, struct mbox_msg *msg)
+{
+	struct mbox_chan *chan = msg->chan;
+
+	if (!chan)
+		return mbox_has_room(mb, msg->len);
+	/* Offers wait for their receiver, and replies are never held up. */
+	if (msg->confirm || msg->reply || chan->capacity == MBOX_CAPACITY_UNBOUNDED)
+		return true;
+	return chan->nr_msgs < chan->capacity;
+}
+
 /* Broadcast mailboxes keep one FIFO, in sequence order, in queue[0]. */
 static unsigned int mbox_qidx(struct mbox_mailbox *mb, struct mbox_msg *msg)
 {
@@ -67,7 +80,11 @@ static unsigned int mbox_qidx(struct mbox_mailbox *mb, struct mbox_msg *msg)
 static void mbox_enqueue(struct mbox_mailbox *mb, struct mbox_msg *msg)
 {
 	lockdep_assert_held(&mb->lock);
-	msg->seq = mb->next_seq++;
+	msg->seq = msg->chan ? msg->chan->next_seq++ : mb->next_seq++;
+	if (msg->chan) {
+		msg->chan->nr_msgs++;
+		msg->chan->sent++;
+	}
 	msg->state = MBOX_MSG_QUEUED;
 	list_add_tail(&msg->node, &mb->queue[mbox_qidx(mb, msg)]);
 	__set_bit(mbox_qidx(mb, msg), &mb->prio_map);
@@ -85,17 +102,29 @@ void mbox_dequeue(struct mbox_mailbox *mb, struct mbox_msg *msg)
 		__clear_bit(mbox_qidx(mb, msg), &mb->prio_map);
 	mb->nr_msgs--;
 	mb->nr_bytes -= msg->len;
+	if (msg->chan)
+		msg->chan->nr_msgs--;
 }
 
-static bool mbox_rx_wants(const struct mbox_rx *rx, const struct mbox_msg *msg)
+/* Whether @rx takes @msg, whatever the message's state. */
+static bool mbox_rx_matches(const struct mbox_rx *rx, const struct mbox_msg *msg)
 {
-	if (msg->state != MBOX_MSG_QUEUED)
+	/* A reply goes only to its call. */
+	if (msg->reply || (rx->flags & MBOX_RECV_REPLY))
+		return msg->reply && (rx->flags & MBOX_RECV_REPLY) &&
+		       msg->call_id == rx->call_id;
+	if (rx->chan && msg->chan != rx->chan)
 		return false;
 	return !(rx->flags & MBOX_RECV_FROM_PID) || pid_vnr(msg->sender) == rx->from;
 }
 
+static bool mbox_rx_wants(const struct mbox_rx *rx, const struct mbox_msg *msg)
+{
+	return msg->state == MBOX_MSG_QUEUED && mbox_rx_matches(rx, msg);
+}
+
 /* The highest-priority, oldest message @rx may take, or NULL. */
-static struct mbox_msg *mbox_find(struct mbox_mailbox *mb, const struct mbox_rx *rx)
+struct mbox_msg *mbox_queue_find(struct mbox_mailbox *mb, const struct mbox_rx *rx)
 {
 	unsigned long map = mb->prio_map;
 	struct mbox_msg *msg;
@@ -123,7 +152,7 @@ static bool mbox_receiver_for(struct mbox_mailbox *mb, struct mbox_msg *msg)
 
 	lockdep_assert_held(&mb->lock);
 	list_for_each_entry(rx, &mb->receivers, node)
-		if (!(rx->flags & MBOX_RECV_FROM_PID) || pid_vnr(msg->sender) == rx->from)
+		if (mbox_rx_matches(rx, msg))
 			return true;
 	return false;
 }
@@ -175,9 +204,11 @@ static int mbox_wait_room(struct mbox_mailbox *mb, struct mbox_msg *msg,
 {
 	int ret = 0;
 
-	while (!mbox_has_room(mb, msg->len)) {
+	while (!mbox_room_for(mb, msg)) {
 		if ((mb->mb_flags & MBOX_MB_DROP_OLDEST) && mbox_drop_oldest(mb, dropped))
 			continue;
+		if (msg->chan && msg->chan->dead)
+			return -ECONNRESET;
 		mb->send_waiters++;
 		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, dl);
 		mb->send_waiters--;
@@ -199,6 +230,10 @@ static int mbox_wait_delivered(struct mbox_mailbox *mb, struct mbox_msg *msg,
 
 	handoff.nonblock = false;
 	while (msg->state != MBOX_MSG_DELIVERED) {
+		if (msg->chan && msg->chan->dead) {
+			ret = -ECONNRESET;
+			break;
+		}
 		if (dl->nonblock && msg->state == MBOX_MSG_QUEUED &&
 		    !mbox_receiver_for(mb, msg)) {
 			ret = -EAGAIN;
@@ -216,17 +251,26 @@ static int mbox_wait_delivered(struct mbox_mailbox *mb, struct mbox_msg *msg,
 	mbox_dequeue(mb, msg);
 	msg->state = MBOX_MSG_WITHDRAWN;
 	mb->sent--;
+	if (msg->chan)
+		msg->chan->sent--;
 	refcount_dec(&msg->ref);	/* the queue's; the caller still holds one */
 	wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
 	return ret;
 }
 
-/*
- * Queue @msg (consuming the caller's reference) and, for a rendezvous or a
- * confirmed send, wait until it is received.
+/**
+ * mbox_queue_send - queue @msg on @mb and, if @msg->confirm, wait until a
+ *	receiver has it
+ * @mb: the mailbox, or an endpoint's inbox
+ * @msg: the message (the caller's reference is consumed); @msg->confirm
+ *	and, on a link, @msg->chan set
+ * @dl: how long to wait for room and for the receiver
+ * @seq: out: the message's sequence number
+ *
+ * Return: 0 or a negative errno; on a link, -ECONNRESET when it died.
  */
-static int mbox_send_msg(struct mbox_mailbox *mb, struct mbox_msg *msg,
-			 struct mbox_deadline *dl, bool confirm, u64 *seq)
+int mbox_queue_send(struct mbox_mailbox *mb, struct mbox_msg *msg,
+		    struct mbox_deadline *dl, u64 *seq)
 {
 	LIST_HEAD(dropped);
 	int ret;
@@ -235,7 +279,11 @@ static int mbox_send_msg(struct mbox_mailbox *mb, struct mbox_msg *msg,
 	ret = mbox_wait_room(mb, msg, dl, &dropped);
 	if (ret)
 		goto out_unlock;
-	msg->confirm = confirm || !mb->capacity;
+	if (msg->chan) {
+		ret = mbox_link_accepts(msg);
+		if (ret)
+			goto out_unlock;
+	}
 	if (msg->confirm && dl->nonblock && !mbox_receiver_for(mb, msg)) {
 		ret = -EAGAIN;
 		goto out_unlock;
@@ -288,7 +336,8 @@ int mbox_send(struct mbox_file *mf, struct file *file, const void __user *buf,
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	msg->prio = prio;
-	return mbox_send_msg(mb, msg, dl, flags & MBOX_SEND_CONFIRM, seq);
+	msg->confirm = (flags & MBOX_SEND_CONFIRM) || !mb->capacity;
+	return mbox_queue_send(mb, msg, dl, seq);
 }
 
 /* ---- receive ---- */
@@ -300,7 +349,10 @@ static struct mbox_msg *mbox_wait_msg(struct mbox_mailbox *mb, struct mbox_rx *r
 	struct mbox_msg *msg;
 	int ret;
 
-	while (!(msg = mbox_find(mb, rx))) {
+	while (!(msg = mbox_queue_find(mb, rx))) {
+		/* What a dead peer sent is still received; then it is reset. */
+		if (mb->dead || (rx->chan && rx->chan->dead))
+			return ERR_PTR(-ECONNRESET);
 		list_add_tail(&rx->node, &mb->receivers);
 		mb->nr_receivers++;
 		/* A rendezvous sender (or its poller) may now hand over. */
@@ -324,6 +376,8 @@ static void mbox_rx_fill(struct mbox_rx *rx, struct mbox_msg *msg)
 	rx->seq = msg->seq;
 	rx->pid = pid_vnr(msg->sender);
 	rx->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	rx->call_id = msg->call_id;
+	rx->link_id = msg->chan ? msg->chan->link->id : 0;
 }
 
 /* Copy out a claimed (or, peeking, referenced) message. */
@@ -359,6 +413,11 @@ static int mbox_finish_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
 	mbox_dequeue(mb, msg);
 	msg->state = MBOX_MSG_DELIVERED;
 	mb->received++;
+	if (msg->chan)
+		msg->chan->received++;
+	/* A server that receives a call keeps its record until it replies. */
+	rx->call = msg->call;
+	msg->call = NULL;
 	rx->dropped = mb->missed;
 	mb->missed = 0;
 	spin_unlock(&mb->lock);
@@ -368,8 +427,16 @@ static int mbox_finish_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
 	return copied;
 }
 
-static int mbox_recv_queue(struct mbox_mailbox *mb, struct mbox_rx *rx,
-			   struct mbox_deadline *dl)
+/**
+ * mbox_queue_recv - receive one message from @mb (or an endpoint's inbox)
+ * @mb: the queue
+ * @rx: the request; its filters, buffer, and the results
+ * @dl: how long to wait
+ *
+ * Return: bytes copied, or a negative errno (-EMSGSIZE: @rx->len is needed).
+ */
+int mbox_queue_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
+		    struct mbox_deadline *dl)
 {
 	struct mbox_msg *msg;
 	int ret;
@@ -409,7 +476,7 @@ int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx,
 		return -EBADF;
 	if (mf->mb->mb_flags & MBOX_MB_BROADCAST)
 		return mbox_bcast_recv(mf, rx, dl);
-	return mbox_recv_queue(mf->mb, rx, dl);
+	return mbox_queue_recv(mf->mb, rx, dl);
 }
 
 /* ---- ioctls on a mailbox descriptor ---- */
@@ -583,7 +650,7 @@ static __poll_t mbox_mailbox_poll(struct file *file, poll_table *pt)
 	if (mb->mb_flags & MBOX_MB_BROADCAST) {
 		if (mbox_bcast_readable(mb, mf->sub))
 			mask |= EPOLLIN | EPOLLRDNORM;
-	} else if (mbox_find(mb, &any)) {
+	} else if (mbox_queue_find(mb, &any)) {
 		mask |= EPOLLIN | EPOLLRDNORM;
 	}
 	if (mb->capacity ? mbox_has_room(mb, 0) : mb->nr_receivers > 0)
@@ -614,19 +681,54 @@ static const struct file_operations mbox_mailbox_fops = {
 
 /* ---- creation, opening, destruction ---- */
 
-static void mbox_mailbox_destroy(struct mbox_obj *obj)
+/* Set up the queue part of @mb (zeroed memory); 0 sizes take defaults. */
+void mbox_queue_init(struct mbox_mailbox *mb, u32 capacity, u32 msg_size_max)
 {
-	struct mbox_mailbox *mb = to_mailbox(obj);
+	int prio;
+
+	spin_lock_init(&mb->lock);
+	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++)
+		INIT_LIST_HEAD(&mb->queue[prio]);
+	INIT_LIST_HEAD(&mb->receivers);
+	INIT_LIST_HEAD(&mb->subs);
+	init_waitqueue_head(&mb->recv_wq);
+	init_waitqueue_head(&mb->send_wq);
+	mb->capacity = capacity;
+	mb->msg_size_max = msg_size_max ?: mbox_limit_msg_size();
+	mb->next_seq = 1;
+}
+
+/*
+ * Move every queued message onto @freed, except those a receiver is copying
+ * or a sender waits on: they are finished, or withdrawn, by their owners.
+ */
+void mbox_queue_purge(struct mbox_mailbox *mb, struct list_head *freed)
+{
 	struct mbox_msg *msg, *next;
 	int prio;
 
-	/* No descriptor is left, so nobody waits and nothing is claimed. */
+	lockdep_assert_held(&mb->lock);
 	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++) {
 		list_for_each_entry_safe(msg, next, &mb->queue[prio], node) {
-			list_del(&msg->node);
-			mbox_msg_put(msg);
+			if (msg->state != MBOX_MSG_QUEUED || msg->confirm)
+				continue;
+			mbox_dequeue(mb, msg);
+			msg->state = MBOX_MSG_WITHDRAWN;
+			list_add_tail(&msg->node, freed);
 		}
 	}
+}
+
+static void mbox_mailbox_destroy(struct mbox_obj *obj)
+{
+	struct mbox_mailbox *mb = to_mailbox(obj);
+	LIST_HEAD(freed);
+
+	/* No descriptor is left, so nobody waits and nothing is claimed. */
+	spin_lock(&mb->lock);
+	mbox_queue_purge(mb, &freed);
+	spin_unlock(&mb->lock);
+	mbox_put_list(&freed);
 	atomic_long_dec(&mbox_nr_mailboxes);
 	kfree(mb);
 }
@@ -653,7 +755,7 @@ static int mbox_check_attrs(const struct mbox_open *cmd)
 static struct mbox_mailbox *mbox_mailbox_new(const struct mbox_open *cmd)
 {
 	struct mbox_mailbox *mb;
-	int prio, ret;
+	int ret;
 
 	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
 	if (!mb)
@@ -667,18 +769,9 @@ static struct mbox_mailbox *mbox_mailbox_new(const struct mbox_open *cmd)
 		kfree(mb);
 		return ERR_PTR(ret);
 	}
-	spin_lock_init(&mb->lock);
-	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++)
-		INIT_LIST_HEAD(&mb->queue[prio]);
-	INIT_LIST_HEAD(&mb->receivers);
-	INIT_LIST_HEAD(&mb->subs);
-	init_waitqueue_head(&mb->recv_wq);
-	init_waitqueue_head(&mb->send_wq);
+	mbox_queue_init(mb, cmd->capacity, cmd->msg_size_max);
 	mb->mb_flags = cmd->mb_flags;
-	mb->capacity = cmd->capacity;
-	mb->msg_size_max = cmd->msg_size_max ?: mbox_limit_msg_size();
 	mb->max_bytes = cmd->max_bytes;
-	mb->next_seq = 1;
 	atomic_long_inc(&mbox_nr_mailboxes);
 	return mb;
 }

@@ -13,7 +13,8 @@
 #include "mbox_internal.h"
 
 #define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
-			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST)
+			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
+			 MBOX_FEAT_LINK)
 
 /*
  * Limits (see docs/limits.md). Root may change them at run time through
@@ -97,6 +98,7 @@ static const struct mbox_ioctl_op mbox_dev_ops[] = {
 		      max_bytes),
 	MBOX_IOCTL_OP(MBOX_CMD_UNLINK, mbox_mailbox_unlink, struct mbox_unlink, id),
 	MBOX_IOCTL_OP(MBOX_CMD_STATS, mbox_cmd_stats, struct mbox_stats, bytes),
+	MBOX_IOCTL_OP(MBOX_CMD_ENDPOINT, mbox_endpoint_create, struct mbox_endpoint, id),
 };
 
 static long mbox_dev_ioctl(struct file *file, unsigned int cmd,

@@ -9,7 +9,14 @@
  *	so an object found in the tables always has a non-zero count.
  *   mbox_mailbox.lock (spinlock, mailbox.c): one mailbox's queues, counters,
  *	waiter counts and the state of the messages queued on it.
+ *   mbox_links_lock (mutex, endpoint.c): the pid table of endpoints, every
+ *	endpoint's links list and @dead; links are made and torn down under it.
+ *   mbox_endpoint.pending_lock (spinlock, link.c): calls received, not
+ *	answered.
  *   mbox_users_lock (spinlock, user.c): the per-user table.
+ * An endpoint's inbox lock is a mailbox lock; it also protects the fields of
+ * the link directions (struct mbox_chan) that deliver to it. No two mailbox
+ * locks are ever held at once.
  * Nothing sleeps under a spinlock: user memory is copied, and memory is
  * allocated, with no spinlock held.
  */
@@ -191,6 +198,10 @@ enum mbox_msg_state {
  * @sender: the sending process (thread group)
  * @uid: the sender's effective uid
  * @user: the sender's accounting, charged mbox_msg_charge(@len)
+ * @chan: on a link: the direction it travels (holds a link reference)
+ * @call: a call's request: the record the server keeps until it replies
+ * @call_id: a call's request or reply: the call
+ * @reply: a reply; received only by its call (or MBOX_RECV_REPLY)
  * @data: payload
  */
 struct mbox_msg {
@@ -199,12 +210,16 @@ struct mbox_msg {
 	u8 state;
 	bool confirm;
 	u8 prio;
+	bool reply;
 	u32 len;
 	u64 seq;
 	u32 pending;
 	struct pid *sender;
 	kuid_t uid;
 	struct mbox_user *user;
+	struct mbox_chan *chan;
+	struct mbox_call_rec *call;
+	u64 call_id;
 	u8 data[];
 };
 
@@ -269,6 +284,10 @@ int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
  * @recv_wq: woken when a message is queued or becomes receivable again
  * @send_wq: woken when room is made, a message is delivered, or the set of
  *	waiting receivers changes
+ * @dead: an endpoint's inbox whose endpoint is gone: nothing more arrives
+ *
+ * An endpoint's inbox (link.c) is a struct mbox_mailbox used only as a
+ * queue: its @obj is unused, and its messages carry their link's @chan.
  */
 struct mbox_mailbox {
 	struct mbox_obj obj;
@@ -291,6 +310,7 @@ struct mbox_mailbox {
 	u32 nr_subs;
 	wait_queue_head_t recv_wq;
 	wait_queue_head_t send_wq;
+	bool dead;
 };
 
 /**
@@ -324,6 +344,11 @@ struct mbox_file {
  * @buf: @buflen: the user's buffer
  * @flags: MBOX_RECV_*
  * @from: with MBOX_RECV_FROM_PID, the sender (caller's pid namespace)
+ * @chan: an endpoint's receive: only messages of this link direction
+ * @call_id: with MBOX_RECV_REPLY: the call whose reply is wanted; out: the
+ *	message's call
+ * @call: out: a received call's record, now the receiver's to keep
+ * @link_id: out: the message's link, 0 for a mailbox's message
  * @len: @prio: @seq: @pid: @uid: @dropped: the result
  */
 struct mbox_rx {
@@ -332,6 +357,10 @@ struct mbox_rx {
 	u32 buflen;
 	u32 flags;
 	pid_t from;
+	struct mbox_chan *chan;
+	u64 call_id;
+	struct mbox_call_rec *call;
+	u64 link_id;
 	u32 len;
 	u32 prio;
 	u64 seq;
@@ -351,6 +380,14 @@ void mbox_rx_to_cmd(struct mbox_recv *cmd, const struct mbox_rx *rx);
 int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg);
 void mbox_dequeue(struct mbox_mailbox *mb, struct mbox_msg *msg);
 void mbox_put_list(struct list_head *list);
+void mbox_queue_init(struct mbox_mailbox *mb, u32 capacity, u32 msg_size_max);
+void mbox_queue_purge(struct mbox_mailbox *mb, struct list_head *freed);
+int mbox_queue_send(struct mbox_mailbox *mb, struct mbox_msg *msg,
+		    struct mbox_deadline *dl, u64 *seq);
+int mbox_queue_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
+		    struct mbox_deadline *dl);
+struct mbox_msg *mbox_queue_find(struct mbox_mailbox *mb,
+				 const struct mbox_rx *rx);
 
 /* ---- batched send and receive (batch.c) ---- */
 
@@ -367,5 +404,119 @@ bool mbox_bcast_readable(struct mbox_mailbox *mb, struct mbox_sub *sub);
 void mbox_bcast_sent(struct mbox_mailbox *mb, struct mbox_msg *msg,
 		     struct list_head *freed);
 void mbox_bcast_dropped(struct mbox_mailbox *mb, struct mbox_msg *msg);
+
+/* ---- direct links (endpoint.c, link.c) ---- */
+
+struct mbox_ep;
+struct mbox_link;
+
+/**
+ * struct mbox_chan - one direction of a link: the messages queued to @to
+ * @link: the link it belongs to
+ * @to: the receiving endpoint; the fields below are under its inbox's lock
+ * @capacity: asynchronous messages that may be queued (@to's capacity)
+ * @nr_msgs: messages queued now (offers and replies included)
+ * @next_seq: sequence number of the next message
+ * @sent: @received: totals
+ * @dead: the link is gone: sends fail, waits end with -ECONNRESET
+ */
+struct mbox_chan {
+	struct mbox_link *link;
+	struct mbox_ep *to;
+	u32 capacity;
+	u32 nr_msgs;
+	u64 next_seq;
+	u64 sent, received;
+	bool dead;
+};
+
+/**
+ * struct mbox_link - the one link between two endpoints
+ * @ref: references: the endpoints' tables while alive, descriptors, queued
+ *	messages, calls in progress
+ * @id: unique while the module is loaded
+ * @ep: the two ends (a reference on each)
+ * @end: end[i] is in ep[i]'s @links while the link is alive (under
+ *	mbox_links_lock)
+ * @chan: chan[i] carries messages to ep[i]
+ */
+struct mbox_link {
+	struct kref ref;
+	u64 id;
+	struct mbox_ep *ep[2];
+	struct mbox_link_end {
+		struct list_head node;
+		struct mbox_link *link;
+	} end[2];
+	struct mbox_chan chan[2];
+};
+
+/**
+ * struct mbox_ep - a process's endpoint
+ * @obj: ID, owner, mode, quota, references (descriptors, links)
+ * @pid: the process (thread group) it belongs to
+ * @pid_node: in the pid table while alive (under mbox_links_lock)
+ * @links: its links (under mbox_links_lock)
+ * @nr_links: how many
+ * @dead: shut down (under mbox_links_lock)
+ * @capacity: @msg_size_max: as created
+ * @inbox: the messages sent to it, from every peer
+ * @calls: its calls waiting for a reply (struct mbox_call_wait, under the
+ *	inbox's lock)
+ * @pending_lock: protects @pending
+ * @pending: calls it received and has not answered (struct mbox_call_rec)
+ * @exit_wait: on @pid's pidfd wait queue, to learn of the process's exit
+ * @exit_work: shuts the endpoint down after the exit
+ */
+struct mbox_ep {
+	struct mbox_obj obj;
+	struct pid *pid;
+	struct hlist_node pid_node;
+	struct list_head links;
+	u64 nr_links;
+	bool dead;
+	u32 capacity;
+	u32 msg_size_max;
+	struct mbox_mailbox inbox;
+	struct list_head calls;
+	spinlock_t pending_lock;	/* protects @pending */
+	struct list_head pending;
+	struct wait_queue_entry exit_wait;
+	struct work_struct exit_work;
+};
+
+/**
+ * struct mbox_call_rec - a call a server has received and not answered
+ * @node: in the server's @pending (under its pending_lock)
+ * @id: the call
+ * @link: the link to answer on (a reference)
+ */
+struct mbox_call_rec {
+	struct list_head node;
+	u64 id;
+	struct mbox_link *link;
+};
+
+extern struct mutex mbox_links_lock;
+extern atomic_long_t mbox_nr_endpoints;
+
+int mbox_endpoint_create(struct mbox_ucmd *ucmd);
+struct mbox_ep *mbox_ep_lookup(struct pid *pid);
+int mbox_ep_may_send(struct mbox_ep *from, pid_t nr,
+		     struct mbox_ep **to);
+void mbox_ep_get(struct mbox_ep *ep);
+void mbox_ep_put(struct mbox_ep *ep);
+
+struct mbox_link *mbox_link_get_peer(struct mbox_ep *me, pid_t nr);
+void mbox_link_put(struct mbox_link *link);
+void mbox_link_kill(struct mbox_link *link);
+struct mbox_link *mbox_link_unlist_first(struct mbox_ep *ep);
+void mbox_link_msg_free(struct mbox_msg *msg);
+int mbox_link_accepts(struct mbox_msg *msg);
+void mbox_link_drop_pending(struct mbox_ep *ep);
+int mbox_link_side(const struct mbox_link *link, const struct mbox_ep *ep);
+extern const struct mbox_ioctl_op mbox_endpoint_ops[];
+extern const size_t mbox_endpoint_nr_ops;
+__poll_t mbox_link_ep_poll(struct mbox_ep *ep);
 
 #endif /* _MBOX_INTERNAL_H */

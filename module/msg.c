@@ -48,8 +48,13 @@ static struct mbox_msg *mbox_msg_new(size_t len)
 	msg->state = MBOX_MSG_QUEUED;
 	msg->confirm = false;
 	msg->prio = 0;
+	msg->reply = false;
 	msg->len = len;
 	msg->seq = 0;
+	msg->pending = 0;
+	msg->chan = NULL;
+	msg->call = NULL;
+	msg->call_id = 0;
 	msg->sender = get_task_pid(current, PIDTYPE_TGID);
 	msg->uid = current_euid();
 	atomic_long_inc(&mbox_nr_msgs);
@@ -93,5 +98,7 @@ void mbox_msg_put(struct mbox_msg *msg)
 	mbox_user_uncharge_bytes(msg->user, mbox_msg_charge(msg->len));
 	mbox_user_put(msg->user);
 	put_pid(msg->sender);
+	if (msg->chan || msg->call)
+		mbox_link_msg_free(msg);
 	kvfree(msg);
 }

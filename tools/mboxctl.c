@@ -38,6 +38,7 @@ static const struct {
 	{ MBOX_FEAT_MAILBOX, "mailbox" },
 	{ MBOX_FEAT_BATCH, "batch" },
 	{ MBOX_FEAT_BROADCAST, "broadcast" },
+	{ MBOX_FEAT_LINK, "link" },
 };
 
 /* What one invocation acts on, parsed from the command line. */

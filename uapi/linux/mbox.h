@@ -36,6 +36,7 @@
 #define MBOX_FEAT_MAILBOX	_BITULL(1)	/* mailboxes: open/unlink/send/recv/info */
 #define MBOX_FEAT_BATCH		_BITULL(2)	/* MBOX_IOC_SEND_BATCH, MBOX_IOC_RECV_BATCH */
 #define MBOX_FEAT_BROADCAST	_BITULL(3)	/* MBOX_MB_BROADCAST mailboxes */
+#define MBOX_FEAT_LINK		_BITULL(4)	/* endpoints, direct links, calls */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -143,6 +144,7 @@ struct mbox_unlink {
 #define MBOX_RECV_PEEK		_BITUL(8)	/* copy without removing */
 #define MBOX_RECV_TRUNC		_BITUL(9)	/* a short buffer drops the tail */
 #define MBOX_RECV_FROM_PID	_BITUL(10)	/* only messages from pid */
+#define MBOX_RECV_REPLY		_BITUL(11)	/* links: the reply to call_id */
 
 /**
  * struct mbox_send - send one message (MBOX_IOC_SEND on a mailbox)
@@ -311,6 +313,7 @@ enum {
 	MBOX_CMD_OPEN = 0x01,
 	MBOX_CMD_UNLINK = 0x02,
 	MBOX_CMD_STATS = 0x03,
+	MBOX_CMD_ENDPOINT = 0x04,
 };
 
 /* Commands on a mailbox descriptor. */
@@ -323,6 +326,16 @@ enum {
 	MBOX_CMD_SUBSCRIBE = 0x25,
 };
 
+/* Commands on an endpoint descriptor; SEND, RECV and INFO also on a link's. */
+enum {
+	MBOX_CMD_LINK_SEND = 0x40,
+	MBOX_CMD_LINK_RECV = 0x41,
+	MBOX_CMD_CALL = 0x42,
+	MBOX_CMD_LINK_OPEN = 0x43,
+	MBOX_CMD_LINK_INFO = 0x44,
+	MBOX_CMD_ENDPOINT_INFO = 0x45,
+};
+
 #define MBOX_IOC_VERSION	_IO(MBOX_TYPE, MBOX_CMD_VERSION)
 #define MBOX_IOC_OPEN		_IO(MBOX_TYPE, MBOX_CMD_OPEN)
 #define MBOX_IOC_UNLINK		_IO(MBOX_TYPE, MBOX_CMD_UNLINK)
@@ -333,6 +346,13 @@ enum {
 #define MBOX_IOC_RECV_BATCH	_IO(MBOX_TYPE, MBOX_CMD_RECV_BATCH)
 #define MBOX_IOC_INFO		_IO(MBOX_TYPE, MBOX_CMD_INFO)
 #define MBOX_IOC_SUBSCRIBE	_IO(MBOX_TYPE, MBOX_CMD_SUBSCRIBE)
+#define MBOX_IOC_ENDPOINT	_IO(MBOX_TYPE, MBOX_CMD_ENDPOINT)
+#define MBOX_IOC_LINK_SEND	_IO(MBOX_TYPE, MBOX_CMD_LINK_SEND)
+#define MBOX_IOC_LINK_RECV	_IO(MBOX_TYPE, MBOX_CMD_LINK_RECV)
+#define MBOX_IOC_CALL		_IO(MBOX_TYPE, MBOX_CMD_CALL)
+#define MBOX_IOC_LINK_OPEN	_IO(MBOX_TYPE, MBOX_CMD_LINK_OPEN)
+#define MBOX_IOC_LINK_INFO	_IO(MBOX_TYPE, MBOX_CMD_LINK_INFO)
+#define MBOX_IOC_ENDPOINT_INFO	_IO(MBOX_TYPE, MBOX_CMD_ENDPOINT_INFO)
 
 /**
  * struct mbox_subscribe - join a broadcast mailbox's subscribers through
@@ -351,6 +371,246 @@ struct mbox_subscribe {
 	__u32 size;
 	__u32 flags;
 	__u64 __reserved;
+};
+
+/* ---- Direct links --------------------------------------------------------
+ *
+ * A process makes itself reachable by creating its endpoint (one per
+ * process) with MBOX_IOC_ENDPOINT on /dev/mbox. Peers are named by process
+ * ID, in the caller's pid namespace, and bound to the process itself: a
+ * recycled pid is a different peer. The first message between two
+ * processes establishes their link; there is exactly one per pair, used in
+ * both directions. Everything on a link is torn down when either endpoint
+ * goes away (its process exits, or its last descriptor is closed): calls
+ * blocked on it fail with -ECONNRESET, later sends with -EPIPE, poll reports
+ * EPOLLHUP; messages the peer had sent before it went are still received.
+ */
+
+/* struct mbox_endpoint.flags */
+#define MBOX_EP_CLOEXEC		_BITUL(0)	/* O_CLOEXEC on the descriptor */
+#define MBOX_EP_NONBLOCK	_BITUL(1)	/* O_NONBLOCK on the descriptor */
+
+/* The default struct mbox_endpoint.capacity. */
+#define MBOX_LINK_CAPACITY_DEFAULT	64
+
+/**
+ * struct mbox_endpoint - create the caller's endpoint (MBOX_IOC_ENDPOINT on
+ *	/dev/mbox); returns its descriptor
+ * @size: sizeof(struct mbox_endpoint)
+ * @flags: MBOX_EP_*
+ * @mode: who may send to us besides the processes allowed to signal us:
+ *	0 nobody else, 0020 our group, 0002 everyone (only these bits)
+ * @capacity: asynchronous messages each peer may have queued to us; 0 for
+ *	MBOX_LINK_CAPACITY_DEFAULT, MBOX_CAPACITY_UNBOUNDED for the quota only
+ * @msg_size_max: the largest message we accept; 0 for the module's default
+ * @__reserved: must be 0
+ * @id: out: the endpoint's ID
+ *
+ * A process has at most one endpoint at a time (-EEXIST).
+ */
+struct mbox_endpoint {
+	__u32 size;
+	__u32 flags;
+	__u32 mode;
+	__u32 capacity;
+	__u32 msg_size_max;
+	__u32 __reserved;
+	__u64 id;
+};
+
+/* struct mbox_link_send.flags, besides MBOX_WAIT_* */
+#define MBOX_LINK_ASYNC		_BITUL(8)	/* queue it; do not wait for the receive */
+#define MBOX_LINK_REPLY		_BITUL(9)	/* the reply to call_id */
+
+/**
+ * struct mbox_link_send - send to a peer (MBOX_IOC_LINK_SEND)
+ * @size: sizeof(struct mbox_link_send)
+ * @flags: MBOX_WAIT_*, MBOX_LINK_ASYNC, MBOX_LINK_REPLY
+ * @pid: on an endpoint descriptor: the peer; on a link descriptor: 0
+ * @len: the message's length
+ * @buf: pointer to the message
+ * @timeout_ns: as for struct mbox_send
+ * @call_id: with MBOX_LINK_REPLY, the call answered (from struct
+ *	mbox_link_recv.call_id); otherwise 0
+ * @seq: out: the message's sequence number on the link, in its direction
+ *
+ * By default the send is synchronous: it returns once the peer has received
+ * the message (rendezvous). MBOX_LINK_ASYNC queues the message and returns;
+ * when the peer already has its endpoint's capacity of our messages queued
+ * the send waits (or fails with -EAGAIN). A reply is always asynchronous, and
+ * fails with -ENOENT when the call is not waiting for one (never made to
+ * this endpoint, answered already, or abandoned by its caller).
+ */
+struct mbox_link_send {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 len;
+	__u64 buf;
+	__s64 timeout_ns;
+	__u64 call_id;
+	__u64 seq;
+};
+
+/**
+ * struct mbox_link_recv - receive from a peer (MBOX_IOC_LINK_RECV)
+ * @size: sizeof(struct mbox_link_recv)
+ * @flags: MBOX_WAIT_*, MBOX_RECV_PEEK, MBOX_RECV_TRUNC, MBOX_RECV_FROM_PID
+ *	(endpoint descriptor only: from @pid only; a link descriptor receives
+ *	from its peer only), MBOX_RECV_REPLY (endpoint descriptor only).
+ *	Replies to calls are received only by their call, or MBOX_RECV_REPLY.
+ * @pid: in: with MBOX_RECV_FROM_PID, the peer; out: the sender, in the
+ *	caller's pid namespace (0 if not visible there)
+ * @len: in: the buffer's size; out: the message's length (short buffer:
+ *	-EMSGSIZE, the message stays queued; or MBOX_RECV_TRUNC)
+ * @buf: pointer to the buffer
+ * @timeout_ns: as for struct mbox_send
+ * @seq: out: the message's sequence number on the link, in its direction
+ * @call_id: in: with MBOX_RECV_REPLY, the call whose reply to receive;
+ *	out: non-zero when the message is a call (answer it with a send of
+ *	MBOX_LINK_REPLY and this call_id) or, with MBOX_RECV_REPLY, a reply
+ * @link_id: out: the link's ID
+ * @uid: out: the sender's effective uid in the caller's user namespace
+ * @__reserved: must be 0
+ *
+ * The ioctl returns the number of bytes copied.
+ */
+struct mbox_link_recv {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 len;
+	__u64 buf;
+	__s64 timeout_ns;
+	__u64 seq;
+	__u64 call_id;
+	__u64 link_id;
+	__u32 uid;
+	__u32 __reserved;
+};
+
+/**
+ * struct mbox_call - send a request and wait for its reply (MBOX_IOC_CALL
+ *	on an endpoint descriptor)
+ * @size: sizeof(struct mbox_call)
+ * @flags: MBOX_WAIT_*: they bound the whole call
+ * @pid: the server
+ * @len: the request's length
+ * @buf: pointer to the request
+ * @reply_buf: pointer to the reply buffer
+ * @reply_len: in: its size; out: the reply's length
+ * @__reserved: must be 0
+ * @timeout_ns: as for struct mbox_send
+ * @call_id: out: the call's ID, unique while the module is loaded
+ *
+ * The request is queued like an asynchronous send, carrying a call ID the
+ * kernel chose; the server receives it with that call_id and answers with
+ * MBOX_LINK_REPLY. Only that reply completes the call, so concurrent
+ * callers never see each other's replies. The server's end going away fails
+ * the call with -ECONNRESET. A reply longer than @reply_len fails the call
+ * with -EMSGSIZE and the needed length in @reply_len; nothing is lost: the
+ * reply stays queued and MBOX_IOC_LINK_RECV with MBOX_RECV_REPLY and this
+ * @call_id receives it. The ioctl returns the reply's length.
+ */
+struct mbox_call {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 len;
+	__u64 buf;
+	__u64 reply_buf;
+	__u32 reply_len;
+	__u32 __reserved;
+	__s64 timeout_ns;
+	__u64 call_id;
+};
+
+/* struct mbox_link_open.flags */
+#define MBOX_LINK_CLOEXEC	_BITUL(0)	/* O_CLOEXEC on the descriptor */
+#define MBOX_LINK_NONBLOCK	_BITUL(1)	/* O_NONBLOCK on the descriptor */
+
+/**
+ * struct mbox_link_open - a descriptor for our link with a peer, made if
+ *	need be (MBOX_IOC_LINK_OPEN on an endpoint descriptor)
+ * @size: sizeof(struct mbox_link_open)
+ * @flags: MBOX_LINK_CLOEXEC, MBOX_LINK_NONBLOCK
+ * @pid: the peer
+ * @__reserved: must be 0
+ * @id: out: the link's ID
+ *
+ * A link descriptor sends to and receives from its peer only (read/write,
+ * MBOX_IOC_LINK_SEND/RECV with pid 0), polls (EPOLLIN: a message from the
+ * peer is queued; EPOLLOUT: an asynchronous send would not wait; EPOLLHUP:
+ * the link is gone) and reports MBOX_IOC_LINK_INFO. Closing it closes only
+ * the descriptor.
+ */
+struct mbox_link_open {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 __reserved;
+	__u64 id;
+};
+
+/* struct mbox_link_info.state */
+#define MBOX_LINK_DEAD		_BITUL(0)	/* one end went away */
+
+/**
+ * struct mbox_link_info - a link's counters (MBOX_IOC_LINK_INFO: on a link
+ *	descriptor, or on an endpoint descriptor with @pid set)
+ * @size: sizeof(struct mbox_link_info)
+ * @flags: must be 0
+ * @pid: in (endpoint descriptor): the peer; out: the peer, in the caller's
+ *	pid namespace (0 if not visible, or gone)
+ * @state: out: MBOX_LINK_*
+ * @id: out: the link's ID
+ * @queued_in: messages from the peer queued to us now
+ * @queued_out: our messages queued to the peer now
+ * @sent: messages we sent on the link
+ * @received: messages we received from it
+ * @capacity: how many asynchronous messages the peer accepts from us
+ * @__reserved: 0
+ */
+struct mbox_link_info {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 state;
+	__u64 id;
+	__u64 queued_in;
+	__u64 queued_out;
+	__u64 sent;
+	__u64 received;
+	__u32 capacity;
+	__u32 __reserved;
+};
+
+/**
+ * struct mbox_endpoint_info - an endpoint's state (MBOX_IOC_ENDPOINT_INFO)
+ * @size: sizeof(struct mbox_endpoint_info)
+ * @flags: must be 0
+ * @id: the endpoint's ID
+ * @pid: its process, in the caller's pid namespace
+ * @mode: @capacity: @msg_size_max: as created
+ * @links: links alive now
+ * @msgs: messages queued to it now
+ * @bytes: their bytes
+ * @recv_waiters: receivers blocked now
+ * @send_waiters: senders to it blocked now
+ */
+struct mbox_endpoint_info {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__s32 pid;
+	__u32 mode;
+	__u32 capacity;
+	__u32 msg_size_max;
+	__u64 links;
+	__u64 msgs;
+	__u64 bytes;
+	__u32 recv_waiters;
+	__u32 send_waiters;
 };
 
 #endif /* _UAPI_LINUX_MBOX_H */

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Direct links: endpoints named by pid, one link per pair, synchronous and
+ * asynchronous sends, receive from any or one peer, peer death, calls.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "mbox_test.h"
+
+/* A child that makes its endpoint, says so through a pipe, then runs @fn. */
+struct peer {
+	pid_t pid;
+	int ready[2];
+};
+
+static void peer_ready(struct peer *p)
+{
+	char c = 1;
+
+	if (write(p->ready[1], &c, 1) != 1)
+		_exit(90);
+}
+
+static int peer_wait_ready(struct peer *p)
+{
+	char c;
+
+	return read(p->ready[0], &c, 1) == 1 ? 0 : -1;
+}
+
+/* Fork a peer; in the child returns 0 with its endpoint in *epfd. */
+static pid_t peer_fork(struct peer *p, int make_endpoint, int *epfd)
+{
+	if (pipe(p->ready))
+		return -1;
+	p->pid = fork();
+	if (p->pid == 0) {
+		*epfd = make_endpoint ? mbox_endpoint(-1, 0, 0, NULL) : -1;
+		if (make_endpoint && *epfd < 0)
+			_exit(91);
+		peer_ready(p);
+		return 0;
+	}
+	if (p->pid > 0 && peer_wait_ready(p))
+		return -1;
+	return p->pid;
+}
+
+TEST(one_endpoint_per_process)
+{
+	uint64_t id1, id2;
+	int ep, ep2;
+
+	ep = mbox_endpoint(-1, 0, 0, &id1);
+	ASSERT_GE(ep, 0);
+	EXPECT_EQ(-EEXIST, mbox_endpoint(-1, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, mbox_endpoint(-1, 0444, 0, NULL));
+	close(ep);
+	ep2 = mbox_endpoint(-1, 0, 0, &id2);
+	ASSERT_GE(ep2, 0);
+	EXPECT_GT(id2, id1);
+	close(ep2);
+}
+
+TEST(addressing_errors)
+{
+	struct peer p;
+	pid_t gone;
+	int ep, child_ep;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	EXPECT_EQ(-EINVAL, mbox_link_send(ep, getpid(), "x", 1, MBOX_LINK_ASYNC, 0));
+	EXPECT_EQ(-EINVAL, mbox_link_send(ep, 0, "x", 1, MBOX_LINK_ASYNC, 0));
+	/* A process that is gone. */
+	gone = fork();
+	if (gone == 0)
+		_exit(0);
+	ASSERT_EQ(0, wait_child(gone));
+	EXPECT_EQ(-ESRCH, mbox_link_send(ep, gone, "x", 1, MBOX_LINK_ASYNC, 0));
+	/* A live process without an endpoint. */
+	ASSERT_LE(0, peer_fork(&p, 0, &child_ep));
+	if (p.pid == 0) {
+		pause();
+		_exit(0);
+	}
+	EXPECT_EQ(-ECONNREFUSED, mbox_link_send(ep, p.pid, "x", 1, MBOX_LINK_ASYNC, 0));
+	kill(p.pid, SIGKILL);
+	waitpid(p.pid, NULL, 0);
+	close(ep);
+}
+
+TEST(synchronous_send_waits_for_the_receive)
+{
+	int64_t *t = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct mbox_link_recv meta;
+	struct peer p;
+	int ep, cep;
+	char buf[8];
+
+	ASSERT_NE(MAP_FAILED, t);
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0) {
+		sleep_ms(300);
+		t[0] = now_ns(CLOCK_MONOTONIC);
+		_exit(mbox_link_recv(cep, 0, buf, sizeof(buf), 0, 0, &meta) == 5 &&
+		      meta.pid == getppid() && !memcmp(buf, "hello", 5) ? 0 : 1);
+	}
+	ASSERT_EQ(0, mbox_link_send(ep, p.pid, "hello", 5, 0, 0));
+	t[1] = now_ns(CLOCK_MONOTONIC);
+	ASSERT_EQ(0, wait_child(p.pid));
+	/* The send returned only after the receive began. */
+	EXPECT_GE(t[1], t[0]);
+	/* Nobody receives: a non-blocking send fails, a timed one times out. */
+	close(ep);
+	munmap(t, 4096);
+}
+
+TEST(receive_from_any_and_from_one)
+{
+	struct mbox_link_recv meta;
+	struct peer p[3];
+	uint32_t next[3] = { 0 };
+	int ep, cep, i, n;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	for (i = 0; i < 3; i++) {
+		ASSERT_LE(0, peer_fork(&p[i], 1, &cep));
+		if (p[i].pid == 0) {
+			uint32_t k;
+
+			for (k = 0; k < 5; k++)
+				if (mbox_link_send(cep, getppid(), &k, sizeof(k),
+						   MBOX_LINK_ASYNC, 0))
+					_exit(1);
+			/* Stay until the parent has everything. */
+			_exit(mbox_link_recv(cep, 0, &k, sizeof(k), 0, 0, NULL) == 0 ? 0 : 2);
+		}
+	}
+	/* From one: only p[2]'s messages, in order. */
+	for (uint32_t j = 0; j < 5; j++) {
+		uint32_t v;
+
+		ASSERT_EQ(4, mbox_link_recv(ep, p[2].pid, &v, sizeof(v), 0, 0, &meta));
+		EXPECT_EQ(p[2].pid, meta.pid);
+		EXPECT_EQ(j, v);
+		EXPECT_EQ(j + 1, meta.seq);
+	}
+	next[2] = 5;
+	/* From any: the other ten, each sender's in order. */
+	for (n = 0; n < 10; n++) {
+		uint32_t v;
+
+		ASSERT_EQ(4, mbox_link_recv(ep, 0, &v, sizeof(v), 0, 0, &meta));
+		for (i = 0; i < 3 && p[i].pid != meta.pid; i++)
+			;
+		ASSERT_LT(i, 2);
+		EXPECT_EQ(next[i], v);
+		next[i]++;
+	}
+	EXPECT_EQ(-EAGAIN, mbox_link_recv(ep, 0, &n, sizeof(n), MBOX_WAIT_NONBLOCK, 0, NULL));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, mbox_link_send(ep, p[i].pid, "", 0, 0, 0));
+		EXPECT_EQ(0, wait_child(p[i].pid));
+	}
+	close(ep);
+}
+
+TEST(asynchronous_queue_full)
+{
+	struct mbox_link_info info;
+	struct peer p;
+	int ep, cep;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	if (pipe(p.ready) == 0) {
+		p.pid = fork();
+		if (p.pid == 0) {
+			cep = mbox_endpoint(-1, 0, 2, NULL);
+			peer_ready(&p);
+			pause();
+			_exit(cep < 0);
+		}
+		ASSERT_EQ(0, peer_wait_ready(&p));
+	}
+	ASSERT_EQ(0, mbox_link_send(ep, p.pid, "1", 1, MBOX_LINK_ASYNC, 0));
+	ASSERT_EQ(0, mbox_link_send(ep, p.pid, "2", 1, MBOX_LINK_ASYNC, 0));
+	EXPECT_EQ(-EAGAIN, mbox_link_send(ep, p.pid, "3", 1,
+					  MBOX_LINK_ASYNC | MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(-ETIMEDOUT, mbox_link_send(ep, p.pid, "3", 1,
+					     MBOX_LINK_ASYNC | MBOX_WAIT_TIMEOUT, 20000000));
+	/* A synchronous send to nobody receiving times out and is withdrawn. */
+	EXPECT_EQ(-ETIMEDOUT, mbox_link_send(ep, p.pid, "s", 1, MBOX_WAIT_TIMEOUT, 20000000));
+	ASSERT_EQ(0, mbox_link_info(ep, p.pid, &info));
+	EXPECT_EQ(2, info.queued_out);
+	EXPECT_EQ(2, info.sent);
+	EXPECT_EQ(2, info.capacity);
+	EXPECT_EQ(0, info.state);
+	EXPECT_EQ(p.pid, info.pid);
+	kill(p.pid, SIGKILL);
+	waitpid(p.pid, NULL, 0);
+	close(ep);
+}
+
+/* The peer is SIGKILLed while we are blocked on it: -ECONNRESET, at once. */
+static void blocked_then_killed(struct __test_metadata *_metadata, int what)
+{
+	struct peer p;
+	int64_t t0;
+	int ep, cep, ret;
+	char buf[8];
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0) {
+		pause();
+		_exit(0);
+	}
+	if (fork() == 0) {
+		sleep_ms(300);
+		kill(p.pid, SIGKILL);
+		_exit(0);
+	}
+	t0 = now_ns(CLOCK_MONOTONIC);
+	if (what == 0)
+		ret = mbox_link_send(ep, p.pid, "x", 1, 0, 0);
+	else if (what == 1)
+		ret = mbox_link_recv(ep, p.pid, buf, sizeof(buf), 0, 0, NULL);
+	else
+		ret = mbox_call(ep, p.pid, "q", 1, buf, sizeof(buf), 0, 0, NULL);
+	EXPECT_EQ(-ECONNRESET, ret);
+	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 20000000000LL);
+	waitpid(p.pid, NULL, 0);
+	wait(NULL);
+	close(ep);
+}
+
+TEST(peer_killed_during_synchronous_send)
+{
+	blocked_then_killed(_metadata, 0);
+}
+
+TEST(peer_killed_during_receive_from_it)
+{
+	blocked_then_killed(_metadata, 1);
+}
+
+TEST(server_killed_during_call)
+{
+	blocked_then_killed(_metadata, 2);
+}
+
+/*
+ * The peer exits while a child it forked still holds its endpoint
+ * descriptor: the endpoint goes with the process, not with the descriptor.
+ */
+TEST(peer_exit_counts_even_if_its_descriptor_lives_on)
+{
+	int keep[2];
+	struct peer p;
+	int64_t t0;
+	int ep, cep;
+
+	ASSERT_EQ(0, pipe(keep));
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0) {
+		char c;
+
+		if (fork() == 0) {
+			/* The grandchild keeps cep open until the test ends. */
+			close(keep[1]);
+			_exit(read(keep[0], &c, 1) < 0);
+		}
+		sleep_ms(300);
+		_exit(0);
+	}
+	close(keep[0]);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(-ECONNRESET, mbox_link_send(ep, p.pid, "x", 1, 0, 0));
+	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 20000000000LL);
+	waitpid(p.pid, NULL, 0);
+	close(keep[1]);
+	close(ep);
+}
+
+TEST(dead_peers_messages_are_still_received)
+{
+	struct pollfd pfd;
+	struct peer p;
+	int ep, cep, lfd;
+	char c;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0) {
+		for (c = 'a'; c <= 'c'; c++)
+			if (mbox_link_send(cep, getppid(), &c, 1, MBOX_LINK_ASYNC, 0))
+				_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(p.pid));
+	lfd = mbox_link_open(ep, p.pid, 0);
+	/* Reaped: its pid names nothing any more, but a link made earlier... */
+	EXPECT_EQ(-ESRCH, lfd);
+	/* ...is still there: receive from any gets its messages. */
+	for (char want = 'a'; want <= 'c'; want++) {
+		ASSERT_EQ(1, mbox_link_recv(ep, 0, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+		EXPECT_EQ(want, c);
+	}
+	(void)pfd;
+	close(ep);
+}
+
+TEST(link_descriptor_poll_and_hangup)
+{
+	struct mbox_link_info info;
+	struct pollfd pfd;
+	struct peer p;
+	int ep, cep, lfd;
+	char c;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0) {
+		c = 'm';
+		if (mbox_link_send(cep, getppid(), &c, 1, MBOX_LINK_ASYNC, 0))
+			_exit(1);
+		/* Wait for the parent's word, then exit. */
+		_exit(mbox_link_recv(cep, 0, &c, 1, 0, 0, NULL) == 1 ? 0 : 2);
+	}
+	lfd = mbox_link_open(ep, p.pid, 0);
+	ASSERT_GE(lfd, 0);
+	pfd = (struct pollfd){ .fd = lfd, .events = POLLIN | POLLOUT };
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+	EXPECT_TRUE(pfd.revents & POLLOUT);
+	EXPECT_FALSE(pfd.revents & POLLHUP);
+	ASSERT_EQ(1, read(lfd, &c, 1));
+	EXPECT_EQ('m', c);
+	/* write(2) is a synchronous send: it returns once the peer has it. */
+	ASSERT_EQ(1, write(lfd, "q", 1));
+	ASSERT_EQ(0, wait_child(p.pid));
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	EXPECT_TRUE(pfd.revents & POLLHUP);
+	EXPECT_EQ(-EPIPE, mbox_link_send(lfd, 0, "x", 1, MBOX_LINK_ASYNC, 0));
+	EXPECT_EQ(-ECONNRESET, mbox_link_recv(lfd, 0, &c, 1, 0, 0, NULL));
+	ASSERT_EQ(0, mbox_link_info(lfd, 0, &info));
+	EXPECT_EQ(MBOX_LINK_DEAD, info.state);
+	EXPECT_EQ(1, info.sent);
+	EXPECT_EQ(1, info.received);
+	close(lfd);
+	close(ep);
+}
+
+TEST(permission_denied_across_uids)
+{
+	struct peer p;
+	int ep, cep;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 0, &cep));
+	if (p.pid == 0) {
+		if (setgid(1000) || setuid(1000))
+			_exit(1);
+		cep = mbox_endpoint(-1, 0, 0, NULL);
+		if (cep < 0)
+			_exit(2);
+		/* May not signal root, and root's endpoint admits nobody else. */
+		if (mbox_link_send(cep, getppid(), "x", 1, MBOX_LINK_ASYNC, 0) != -EPERM)
+			_exit(3);
+		/* A pid that does not exist is still -ESRCH, as for kill(2). */
+		if (mbox_link_send(cep, 1 << 22, "x", 1, MBOX_LINK_ASYNC, 0) != -ESRCH)
+			_exit(4);
+		peer_ready(&p);
+		/* Root may send to us; then the link works both ways. */
+		char c;
+
+		if (mbox_link_recv(cep, 0, &c, 1, 0, 0, NULL) != 1)
+			_exit(5);
+		_exit(mbox_link_send(cep, getppid(), "y", 1, MBOX_LINK_ASYNC, 0) ? 6 : 0);
+	}
+	ASSERT_EQ(0, peer_wait_ready(&p));
+	ASSERT_EQ(0, mbox_link_send(ep, p.pid, "r", 1, 0, 0));
+	EXPECT_EQ(0, wait_child(p.pid));
+	close(ep);
+}
+
+TEST(mode_admits_other_users)
+{
+	struct peer p;
+	int ep, cep;
+	char c;
+
+	ep = mbox_endpoint(-1, 0002, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 0, &cep));
+	if (p.pid == 0) {
+		if (setgid(1000) || setuid(1000))
+			_exit(1);
+		cep = mbox_endpoint(-1, 0, 0, NULL);
+		_exit(cep >= 0 && mbox_link_send(cep, getppid(), "o", 1, 0, 0) == 0 ? 0 : 2);
+	}
+	ASSERT_EQ(1, mbox_link_recv(ep, 0, &c, 1, 0, 0, NULL));
+	EXPECT_EQ('o', c);
+	EXPECT_EQ(0, wait_child(p.pid));
+	close(ep);
+}
+
+/* A server that takes four calls, then answers them in reverse order. */
+static int reverse_server(int cep)
+{
+	struct mbox_link_recv meta[4];
+	char req[4][32];
+
+	for (int i = 0; i < 4; i++) {
+		int n = mbox_link_recv(cep, 0, req[i], sizeof(req[i]) - 1, 0, 0, &meta[i]);
+
+		if (n < 0 || !meta[i].call_id)
+			return 1;
+		req[i][n] = 0;
+	}
+	for (int i = 3; i >= 0; i--) {
+		char rep[40];
+		int n = snprintf(rep, sizeof(rep), "re:%s", req[i]);
+
+		if (mbox_reply(cep, meta[i].call_id, rep, n))
+			return 2;
+	}
+	/* Answering twice, or a call never made, is -ENOENT. */
+	if (mbox_reply(cep, meta[0].call_id, "x", 1) != -ENOENT)
+		return 3;
+	return 0;
+}
+
+TEST(concurrent_callers_get_their_own_replies)
+{
+	struct peer p;
+	pid_t callers[4];
+	int cep;
+
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0)
+		_exit(reverse_server(cep));
+	for (int i = 0; i < 4; i++) {
+		callers[i] = fork();
+		if (callers[i] == 0) {
+			char req[16], rep[40], want[40];
+			int ep = mbox_endpoint(-1, 0, 0, NULL), n;
+
+			snprintf(req, sizeof(req), "caller%d", i);
+			snprintf(want, sizeof(want), "re:%s", req);
+			n = mbox_call(ep, p.pid, req, strlen(req), rep, sizeof(rep), 0, 0, NULL);
+			_exit(n == (int)strlen(want) && !memcmp(rep, want, n) ? 0 : 1);
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(0, wait_child(callers[i]));
+	EXPECT_EQ(0, wait_child(p.pid));
+}
+
+TEST(long_reply_is_kept_for_the_caller)
+{
+	struct peer p;
+	uint64_t id;
+	char small[4], big[64];
+	int ep, cep;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0) {
+		struct mbox_link_recv meta;
+		char q[8];
+
+		if (mbox_link_recv(cep, 0, q, sizeof(q), 0, 0, &meta) < 0)
+			_exit(1);
+		_exit(mbox_reply(cep, meta.call_id, "a long reply", 12) ? 2 : 0);
+	}
+	EXPECT_EQ(-EMSGSIZE, mbox_call(ep, p.pid, "q", 1, small, sizeof(small), 0, 0, &id));
+	EXPECT_NE(0, id);
+	EXPECT_EQ(12, mbox_call_reply_fetch(ep, id, big, sizeof(big)));
+	EXPECT_EQ(0, memcmp(big, "a long reply", 12));
+	EXPECT_EQ(0, wait_child(p.pid));
+	close(ep);
+}
+
+TEST(call_timeout_and_late_reply)
+{
+	struct peer p;
+	int ep, cep;
+	char buf[8];
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0) {
+		struct mbox_link_recv meta;
+
+		if (mbox_link_recv(cep, 0, buf, sizeof(buf), 0, 0, &meta) < 0)
+			_exit(1);
+		sleep_ms(300);
+		/* The caller gave up: the reply reaches nobody. */
+		_exit(mbox_reply(cep, meta.call_id, "late", 4) == -ENOENT ? 0 : 2);
+	}
+	EXPECT_EQ(-ETIMEDOUT, mbox_call(ep, p.pid, "q", 1, buf, sizeof(buf),
+					MBOX_WAIT_TIMEOUT, 100000000, NULL));
+	EXPECT_EQ(0, wait_child(p.pid));
+	EXPECT_EQ(-EAGAIN, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL));
+	close(ep);
+}
+
+TEST(zz_nothing_left)
+{
+	uint64_t mb, msgs;
+
+	ASSERT_EQ(0, live_objects(&mb, &msgs));
+	EXPECT_EQ(0, msgs);
+}
+
+TEST_HARNESS_MAIN
