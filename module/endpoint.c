@@ -277,10 +277,6 @@ static struct mbox_ep *mbox_endpoint_new(const struct mbox_endpoint *cmd)
 	if (!ep)
 		return ERR_PTR(-ENOMEM);
 	ret = mbox_obj_init(&ep->obj, &mbox_endpoint_obj_ops, cmd->mode);
-	if (ret == -ENOSPC) {
-		mbox_obj_reap_dead();
-		ret = mbox_obj_init(&ep->obj, &mbox_endpoint_obj_ops, cmd->mode);
-	}
 	if (ret) {
 		kfree(ep);
 		return ERR_PTR(ret);

@@ -761,10 +761,6 @@ static struct mbox_mailbox *mbox_mailbox_new(const struct mbox_open *cmd)
 	if (!mb)
 		return ERR_PTR(-ENOMEM);
 	ret = mbox_obj_init(&mb->obj, &mbox_mailbox_obj_ops, cmd->mode);
-	if (ret == -ENOSPC) {
-		mbox_obj_reap_dead();
-		ret = mbox_obj_init(&mb->obj, &mbox_mailbox_obj_ops, cmd->mode);
-	}
 	if (ret) {
 		kfree(mb);
 		return ERR_PTR(ret);

@@ -171,7 +171,6 @@ int mbox_obj_permission(struct mbox_obj *obj, int may);
 void mbox_obj_get(struct mbox_obj *obj);
 void mbox_obj_put(struct mbox_obj *obj);
 bool mbox_obj_is_linked(struct mbox_obj *obj);
-void mbox_obj_reap_dead(void);
 void mbox_registry_exit(void);
 
 /* ---- messages (msg.c) ---- */

@@ -90,7 +90,7 @@ int mbox_name_from_user(char *name, u64 uptr)
 }
 
 /**
- * mbox_obj_init - set up the common part of a new object for the caller
+ * mbox_obj_init_once - set up the common part of a new object for the caller
  * @obj: the object, embedded in its type's struct
  * @ops: the type's operations
  * @mode: permission bits
@@ -99,8 +99,8 @@ int mbox_name_from_user(char *name, u64 uptr)
  * and pins the caller's IPC namespace. Undo with mbox_obj_fini() until the
  * object is linked; after that the last mbox_obj_put() undoes it.
  */
-int mbox_obj_init(struct mbox_obj *obj, const struct mbox_obj_ops *ops,
-		  umode_t mode)
+static int mbox_obj_init_once(struct mbox_obj *obj, const struct mbox_obj_ops *ops,
+			      umode_t mode)
 {
 	int ret;
 
@@ -355,15 +355,22 @@ static void mbox_registry_reap(bool all)
 	}
 }
 
-/**
- * mbox_obj_reap_dead - free what dead namespaces left behind
- *
- * Called when a user's object quota is exhausted, so that mailboxes left in
- * namespaces that no longer exist do not count against it forever.
+/*
+ * Set up @obj for the caller (see mbox_obj_init_once()). When the caller's
+ * objects_per_user is reached, first free what dead namespaces left behind,
+ * so that mailboxes of namespaces that no longer exist do not count against
+ * it forever.
  */
-void mbox_obj_reap_dead(void)
+int mbox_obj_init(struct mbox_obj *obj, const struct mbox_obj_ops *ops,
+		  umode_t mode)
 {
-	mbox_registry_reap(false);
+	int ret = mbox_obj_init_once(obj, ops, mode);
+
+	if (ret == -ENOSPC) {
+		mbox_registry_reap(false);
+		ret = mbox_obj_init_once(obj, ops, mode);
+	}
+	return ret;
 }
 
 void mbox_registry_exit(void)
