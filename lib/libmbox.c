@@ -277,8 +277,10 @@ MBOX_API int mbox_endpoint(int devfd, unsigned int mode, unsigned int capacity,
 	return fd;
 }
 
-MBOX_API int mbox_link_send(int epfd, pid_t pid, const void *buf, size_t len,
-			    unsigned int flags, int64_t timeout_ns)
+/* MBOX_IOC_LINK_SEND: a message to @pid, or the reply to @call_id. */
+static int mbox_link_send_cmd(int fd, pid_t pid, const void *buf, size_t len,
+			      unsigned int flags, int64_t timeout_ns,
+			      uint64_t call_id)
 {
 	struct mbox_link_send s;
 
@@ -291,7 +293,14 @@ MBOX_API int mbox_link_send(int epfd, pid_t pid, const void *buf, size_t len,
 	s.buf = (uintptr_t)buf;
 	s.len = (uint32_t)len;
 	s.timeout_ns = timeout_ns;
-	return mbox_ioctl(epfd, MBOX_IOC_LINK_SEND, &s);
+	s.call_id = call_id;
+	return mbox_ioctl(fd, MBOX_IOC_LINK_SEND, &s);
+}
+
+MBOX_API int mbox_link_send(int epfd, pid_t pid, const void *buf, size_t len,
+			    unsigned int flags, int64_t timeout_ns)
+{
+	return mbox_link_send_cmd(epfd, pid, buf, len, flags, timeout_ns, 0);
 }
 
 static int mbox_link_recv_cmd(int fd, struct mbox_link_recv *r, void *buf,
@@ -357,17 +366,7 @@ MBOX_API int mbox_call_reply_fetch(int epfd, uint64_t call_id, void *buf, size_t
 
 MBOX_API int mbox_reply(int epfd, uint64_t call_id, const void *buf, size_t len)
 {
-	struct mbox_link_send s;
-
-	if (len > UINT32_MAX)
-		return -EMSGSIZE;
-	memset(&s, 0, sizeof(s));
-	s.size = sizeof(s);
-	s.flags = MBOX_LINK_REPLY;
-	s.buf = (uintptr_t)buf;
-	s.len = (uint32_t)len;
-	s.call_id = call_id;
-	return mbox_ioctl(epfd, MBOX_IOC_LINK_SEND, &s);
+	return mbox_link_send_cmd(epfd, 0, buf, len, MBOX_LINK_REPLY, 0, call_id);
 }
 
 MBOX_API int mbox_link_open(int epfd, pid_t pid, unsigned int flags)
