@@ -34,6 +34,7 @@
 #define MBOX_LINK_OPEN_FLAGS	(MBOX_LINK_CLOEXEC | MBOX_LINK_NONBLOCK)
 
 static atomic64_t mbox_next_link_id = ATOMIC64_INIT(0);
+atomic_long_t mbox_nr_links = ATOMIC_LONG_INIT(0);
 static atomic64_t mbox_next_call_id = ATOMIC64_INIT(0);
 
 /**
@@ -70,6 +71,7 @@ static void mbox_link_release(struct kref *kref)
 	mbox_ep_put(link->ep[0]);
 	mbox_ep_put(link->ep[1]);
 	kfree(link);
+	atomic_long_dec(&mbox_nr_links);
 }
 
 void mbox_link_put(struct mbox_link *link)
@@ -115,6 +117,7 @@ static struct mbox_link *mbox_link_new(struct mbox_ep *a, struct mbox_ep *b)
 	if (!link)
 		return NULL;
 	kref_init(&link->ref);		/* the endpoints' tables' */
+	atomic_long_inc(&mbox_nr_links);
 	link->id = atomic64_inc_return(&mbox_next_link_id);
 	link->ep[0] = a;
 	link->ep[1] = b;

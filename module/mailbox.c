@@ -369,12 +369,25 @@ static struct mbox_msg *mbox_wait_msg(struct mbox_mailbox *mb, struct mbox_rx *r
 	return msg;
 }
 
+/*
+ * The sender's pid in the receiver's namespace. A link message whose sender
+ * is reaped reports 0: its number may already name another process, and a
+ * reply sent to it would reach that process (the link ID still names the
+ * link).
+ */
+static pid_t mbox_msg_sender_nr(const struct mbox_msg *msg)
+{
+	if (msg->chan && !pid_has_task(msg->sender, PIDTYPE_TGID))
+		return 0;
+	return pid_vnr(msg->sender);
+}
+
 static void mbox_rx_fill(struct mbox_rx *rx, struct mbox_msg *msg)
 {
 	rx->len = msg->len;
 	rx->prio = msg->prio;
 	rx->seq = msg->seq;
-	rx->pid = pid_vnr(msg->sender);
+	rx->pid = mbox_msg_sender_nr(msg);
 	rx->uid = from_kuid_munged(current_user_ns(), msg->uid);
 	rx->call_id = msg->call_id;
 	rx->link_id = msg->chan ? msg->chan->link->id : 0;

@@ -88,6 +88,8 @@ static int mbox_cmd_stats(struct mbox_ucmd *ucmd)
 	cmd->mailboxes = atomic_long_read(&mbox_nr_mailboxes);
 	cmd->messages = atomic_long_read(&mbox_nr_msgs);
 	cmd->bytes = atomic_long_read(&mbox_nr_bytes);
+	cmd->endpoints = atomic_long_read(&mbox_nr_endpoints);
+	cmd->links = atomic_long_read(&mbox_nr_links);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

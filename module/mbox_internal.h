@@ -498,6 +498,7 @@ struct mbox_call_rec {
 
 extern struct mutex mbox_links_lock;
 extern atomic_long_t mbox_nr_endpoints;
+extern atomic_long_t mbox_nr_links;
 
 int mbox_endpoint_create(struct mbox_ucmd *ucmd);
 struct mbox_ep *mbox_ep_lookup(struct pid *pid);

@@ -6,7 +6,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -314,10 +316,14 @@ TEST(dead_peers_messages_are_still_received)
 	lfd = mbox_link_open(ep, p.pid, 0);
 	/* Reaped: its pid names nothing any more, but a link made earlier... */
 	EXPECT_EQ(-ESRCH, lfd);
-	/* ...is still there: receive from any gets its messages. */
+	/* ...is still there: receive from any gets its messages, sender 0. */
 	for (char want = 'a'; want <= 'c'; want++) {
-		ASSERT_EQ(1, mbox_link_recv(ep, 0, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+		struct mbox_link_recv meta;
+
+		ASSERT_EQ(1, mbox_link_recv(ep, 0, &c, 1, MBOX_WAIT_NONBLOCK, 0, &meta));
 		EXPECT_EQ(want, c);
+		EXPECT_EQ(0, meta.pid);
+		EXPECT_NE(0, meta.link_id);
 	}
 	/* Nothing else is left. */
 	EXPECT_EQ(-EAGAIN, mbox_link_recv(ep, 0, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
@@ -344,8 +350,12 @@ TEST(link_descriptor_poll_and_hangup)
 	}
 	lfd = mbox_link_open(ep, p.pid, 0);
 	ASSERT_GE(lfd, 0);
-	pfd = (struct pollfd){ .fd = lfd, .events = POLLIN | POLLOUT };
+	/* The link may be ours before the child's message is in: wait for it. */
+	pfd = (struct pollfd){ .fd = lfd, .events = POLLIN };
 	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+	pfd.events = POLLIN | POLLOUT;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_TRUE(pfd.revents & POLLIN);
 	EXPECT_TRUE(pfd.revents & POLLOUT);
 	EXPECT_FALSE(pfd.revents & POLLHUP);
@@ -525,12 +535,197 @@ TEST(call_timeout_and_late_reply)
 	close(ep);
 }
 
+/* fork() into a new pid namespace: the child is its init, pid 1. */
+static pid_t fork_new_pidns(void)
+{
+	return syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+}
+
+static int set_last_pid(pid_t pid)
+{
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%d", pid) > 0;
+	return !fclose(f) && ok ? 0 : -1;
+}
+
+#define STEP(code, cond) do { if (!(cond)) return (code); } while (0)
+
+/* The recycled process: nothing meant for its predecessor reaches it. */
+static int pid_reuse_newcomer(int ready)
+{
+	struct mbox_link_recv meta;
+	char buf[16];
+	int ep = mbox_endpoint(-1, 0, 0, NULL);
+
+	STEP(30, ep >= 0);
+	STEP(31, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL) ==
+		 -EAGAIN);
+	STEP(32, write(ready, "r", 1) == 1);
+	STEP(33, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_TIMEOUT, 10000000000LL,
+				&meta) == 3 && !memcmp(buf, "new", 3));
+	STEP(34, meta.pid == 1 && meta.seq == 1);
+	STEP(35, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL) ==
+		 -EAGAIN);
+	return 0;
+}
+
+/*
+ * As init of a new pid namespace, where ns_last_pid is ours to set: make a
+ * link with A and queue messages both ways, kill A, have its pid recycled
+ * for B, and check the old link stays dead and B sees none of A's traffic.
+ */
+static int pid_reuse_inner(void)
+{
+	struct mbox_link_info old_info, info;
+	struct mbox_link_recv meta;
+	int hold[2], ready[2];
+	struct pollfd pfd;
+	int ep, lfd;
+	char buf[16];
+	pid_t a, b;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	STEP(2, ep >= 0 && !pipe(hold) && !pipe(ready));
+	a = fork();
+	if (a == 0) {
+		int aep = mbox_endpoint(-1, 0, 0, NULL);
+
+		if (aep < 0 || mbox_link_send(aep, 1, "from-A", 6, MBOX_LINK_ASYNC, 0) ||
+		    write(ready[1], "a", 1) != 1)
+			_exit(1);
+		close(hold[1]);
+		_exit(read(hold[0], buf, 1) < 0);	/* until killed */
+	}
+	STEP(3, a > 0);
+	close(hold[0]);
+	STEP(4, read(ready[0], buf, 1) == 1);
+	/* A's message is in; leave it queued. */
+	STEP(5, mbox_link_recv(ep, a, buf, sizeof(buf), MBOX_RECV_PEEK, 0, NULL) == 6);
+	lfd = mbox_link_open(ep, a, 0);
+	STEP(6, lfd >= 0 && !mbox_link_info(lfd, 0, &old_info));
+	for (int i = 0; i < 3; i++)
+		STEP(7, !mbox_link_send(lfd, 0, "old", 3, MBOX_LINK_ASYNC, 0));
+
+	STEP(8, !kill(a, SIGKILL) && waitpid(a, NULL, 0) == a);
+	STEP(9, mbox_link_send(lfd, 0, "old", 3, MBOX_LINK_ASYNC, 0) == -EPIPE);
+
+	/* The next process gets A's pid. */
+	STEP(22, !set_last_pid(a - 1));
+	b = fork();
+	if (b == 0)
+		_exit(pid_reuse_newcomer(ready[1]));
+	STEP(10, b == a);
+	STEP(11, read(ready[0], buf, 1) == 1);
+	/* No link with B yet: A's is not B's... */
+	STEP(12, mbox_link_info(ep, b, &info) == -ENOTCONN);
+	/* ...and the old descriptor still refers to the dead link. */
+	STEP(13, mbox_link_send(lfd, 0, "old", 3, MBOX_LINK_ASYNC, 0) == -EPIPE);
+	pfd = (struct pollfd){ .fd = lfd, .events = POLLOUT };
+	STEP(14, poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP));
+	STEP(15, !mbox_link_send(ep, b, "new", 3, MBOX_LINK_ASYNC, 0));
+	STEP(16, !mbox_link_info(ep, b, &info) && info.id != old_info.id);
+	STEP(17, !mbox_link_info(lfd, 0, &info) && info.id == old_info.id &&
+		 (info.state & MBOX_LINK_DEAD));
+	STEP(18, wait_child(b) == 0);
+
+	/* A's message is still here, from pid 0: its pid is B's now. */
+	STEP(19, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, &meta) == 6);
+	STEP(20, !memcmp(buf, "from-A", 6) && meta.pid == 0 && meta.link_id == old_info.id);
+	STEP(21, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL) ==
+		 -EAGAIN);
+	close(lfd);
+	close(ep);
+	return 0;
+}
+
+TEST(pid_reuse_cannot_hijack_a_link)
+{
+	pid_t init = fork_new_pidns();
+
+	if (init < 0 && (errno == EPERM || errno == EINVAL))
+		SKIP(return, "no new pid namespace: %s", strerror(errno));
+	ASSERT_LE(0, init);
+	if (init == 0)
+		_exit(pid_reuse_inner());
+	EXPECT_EQ(0, wait_child(init));
+}
+
+/*
+ * A process in a child pid namespace is named by its outer pid from outside
+ * and by its inner pid inside; a sender it cannot see is reported as 0, and
+ * it can still answer a call (by call ID).
+ */
+static int pidns_inner(int ready, int done)
+{
+	struct mbox_link_recv meta, dmeta;
+	char buf[16];
+	int ep;
+	pid_t d;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	STEP(2, getpid() == 1 && ep >= 0 && write(ready, "r", 1) == 1);
+	STEP(3, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_TIMEOUT, 10000000000LL,
+			       &meta) == 4 && !memcmp(buf, "ping", 4));
+	STEP(4, meta.pid == 0 && meta.call_id != 0);
+	d = fork();
+	if (d == 0) {
+		int dep = mbox_endpoint(-1, 0, 0, NULL);
+
+		_exit(dep < 0 || mbox_link_send(dep, 1, "inner", 5, 0, 0));
+	}
+	STEP(5, d == 2);
+	STEP(6, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_TIMEOUT, 10000000000LL,
+			       &dmeta) == 5 && dmeta.pid == 2);
+	STEP(7, wait_child(d) == 0);
+	STEP(8, !mbox_reply(ep, meta.call_id, "pong", 4));
+	/* Stay until the parent has looked at the link. */
+	STEP(9, read(done, buf, 1) == 1);
+	close(ep);
+	return 0;
+}
+
+TEST(pid_namespace_naming)
+{
+	struct mbox_link_info info;
+	int ep, ready[2], done[2];
+	char buf[16];
+	pid_t c;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	c = fork_new_pidns();
+	if (c < 0 && (errno == EPERM || errno == EINVAL))
+		SKIP(return, "no new pid namespace: %s", strerror(errno));
+	ASSERT_LE(0, c);
+	if (c == 0)
+		_exit(pidns_inner(ready[1], done[0]));
+	ASSERT_EQ(1, read(ready[0], buf, 1));
+	/* Its pid 1 is init's here: the child is named by its outer pid. */
+	ASSERT_EQ(4, mbox_call(ep, c, "ping", 4, buf, sizeof(buf), MBOX_WAIT_TIMEOUT,
+			       10000000000LL, NULL));
+	EXPECT_EQ(0, memcmp(buf, "pong", 4));
+	ASSERT_EQ(0, mbox_link_info(ep, c, &info));
+	EXPECT_EQ(c, info.pid);
+	ASSERT_EQ(1, write(done[1], "d", 1));
+	EXPECT_EQ(0, wait_child(c));
+	close(ep);
+}
+
 TEST(zz_nothing_left)
 {
-	uint64_t mb, msgs;
+	struct mbox_stats st;
 
-	ASSERT_EQ(0, live_objects(&mb, &msgs));
-	EXPECT_EQ(0, msgs);
+	EXPECT_EQ(0, wait_links_gone(&st));
+	EXPECT_EQ(0, st.endpoints);
+	EXPECT_EQ(0, st.links);
+	EXPECT_EQ(0, st.messages);
+	EXPECT_EQ(0, st.bytes);
 }
 
 TEST_HARNESS_MAIN

@@ -80,6 +80,25 @@ static inline int live_objects(uint64_t *mailboxes, uint64_t *messages)
 	return 0;
 }
 
+/*
+ * Wait up to two seconds for no endpoint, link or queued message to be left
+ * (an exited process's endpoint is torn down by a work item, just after its
+ * exit). Return 0, or -EBUSY with the last counters in *st.
+ */
+static inline int wait_links_gone(struct mbox_stats *st)
+{
+	for (int i = 0; i < 200; i++) {
+		int ret = mbox_stats(-1, st);
+
+		if (ret)
+			return ret;
+		if (!st->endpoints && !st->links && !st->messages)
+			return 0;
+		sleep_ms(10);
+	}
+	return -EBUSY;
+}
+
 static inline int write_param(const char *name, unsigned long value)
 {
 	char path[128];

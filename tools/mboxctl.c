@@ -170,10 +170,13 @@ static int cmd_stats(void)
 		fprintf(stderr, "mboxctl: stats: %s\n", mbox_strerror(ret));
 		return EXIT_FAILURE;
 	}
-	printf("mailboxes: %llu\nmessages:  %llu\nbytes:     %llu\n",
+	printf("mailboxes: %llu\nmessages:  %llu\nbytes:     %llu\n"
+	       "endpoints: %llu\nlinks:     %llu\n",
 	       (unsigned long long)st.mailboxes,
 	       (unsigned long long)st.messages,
-	       (unsigned long long)st.bytes);
+	       (unsigned long long)st.bytes,
+	       (unsigned long long)st.endpoints,
+	       (unsigned long long)st.links);
 	return 0;
 }
 

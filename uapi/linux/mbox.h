@@ -296,8 +296,11 @@ struct mbox_info {
  * @size: sizeof(struct mbox_stats)
  * @flags: must be 0
  * @mailboxes: mailboxes alive (including unlinked ones still open)
- * @messages: messages queued in all mailboxes
- * @bytes: payload bytes queued in all mailboxes
+ * @messages: messages queued in all mailboxes and endpoints
+ * @bytes: payload bytes queued in all mailboxes and endpoints
+ * @endpoints: endpoints alive (the fields below are newer: a caller whose
+ *	struct ends at @bytes still works and does not get them)
+ * @links: links alive, including dead ones a descriptor still holds
  */
 struct mbox_stats {
 	__u32 size;
@@ -305,6 +308,8 @@ struct mbox_stats {
 	__u64 mailboxes;
 	__u64 messages;
 	__u64 bytes;
+	__u64 endpoints;
+	__u64 links;
 };
 
 /* Commands on the /dev/mbox descriptor. */
