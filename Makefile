@@ -47,15 +47,17 @@ LIB_SO := $(O)/lib/libmbox.so.$(LIB_VERSION)
 
 TEST_SRCS := $(wildcard selftests/*_test.c)
 TESTS := $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
-TOOL_SRCS := $(wildcard tools/*.c)
-TOOLS := $(patsubst tools/%.c,$(O)/tools/%,$(TOOL_SRCS))
+MBOXCTL_SRCS := $(wildcard tools/mboxctl/*.c)
+TOOLS := $(O)/tools/mboxctl
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLES := $(patsubst examples/%.c,$(O)/examples/%,$(EXAMPLE_SRCS))
 
 VM_MODULE = $(O)/k-$(KERNEL)/module/mbox.ko
-VM_FILES = $(TESTS) $(TOOLS)
+VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES)
 
-.PHONY: all module vm-module lib selftests tools deps check demo lint \
+.PHONY: all module vm-module lib selftests tools examples deps check demo lint \
 	checkpatch clean
-all: module lib selftests tools
+all: module lib selftests tools examples
 
 deps:
 	@scripts/deps.sh $(KERNEL)
@@ -103,18 +105,25 @@ $(O)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/l
 
 tools: $(TOOLS)
 
-$(O)/tools/%: tools/%.c $(LIB_HDRS) $(O)/lib/libmbox.so
+$(O)/tools/mboxctl: $(MBOXCTL_SRCS) tools/mboxctl/mboxctl.h $(LIB_HDRS) $(O)/lib/libmbox.so
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $(MBOXCTL_SRCS) -L$(O)/lib -lmbox
+
+# Examples build as a user's program would: <mbox.h> and -lmbox.
+examples: $(EXAMPLES)
+
+$(O)/examples/%: examples/%.c $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
 
 # The two quick-start commands: each installs what is missing first.
 check: deps
-	@$(MAKE) --no-print-directory vm-module lib selftests tools
+	@$(MAKE) --no-print-directory vm-module lib selftests tools examples
 	@scripts/run-selftests.sh -k $(KERNEL) -m $(VM_MODULE) \
 		-l $(LIB_SO) $(VM_FILES)
 
 demo: deps
-	@$(MAKE) --no-print-directory vm-module lib selftests tools
+	@$(MAKE) --no-print-directory vm-module lib selftests tools examples
 	@scripts/vm-run.sh -k $(KERNEL) -m $(VM_MODULE) -l $(LIB_SO) \
 		-o $(O)/vm-demo-$(KERNEL) -t 600 \
 		$(addprefix -f ,$(VM_FILES)) scripts/demo.sh
@@ -126,7 +135,7 @@ checkpatch:
 
 lint:
 	@scripts/deps.sh $(KERNELS)
-	@$(MAKE) --no-print-directory lib selftests tools
+	@$(MAKE) --no-print-directory lib selftests tools examples
 	@scripts/lint.sh $(KERNELS)
 
 clean:

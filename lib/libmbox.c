@@ -411,7 +411,13 @@ MBOX_API const char *mbox_strerror(int err)
 	case EMSGSIZE:
 		return "message too long for the mailbox or the buffer";
 	case ENOTCONN:
-		return "not subscribed to this broadcast mailbox";
+		return "not connected (no such link, or not subscribed to the broadcast mailbox)";
+	case ECONNRESET:
+		return "the peer went away (it exited or closed its endpoint)";
+	case ECONNREFUSED:
+		return "the process has no mbox endpoint";
+	case EPIPE:
+		return "the link is gone (its peer exited or closed its endpoint)";
 	default:
 		return strerror(err);
 	}

@@ -320,7 +320,7 @@ int mbox_endpoint_create(struct mbox_ucmd *ucmd)
 	struct mbox_endpoint *cmd = ucmd->cmd;
 	struct mbox_ep *ep;
 	struct file *file;
-	int fd, ret;
+	int ret;
 
 	ret = mbox_endpoint_check(cmd);
 	if (ret)
@@ -334,32 +334,16 @@ int mbox_endpoint_create(struct mbox_ucmd *ucmd)
 		mbox_endpoint_destroy(&ep->obj);
 		return ret;
 	}
-	/* From here on the file's release shuts the endpoint down. */
+	/* From here on mbox_ep_close() undoes the endpoint. */
 	add_wait_queue(&ep->pid->wait_pidfd, &ep->exit_wait);
 
-	fd = get_unused_fd_flags((cmd->flags & MBOX_EP_CLOEXEC) ? O_CLOEXEC : 0);
-	if (fd < 0) {
-		ret = fd;
-		goto err_release;
-	}
 	file = anon_inode_getfile("[mbox-endpoint]", &mbox_endpoint_fops, ep,
 				  O_RDWR | ((cmd->flags & MBOX_EP_NONBLOCK) ? O_NONBLOCK : 0));
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		ret = PTR_ERR(file);
-		goto err_release;
+		mbox_ep_close(ep);
+		return PTR_ERR(file);
 	}
+	/* The file's release shuts the endpoint down. */
 	cmd->id = ep->obj.id;
-	ret = mbox_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		fput(file);	/* its release shuts the endpoint down */
-		put_unused_fd(fd);
-		return ret;
-	}
-	fd_install(fd, file);
-	return fd;
-
-err_release:
-	mbox_ep_close(ep);
-	return ret;
+	return mbox_ucmd_install(ucmd, sizeof(*cmd), file, cmd->flags & MBOX_EP_CLOEXEC);
 }

@@ -799,7 +799,7 @@ static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
 	struct mbox_link_open *cmd = ucmd->cmd;
 	struct mbox_link_file *lf;
 	struct file *file;
-	int fd, ret;
+	int ret;
 
 	if (cmd->flags & ~MBOX_LINK_OPEN_FLAGS || cmd->__reserved || cmd->id)
 		return -EINVAL;
@@ -814,25 +814,12 @@ static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
 	}
 	mbox_ep_get(me);
 	lf->me = me;
-	fd = get_unused_fd_flags((cmd->flags & MBOX_LINK_CLOEXEC) ? O_CLOEXEC : 0);
-	if (fd < 0) {
-		mbox_link_file_free(lf);
-		return fd;
-	}
 	file = anon_inode_getfile("[mbox-link]", &mbox_link_fops, lf,
 				  O_RDWR | ((cmd->flags & MBOX_LINK_NONBLOCK) ? O_NONBLOCK : 0));
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
 		mbox_link_file_free(lf);
 		return PTR_ERR(file);
 	}
 	cmd->id = lf->link->id;
-	ret = mbox_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		fput(file);
-		put_unused_fd(fd);
-		return ret;
-	}
-	fd_install(fd, file);
-	return fd;
+	return mbox_ucmd_install(ucmd, sizeof(*cmd), file, cmd->flags & MBOX_LINK_CLOEXEC);
 }

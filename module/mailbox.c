@@ -849,7 +849,7 @@ int mbox_mailbox_open(struct mbox_ucmd *ucmd)
 	struct mbox_file *mf;
 	bool created = false;
 	struct file *file;
-	int fd, ret, oflags;
+	int ret, oflags;
 
 	ret = mbox_name_from_user(name, cmd->name);
 	if (ret)
@@ -879,29 +879,16 @@ int mbox_mailbox_open(struct mbox_ucmd *ucmd)
 		 ((cmd->flags & MBOX_OPEN_RECV) ? O_RDWR : O_WRONLY) : O_RDONLY;
 	if (cmd->flags & MBOX_OPEN_NONBLOCK)
 		oflags |= O_NONBLOCK;
-	fd = get_unused_fd_flags((cmd->flags & MBOX_OPEN_CLOEXEC) ? O_CLOEXEC : 0);
-	if (fd < 0) {
-		ret = fd;
-		goto err_free_file;
-	}
 	file = anon_inode_getfile("[mbox]", &mbox_mailbox_fops, mf, oflags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		goto err_put_fd;
+		goto err_free_file;
 	}
-
+	/* From here on the file's release drops the mailbox. */
 	cmd->id = mb->obj.id;
-	ret = mbox_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		fput(file);	/* its release drops the mailbox */
-		put_unused_fd(fd);
-		return ret;
-	}
-	fd_install(fd, file);
-	return fd;
+	return mbox_ucmd_install(ucmd, sizeof(*cmd), file,
+				 cmd->flags & MBOX_OPEN_CLOEXEC);
 
-err_put_fd:
-	put_unused_fd(fd);
 err_free_file:
 	kfree(mf);
 err_put_mailbox:

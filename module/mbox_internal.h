@@ -80,6 +80,8 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops);
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len);
+int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
+		      bool cloexec);
 
 /* ---- limits (main.c, module parameters) ---- */
 

@@ -8,6 +8,7 @@
  * (zero-extending older, shorter structs and refusing newer, longer ones whose
  * tail is not zero) and calls the handler from the table.
  */
+#include <linux/file.h>
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
 
@@ -27,6 +28,37 @@ int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(size_t, len, ucmd->user_size)))
 		return -EFAULT;
 	return 0;
+}
+
+/**
+ * mbox_ucmd_install - give user space a descriptor for a new object's file
+ * @ucmd: the call in flight; its result (say, the object's ID) is copied out
+ *	before the descriptor exists, so a fault leaves nothing behind
+ * @len: the kernel size of the result struct held in @ucmd->cmd
+ * @file: the object's file, from anon_inode_getfile(); always consumed: on
+ *	error it is put, and its ->release undoes the object
+ * @cloexec: whether the descriptor is close-on-exec
+ *
+ * Return: the descriptor, or a negative errno.
+ */
+int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
+		      bool cloexec)
+{
+	int fd, ret;
+
+	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	ret = mbox_ucmd_respond(ucmd, len);
+	if (ret) {
+		put_unused_fd(fd);
+		fput(file);
+		return ret;
+	}
+	fd_install(fd, file);
+	return fd;
 }
 
 long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,

@@ -86,6 +86,46 @@ mboxctl info news | grep subscribers
 run mboxctl send news "edition 1" "edition 2"
 wait
 
+step "direct links: processes named by pid, one link per pair"
+echo '$ mboxctl listen -c 3 -v -e > /tmp/listener 2>&1 &'
+mboxctl listen -c 3 -v -e > /tmp/listener 2>&1 &
+listener=$!
+sleep 1
+cat /tmp/listener
+run mboxctl tell "$listener" "hello by rendezvous"
+echo "  (tell returned once the listener had the message)"
+run mboxctl tell -a "$listener" "queued, and tell returns at once"
+run mboxctl call "$listener" "a call, echoed back"
+wait $listener
+echo "  what the listener printed:"
+sed 's/^/    /' /tmp/listener
+
+step "RPC: a key-value service (examples/kv_server.c) and its client"
+echo '$ kv_server -v &'
+kv_server -v &
+server=$!
+sleep 1
+run kv_client $server set colour "deep blue"
+run kv_client $server get colour
+run kv_client $server get shape || echo "  (exit status $?)"
+echo "  eight clients at once, each gets the reply to its own call:"
+for i in 1 2 3 4 5 6 7 8; do kv_client $server set "k$i" "v$i" >/dev/null & done
+wait_clients() { for p in $(jobs -p); do [ "$p" = "$server" ] || wait "$p"; done; }
+wait_clients
+run kv_client $server keys
+echo "  the server is stopped, a client calls it, and the server is killed:"
+kill -STOP $server
+echo '$ kv_client '$server' get colour'
+( kv_client $server get colour || echo "  (exit status $?)" ) &
+client=$!
+sleep 1
+echo "  [1 s later the client is still waiting; kill -9 $server]"
+kill -9 $server
+wait $client
+wait $server 2>/dev/null || true
+echo "  and a call to a process that is gone:"
+run kv_client $server get colour || echo "  (exit status $?)"
+
 step "errors say what went wrong, with an exit status to test"
 run mboxctl recv nosuch || echo "  (exit status $?)"
 run mboxctl create jobs -x || echo "  (exit status $?)"

@@ -1,45 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mboxctl: see and use mbox from the shell.
- *
- *   mboxctl version                   API version and features of the module
- *   mboxctl stats                     module-wide counters
- *   mboxctl create NAME [options]     create a mailbox
- *   mboxctl rm MAILBOX...             unlink mailboxes
- *   mboxctl info MAILBOX              attributes and live counters
- *   mboxctl send MAILBOX [TEXT...]    send TEXT, or one message per stdin line
- *   mboxctl recv MAILBOX [options]    receive messages to stdout
- *
- * MAILBOX is a name, or "-i ID" for a mailbox's ID.
- *
- * Exit status: 0 success; 1 the operation failed (the message says why);
- * 2 usage error; 3 nothing to do before the deadline (-n/-t ran out:
- * EAGAIN/ETIMEDOUT).
+ * mboxctl: mailbox commands (create, rm, info, send, recv).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "mbox.h"
-
-#define EXIT_USAGE	2
-#define EXIT_NOTHING	3
-
-static const struct {
-	unsigned long long bit;
-	const char *name;
-} features[] = {
-	{ MBOX_FEAT_VERSION, "version" },
-	{ MBOX_FEAT_MAILBOX, "mailbox" },
-	{ MBOX_FEAT_BATCH, "batch" },
-	{ MBOX_FEAT_BROADCAST, "broadcast" },
-	{ MBOX_FEAT_LINK, "link" },
-};
+#include "mboxctl.h"
 
 /* What one invocation acts on, parsed from the command line. */
 struct target {
@@ -57,27 +28,21 @@ static const char *target_str(const struct target *t, char *buf, size_t len)
 	return buf;
 }
 
-/* What an errno means to a shell user of command @cmd. */
+/* What an errno means to a shell user of mailbox command @cmd. */
 static const char *explain(const char *cmd, int err)
 {
 	switch (-err) {
 	case EAGAIN:
 		return strcmp(cmd, "send") ? "no message waiting" :
 			"mailbox full (or rendezvous: no receiver waiting)";
-	case ETIMEDOUT:
-		return "timed out";
 	case ENOENT:
 		return "no such mailbox";
 	case EEXIST:
 		return "already exists";
-	case EACCES:
-		return "permission denied";
 	case EPERM:
 		return "not the owner (nor CAP_IPC_OWNER)";
-	case EINTR:
-		return "interrupted";
 	default:
-		return mbox_strerror(err);
+		return explain_common(err);
 	}
 }
 
@@ -88,34 +53,7 @@ static int fail(const struct target *t, int err)
 
 	fprintf(stderr, "mboxctl: %s: mailbox '%s': %s\n", t->cmd,
 		target_str(t, idbuf, sizeof(idbuf)), explain(t->cmd, err));
-	return err == -EAGAIN || err == -ETIMEDOUT ? EXIT_NOTHING : EXIT_FAILURE;
-}
-
-static int usage_error(const char *cmd, const char *what)
-{
-	fprintf(stderr, "mboxctl: %s: %s (see mboxctl --help)\n", cmd, what);
-	return EXIT_USAGE;
-}
-
-static bool parse_u64(const char *s, uint64_t *val)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return false;
-	errno = 0;
-	*val = strtoull(s, &end, 0);
-	return !errno && !*end;
-}
-
-static bool parse_u32(const char *s, uint32_t *val)
-{
-	uint64_t v;
-
-	if (!parse_u64(s, &v) || v > UINT32_MAX)
-		return false;
-	*val = (uint32_t)v;
-	return true;
+	return exit_status(err);
 }
 
 /* Fill in @t from "-i ID" (seen by getopt) or the next operand. */
@@ -136,51 +74,7 @@ static int open_target(const struct target *t, unsigned int flags)
 	return mbox_open(-1, t->name, flags, NULL, NULL);
 }
 
-static int cmd_version(void)
-{
-	struct mbox_version ver;
-	int ret;
-
-	ret = mbox_dev_open(0);
-	if (ret >= 0) {
-		int fd = ret;
-
-		ret = mbox_version(fd, &ver);
-		close(fd);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "mboxctl: version: %s: %s\n", MBOX_DEVICE_PATH,
-			mbox_strerror(ret));
-		return EXIT_FAILURE;
-	}
-	printf("api version: %u\nfeatures:", ver.api_version);
-	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
-		if (ver.features & features[i].bit)
-			printf(" %s", features[i].name);
-	printf("\n");
-	return 0;
-}
-
-static int cmd_stats(void)
-{
-	struct mbox_stats st;
-	int ret = mbox_stats(-1, &st);
-
-	if (ret < 0) {
-		fprintf(stderr, "mboxctl: stats: %s\n", mbox_strerror(ret));
-		return EXIT_FAILURE;
-	}
-	printf("mailboxes: %llu\nmessages:  %llu\nbytes:     %llu\n"
-	       "endpoints: %llu\nlinks:     %llu\n",
-	       (unsigned long long)st.mailboxes,
-	       (unsigned long long)st.messages,
-	       (unsigned long long)st.bytes,
-	       (unsigned long long)st.endpoints,
-	       (unsigned long long)st.links);
-	return 0;
-}
-
-static int cmd_create(int argc, char **argv)
+int cmd_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
@@ -242,7 +136,7 @@ static int cmd_create(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_rm(int argc, char **argv)
+int cmd_rm(int argc, char **argv)
 {
 	struct target t = { .cmd = "rm" };
 	int c, ret, status = 0;
@@ -301,7 +195,7 @@ static void print_info(const struct mbox_info *in)
 	       in->state & MBOX_STATE_UNLINKED ? "unlinked" : "linked");
 }
 
-static int cmd_info(int argc, char **argv)
+int cmd_info(int argc, char **argv)
 {
 	struct target t = { .cmd = "info" };
 	struct mbox_info in;
@@ -331,27 +225,6 @@ static int cmd_info(int argc, char **argv)
 	return 0;
 }
 
-/* Wait flags from -n (non-blocking) and -t MS (timeout). */
-struct waitopt {
-	unsigned int flags;
-	int64_t timeout_ns;
-};
-
-static int parse_wait(struct waitopt *w, int c, const char *cmd)
-{
-	uint64_t ms;
-
-	if (c == 'n') {
-		w->flags |= MBOX_WAIT_NONBLOCK;
-		return 0;
-	}
-	if (!parse_u64(optarg, &ms) || ms > INT64_MAX / 1000000)
-		return usage_error(cmd, "bad timeout (milliseconds)");
-	w->flags |= MBOX_WAIT_TIMEOUT;
-	w->timeout_ns = (int64_t)ms * 1000000;
-	return 0;
-}
-
 static int send_one(const struct target *t, int fd, const void *buf, size_t len,
 		    unsigned int prio, const struct waitopt *w)
 {
@@ -360,25 +233,22 @@ static int send_one(const struct target *t, int fd, const void *buf, size_t len,
 	return ret < 0 ? fail(t, ret) : 0;
 }
 
-/* Every line of stdin, without its newline, is one message. */
-static int send_lines(const struct target *t, int fd, unsigned int prio,
-		      const struct waitopt *w)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int ret = 0;
+struct send_ctx {
+	const struct target *t;
+	int fd;
+	unsigned int prio;
+	const struct waitopt *w;
+};
 
-	while (!ret && (len = getline(&line, &cap, stdin)) >= 0) {
-		if (len && line[len - 1] == '\n')
-			len--;
-		ret = send_one(t, fd, line, (size_t)len, prio, w);
-	}
-	free(line);
-	return ret;
+/* Every line of stdin, without its newline, is one message. */
+static int send_line(void *ctx, const char *line, size_t len)
+{
+	struct send_ctx *c = ctx;
+
+	return send_one(c->t, c->fd, line, len, c->prio, c->w);
 }
 
-static int cmd_send(int argc, char **argv)
+int cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "id", required_argument, NULL, 'i' },
@@ -423,8 +293,13 @@ static int cmd_send(int argc, char **argv)
 	fd = open_target(&t, MBOX_OPEN_SEND);
 	if (fd < 0)
 		return fail(&t, fd);
-	if (optind == argc)
-		ret = send_lines(&t, fd, prio, &w);
+	if (optind == argc) {
+		struct send_ctx ctx = { &t, fd, prio, &w };
+
+		ret = for_each_line(send_line, &ctx);
+		if (ret < 0)
+			ret = fail(&t, ret);
+	}
 	for (; !ret && optind < argc; optind++)
 		ret = send_one(&t, fd, argv[optind], strlen(argv[optind]), prio,
 			       &w);
@@ -473,9 +348,7 @@ static int recv_one(int fd, const struct recvopt *o, char **buf, size_t *cap)
 		printf("seq=%llu prio=%u pid=%d uid=%u len=%u: ",
 		       (unsigned long long)meta.seq, meta.prio, meta.pid,
 		       meta.uid, meta.len);
-	fwrite(*buf, 1, (size_t)ret, stdout);
-	putchar('\n');
-	fflush(stdout);
+	print_payload(*buf, (size_t)ret);
 	return 0;
 }
 
@@ -539,7 +412,7 @@ static int parse_recv(struct recvopt *o, struct target *t, int argc,
 	return ret;
 }
 
-static int cmd_recv(int argc, char **argv)
+int cmd_recv(int argc, char **argv)
 {
 	struct target t = { .cmd = "recv" };
 	struct recvopt o = { 0 };
@@ -570,60 +443,4 @@ static int cmd_recv(int argc, char **argv)
 	if (!o.count && n > 1 && (ret == -EAGAIN || ret == -ETIMEDOUT))
 		return 0;
 	return ret < 0 ? fail(&t, ret) : 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: mboxctl COMMAND [options] [operands]\n"
-		"\n"
-		"  version                      API version and features of the module\n"
-		"  stats                        module-wide counters\n"
-		"  create NAME [-m MODE] [-c N|unbounded] [-s MSGSIZE] [-b BYTES]\n"
-		"         [--drop-oldest] [--broadcast] [-x]\n"
-		"                               create a mailbox (default 0600, 64 messages;\n"
-		"                               -c 0 is a rendezvous mailbox); prints its ID\n"
-		"  rm NAME... | rm -i ID        unlink mailboxes\n"
-		"  info NAME | info -i ID       attributes and live counters\n"
-		"  send (NAME|-i ID) [-p PRIO] [-n] [-t MS] [--confirm] [TEXT...]\n"
-		"                               send each TEXT, or each line of stdin\n"
-		"  recv (NAME|-i ID) [-c N | -f] [-n] [-t MS] [--peek] [--from PID] [-v]\n"
-		"                               receive 1 (or N, or all until -n/-t runs\n"
-		"                               out) messages, one per output line\n"
-		"\n"
-		"exit status: 0 ok, 1 failed, 2 usage, 3 no message/room before -n/-t\n");
-}
-
-int main(int argc, char **argv)
-{
-	const char *cmd = argc > 1 ? argv[1] : "";
-
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	/* Each command parses its own options, starting after its name. */
-	argc--;
-	argv++;
-	if (!strcmp(cmd, "version"))
-		return cmd_version();
-	if (!strcmp(cmd, "stats"))
-		return cmd_stats();
-	if (!strcmp(cmd, "create"))
-		return cmd_create(argc, argv);
-	if (!strcmp(cmd, "rm"))
-		return cmd_rm(argc, argv);
-	if (!strcmp(cmd, "info"))
-		return cmd_info(argc, argv);
-	if (!strcmp(cmd, "send"))
-		return cmd_send(argc, argv);
-	if (!strcmp(cmd, "recv"))
-		return cmd_recv(argc, argv);
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
-		usage(stdout);
-		return 0;
-	}
-	fprintf(stderr, "mboxctl: unknown command '%s' (see mboxctl --help)\n",
-		cmd);
-	return EXIT_USAGE;
 }

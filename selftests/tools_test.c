@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mboxctl and the examples, run as a shell user would (from PATH): text
+ * round trips, exit statuses and error messages, direct links between shell
+ * commands, and the key-value RPC example.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "mbox_test.h"
+
+/*
+ * Run a shell command line; its stdout and stderr go to @out (NUL-terminated,
+ * truncated to @len). Return its exit status, or -1.
+ */
+static int sh(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[1024];
+	size_t n = 0;
+	va_list ap;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd) - 8, fmt, ap);
+	va_end(ap);
+	strcat(cmd, " 2>&1");
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (n + 1 < len && fgets(out + n, (int)(len - n), f))
+		n += strlen(out + n);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * A long-running command: its stdout is *out, its stderr's first line (the
+ * "reachable as pid" / "serving as pid" banner, printed once its endpoint
+ * exists) is waited for before returning.
+ */
+static pid_t spawn(char *const argv[], int *out)
+{
+	int o[2], e[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(o) || pipe(e))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(o[1], 1);
+		dup2(e[1], 2);
+		close(o[0]);
+		close(e[0]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(o[1]);
+	close(e[1]);
+	while (read(e[0], &c, 1) == 1 && c != '\n')
+		;
+	close(e[0]);
+	*out = o[0];
+	return pid;
+}
+
+static void read_all(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < len && (r = read(fd, buf + n, len - n - 1)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(fd);
+}
+
+TEST(mailbox_text_round_trip)
+{
+	char out[512];
+
+	sh(out, sizeof(out), "mboxctl rm tt_jobs");
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl create tt_jobs -c 4"));
+	ASSERT_EQ(0, sh(out, sizeof(out), "printf 'one\\ntwo words\\n' | mboxctl send tt_jobs"));
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl send tt_jobs three"));
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl recv tt_jobs -c 3"));
+	EXPECT_STREQ("one\ntwo words\nthree\n", out);
+	/* Nothing left: exit status 3 and a message a user can act on. */
+	EXPECT_EQ(3, sh(out, sizeof(out), "mboxctl recv tt_jobs -n"));
+	EXPECT_STREQ("mboxctl: recv: mailbox 'tt_jobs': no message waiting\n", out);
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl send tt_jobs a b c d"));
+	EXPECT_EQ(3, sh(out, sizeof(out), "mboxctl send tt_jobs -n e"));
+	EXPECT_NE(NULL, strstr(out, "mailbox full"));
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl rm tt_jobs"));
+	EXPECT_EQ(1, sh(out, sizeof(out), "mboxctl recv tt_jobs"));
+	EXPECT_STREQ("mboxctl: recv: mailbox 'tt_jobs': no such mailbox\n", out);
+}
+
+TEST(usage_errors_exit_2)
+{
+	char out[512];
+
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl"));
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl frobnicate"));
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl send x -p 99 y"));
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl tell notapid x"));
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl listen -m 0777"));
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl call 1"));
+}
+
+TEST(listen_tell_and_call)
+{
+	char *const listen[] = { "mboxctl", "listen", "-c", "4", "-v", "-e", NULL };
+	char out[1024];
+	pid_t pid;
+	int fd;
+
+	pid = spawn(listen, &fd);
+	ASSERT_LT(0, pid);
+	/* Synchronous: returns once the listener has the message. */
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl tell %d hello", pid));
+	/* Asynchronous: queued; they outlive the teller. */
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl tell -a %d 'queued 1' 'queued 2'", pid));
+	/* A call is answered (-e: with its own text). */
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl call %d ping", pid));
+	EXPECT_STREQ("ping\n", out);
+	read_all(fd, out, sizeof(out));
+	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_NE(NULL, strstr(out, " seq=1 ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, ": hello\n"));
+	EXPECT_NE(NULL, strstr(out, ": queued 1\n"));
+	EXPECT_NE(NULL, strstr(out, ": queued 2\n"));
+	EXPECT_NE(NULL, strstr(out, " call len=4: ping\n"));
+}
+
+TEST(tell_errors)
+{
+	char out[512];
+
+	/* init is there, but has no endpoint. */
+	EXPECT_EQ(1, sh(out, sizeof(out), "mboxctl tell 1 x"));
+	EXPECT_STREQ("mboxctl: tell: process 1: it has no endpoint (is it listening?)\n", out);
+	EXPECT_EQ(1, sh(out, sizeof(out), "mboxctl tell 2147483647 x"));
+	EXPECT_STREQ("mboxctl: tell: process 2147483647: no such process\n", out);
+}
+
+TEST(kv_example_service)
+{
+	char *const server[] = { "kv_server", NULL };
+	char out[1024];
+	pid_t pid;
+	int fd;
+
+	pid = spawn(server, &fd);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0, sh(out, sizeof(out), "kv_client %d set colour deep blue", pid));
+	EXPECT_STREQ("ok\n", out);
+	EXPECT_EQ(0, sh(out, sizeof(out), "kv_client %d get colour", pid));
+	EXPECT_STREQ("deep blue\n", out);
+	EXPECT_EQ(1, sh(out, sizeof(out), "kv_client %d get shape", pid));
+	EXPECT_STREQ("error: no such key\n", out);
+	/* Eight clients at once, each gets the answer to its own call. */
+	EXPECT_EQ(0, sh(out, sizeof(out),
+			"for i in 1 2 3 4 5 6 7 8; do kv_client %d set k$i v$i >/dev/null & done; "
+			"wait; for i in 1 2 3 4 5 6 7 8; do "
+			"[ \"$(kv_client %d get k$i)\" = v$i ] || exit 1; done", pid, pid));
+	EXPECT_EQ(0, sh(out, sizeof(out), "kv_client %d keys | tr ' ' '\\n' | sort | xargs", pid));
+	EXPECT_STREQ("colour k1 k2 k3 k4 k5 k6 k7 k8\n", out);
+	/* Mboxctl speaks the same protocol. */
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl call %d 'get k3'", pid));
+	EXPECT_STREQ("v3\n", out);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(fd);
+	EXPECT_EQ(1, sh(out, sizeof(out), "kv_client %d get colour", pid));
+}
+
+TEST(zz_nothing_left)
+{
+	struct mbox_stats st;
+
+	EXPECT_EQ(0, wait_links_gone(&st));
+	EXPECT_EQ(0, st.endpoints);
+	EXPECT_EQ(0, st.links);
+	EXPECT_EQ(0, st.messages);
+}
+
+TEST_HARNESS_MAIN
