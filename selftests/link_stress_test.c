@@ -44,23 +44,6 @@ struct mesh {
 	atomic_int recv_err;
 };
 
-static uint32_t fnv1a(const uint8_t *p, size_t n, uint32_t seed)
-{
-	uint32_t h = 2166136261u ^ seed;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
-static uint32_t xorshift(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
 struct node {
 	struct mesh *m;
 	int self;

@@ -717,15 +717,6 @@ TEST(pid_namespace_naming)
 	close(ep);
 }
 
-TEST(zz_nothing_left)
-{
-	struct mbox_stats st;
-
-	EXPECT_EQ(0, wait_links_gone(&st));
-	EXPECT_EQ(0, st.endpoints);
-	EXPECT_EQ(0, st.links);
-	EXPECT_EQ(0, st.messages);
-	EXPECT_EQ(0, st.bytes);
-}
+TEST_NOTHING_LEFT()
 
 TEST_HARNESS_MAIN

@@ -34,23 +34,6 @@ struct tally {
 	atomic_uint received;
 };
 
-static uint32_t fnv1a(const uint8_t *p, size_t n, uint32_t seed)
-{
-	uint32_t h = 2166136261u ^ seed;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
-static uint32_t xorshift(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
 static void fill(struct stress_msg *m, uint32_t producer, uint32_t seq, uint32_t *rng)
 {
 	m->producer = producer;

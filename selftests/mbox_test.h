@@ -19,8 +19,6 @@ static inline int raw_ioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-
-
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,6 +95,37 @@ static inline int wait_links_gone(struct mbox_stats *st)
 		sleep_ms(10);
 	}
 	return -EBUSY;
+}
+
+/* Checksum and pseudo-random bytes for the stress tests' payloads. */
+static inline uint32_t fnv1a(const uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t h = 2166136261u ^ seed;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+static inline uint32_t xorshift(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* A file's last test: no endpoint, link or queued message is left. */
+#define TEST_NOTHING_LEFT()						\
+TEST(zz_nothing_left)							\
+{									\
+	struct mbox_stats st;						\
+									\
+	EXPECT_EQ(0, wait_links_gone(&st));				\
+	EXPECT_EQ(0, st.endpoints);					\
+	EXPECT_EQ(0, st.links);						\
+	EXPECT_EQ(0, st.messages);					\
+	EXPECT_EQ(0, st.bytes);						\
 }
 
 static inline int write_param(const char *name, unsigned long value)

@@ -181,14 +181,6 @@ TEST(kv_example_service)
 	EXPECT_EQ(1, sh(out, sizeof(out), "kv_client %d get colour", pid));
 }
 
-TEST(zz_nothing_left)
-{
-	struct mbox_stats st;
-
-	EXPECT_EQ(0, wait_links_gone(&st));
-	EXPECT_EQ(0, st.endpoints);
-	EXPECT_EQ(0, st.links);
-	EXPECT_EQ(0, st.messages);
-}
+TEST_NOTHING_LEFT()
 
 TEST_HARNESS_MAIN
