@@ -82,16 +82,18 @@ $(O)/k-%/module/mbox.ko: $(KSRCS)
 
 lib: $(LIB_A) $(LIB_SO) $(O)/lib/libmbox.so
 
-$(O)/lib/%.o: lib/%.c $(LIB_HDRS)
+LIB_OBJS := $(patsubst lib/%.c,$(O)/lib/%.o,$(wildcard lib/*.c))
+
+$(O)/lib/%.o: lib/%.c $(LIB_HDRS) lib/internal.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
-$(LIB_A): $(O)/lib/libmbox.o
+$(LIB_A): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(LIB_SO): $(O)/lib/libmbox.o lib/libmbox.map
+$(LIB_SO): $(LIB_OBJS) lib/libmbox.map
 	$(CC) -shared -Wl,-soname,libmbox.so.$(LIB_VERSION) \
-		-Wl,--version-script=lib/libmbox.map -Wl,-z,defs -o $@ $<
+		-Wl,--version-script=lib/libmbox.map -Wl,-z,defs -o $@ $(LIB_OBJS)
 
 $(O)/lib/libmbox.so: $(LIB_SO)
 	ln -sf libmbox.so.$(LIB_VERSION) $@

@@ -10,11 +10,9 @@
 #include <unistd.h>
 
 #include "mbox.h"
+#include "internal.h"
 
-#define MBOX_API __attribute__((visibility("default")))
-
-/* Issue an ioctl and turn the -1/errno convention into a negative errno. */
-static int mbox_ioctl(int fd, unsigned long cmd, void *arg)
+int mbox_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	int ret = ioctl(fd, cmd, arg);
 
@@ -51,8 +49,7 @@ MBOX_API int mbox_has_feature(int devfd, uint64_t features)
 	return (ver.features & features) == features;
 }
 
-/* An ioctl on @devfd, or on a /dev/mbox descriptor opened for this call. */
-static int mbox_dev_ioctl(int devfd, unsigned long cmd, void *arg)
+int mbox_dev_ioctl(int devfd, unsigned long cmd, void *arg)
 {
 	int fd = devfd, ret;
 
@@ -417,7 +414,11 @@ MBOX_API const char *mbox_strerror(int err)
 	case ECONNREFUSED:
 		return "the process has no mbox endpoint";
 	case EPIPE:
-		return "the link is gone (its peer exited or closed its endpoint)";
+		return "the peer is gone (link: it exited or closed its endpoint; ring: the other side detached)";
+	case EBADMSG:
+		return "corrupted ring: the shared memory holds an impossible index or record";
+	case EBUSY:
+		return "the role is taken (another producer or consumer is attached)";
 	default:
 		return strerror(err);
 	}

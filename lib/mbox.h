@@ -269,6 +269,88 @@ int mbox_link_info(int fd, pid_t pid, struct mbox_link_info *info);
 /** mbox_endpoint_info() - an endpoint's counters. 0 or -errno. */
 int mbox_endpoint_info(int epfd, struct mbox_endpoint_info *info);
 
+/* ---- Shared ring segments ------------------------------------------------
+ *
+ * See docs/rings.md. A struct mbox_ring is one process's attachment to a
+ * ring in one role, with every area mapped; it is not for use by several
+ * threads at once (one producer, one consumer). Records are handed over
+ * through shared memory: no system call per record unless a side sleeps.
+ * Besides the usual errors: -EPIPE (consumer: the producer left and the ring
+ * is drained, end of stream; producer: the consumer left), -EBADMSG (the
+ * shared memory holds something impossible: a corrupted or hostile peer),
+ * -EBUSY (the role is taken).
+ */
+struct mbox_ring;
+
+/** struct mbox_ring_attr - a new ring: @mode (default 0600), @data_size
+ *	(a power of two, at least a page; 0 for 64 KiB) */
+struct mbox_ring_attr {
+	unsigned int mode;
+	uint32_t data_size;
+};
+
+/**
+ * mbox_ring_open() - create or open ring @name (NULL with MBOX_RING_CREATE:
+ *	an anonymous ring, to share by ID) and attach in one role
+ * @flags: one of MBOX_RING_PRODUCER and MBOX_RING_CONSUMER, or neither for
+ *	an observer (mbox_ring_info() only); CREATE, EXCL, NONBLOCK (the
+ *	descriptor is close-on-exec)
+ * @ringp: receives the handle
+ * Return: 0 or -errno.
+ */
+int mbox_ring_open(int devfd, const char *name, unsigned int flags,
+		   const struct mbox_ring_attr *attr, struct mbox_ring **ringp);
+/** mbox_ring_open_id() - attach to the ring with ID @id. 0 or -errno. */
+int mbox_ring_open_id(int devfd, uint64_t id, unsigned int flags, struct mbox_ring **ringp);
+/** mbox_ring_unlink() - remove ring @name's name and ID. 0 or -errno. */
+int mbox_ring_unlink(int devfd, const char *name);
+/** mbox_ring_close() - unmap, close, free the handle; the role is free. */
+int mbox_ring_close(struct mbox_ring *ring);
+/** mbox_ring_fd() - the descriptor, for poll/epoll (POLLIN, POLLOUT, POLLHUP). */
+int mbox_ring_fd(const struct mbox_ring *ring);
+/** mbox_ring_info() - attributes, counters, layout. 0 or -errno. */
+int mbox_ring_info(const struct mbox_ring *ring, struct mbox_ring_info *info);
+
+/**
+ * mbox_ring_reserve() - producer: room for a record of @len bytes, written
+ *	in place through *@buf, published by mbox_ring_commit()
+ * @flags: MBOX_WAIT_* for room (-EAGAIN, -ETIMEDOUT)
+ *
+ * Several reservations may be committed at once (a batch). Write each
+ * record before the next reserve: a reserve that must wait for room first
+ * commits the records reserved before it.
+ * Return: 0, -EMSGSIZE (@len > the ring's rec_max), -EPIPE, -EBADMSG.
+ */
+int mbox_ring_reserve(struct mbox_ring *ring, size_t len, void **buf, unsigned int flags,
+		      int64_t timeout_ns);
+/** mbox_ring_commit() - producer: publish every reserved record. 0 or -errno. */
+int mbox_ring_commit(struct mbox_ring *ring);
+/** mbox_ring_send() - producer: reserve, copy, commit. 0 or -errno. */
+int mbox_ring_send(struct mbox_ring *ring, const void *buf, size_t len, unsigned int flags,
+		   int64_t timeout_ns);
+
+/**
+ * mbox_ring_peek() - consumer: the next record, in place
+ * @buf: receives a pointer to its payload, valid until mbox_ring_release()
+ * @flags: MBOX_WAIT_* for a record
+ *
+ * Successive peeks walk successive records; mbox_ring_release() gives them
+ * all back at once. A peek that must wait first releases the records
+ * peeked before it (their pointers are then invalid).
+ * Return: the record's length, -EPIPE (end of stream), -EBADMSG, -EAGAIN...
+ */
+int mbox_ring_peek(struct mbox_ring *ring, const void **buf, unsigned int flags,
+		   int64_t timeout_ns);
+/** mbox_ring_release() - consumer: give back every peeked record. 0 or -errno. */
+int mbox_ring_release(struct mbox_ring *ring);
+/**
+ * mbox_ring_recv() - consumer: copy the next record out and release it
+ * Return: its length; -EMSGSIZE when longer than @len (it stays: peek to
+ * learn its length), and the errors of mbox_ring_peek().
+ */
+int mbox_ring_recv(struct mbox_ring *ring, void *buf, size_t len, unsigned int flags,
+		   int64_t timeout_ns);
+
 /**
  * mbox_strerror() - a short description of an mbox error, for messages
  * @err: a negative errno returned by this library (or a positive errno)

@@ -786,41 +786,22 @@ static struct mbox_mailbox *mbox_mailbox_new(const struct mbox_open *cmd)
 }
 
 /* Find or create the mailbox @cmd names. Return: referenced, or ERR_PTR. */
+static struct mbox_obj *mbox_mailbox_make(const void *arg)
+{
+	struct mbox_mailbox *mb = mbox_mailbox_new(arg);
+
+	return IS_ERR(mb) ? ERR_CAST(mb) : &mb->obj;
+}
+
 static struct mbox_mailbox *mbox_mailbox_get(struct mbox_open *cmd,
 					     const char *name, bool *created)
 {
-	bool create = cmd->flags & MBOX_OPEN_CREATE;
-	struct mbox_mailbox *mb;
 	struct mbox_obj *obj;
-	int ret, tries;
 
-	for (tries = 0; tries < 4; tries++) {
-		if (*name || !create) {
-			obj = mbox_obj_find(name, cmd->id, &mbox_mailbox_obj_ops);
-			if (obj && create && (cmd->flags & MBOX_OPEN_EXCL)) {
-				mbox_obj_put(obj);
-				return ERR_PTR(-EEXIST);
-			}
-			if (obj)
-				return to_mailbox(obj);
-			if (!create)
-				return ERR_PTR(-ENOENT);
-		}
-		mb = mbox_mailbox_new(cmd);
-		if (IS_ERR(mb))
-			return mb;
-		ret = mbox_obj_link(&mb->obj, name);
-		if (!ret) {
-			*created = true;
-			return mb;
-		}
-		mbox_obj_fini(&mb->obj);
-		mbox_mailbox_destroy(&mb->obj);
-		/* Lost a race with another creator of the name: open theirs. */
-		if (ret != -EEXIST || (cmd->flags & MBOX_OPEN_EXCL))
-			return ERR_PTR(ret);
-	}
-	return ERR_PTR(-EAGAIN);
+	obj = mbox_obj_open(name, cmd->id, cmd->flags & MBOX_OPEN_CREATE,
+			    cmd->flags & MBOX_OPEN_EXCL, &mbox_mailbox_obj_ops,
+			    mbox_mailbox_make, cmd, created);
+	return IS_ERR(obj) ? ERR_CAST(obj) : to_mailbox(obj);
 }
 
 static int mbox_open_check(const struct mbox_open *cmd, const char *name)
@@ -902,12 +883,13 @@ int mbox_mailbox_unlink(struct mbox_ucmd *ucmd)
 	char name[MBOX_NAME_MAX];
 	int ret;
 
-	if (cmd->flags)
+	if (cmd->flags & ~MBOX_UNLINK_RING)
 		return -EINVAL;
 	ret = mbox_name_from_user(name, cmd->name);
 	if (ret)
 		return ret;
 	if (!!*name == !!cmd->id)
 		return -EINVAL;
-	return mbox_obj_unlink(name, cmd->id, &mbox_mailbox_obj_ops);
+	return mbox_obj_unlink(name, cmd->id, (cmd->flags & MBOX_UNLINK_RING) ?
+			       &mbox_ring_obj_ops : &mbox_mailbox_obj_ops);
 }

@@ -6,6 +6,7 @@
  * gives a control descriptor; objects (mailboxes, links, rings) are created
  * and opened through its ioctls and handed out as descriptors of their own.
  */
+#include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -14,7 +15,7 @@
 
 #define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
 			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
-			 MBOX_FEAT_LINK)
+			 MBOX_FEAT_LINK | MBOX_FEAT_RING)
 
 /*
  * Limits (see docs/limits.md). Root may change them at run time through
@@ -24,6 +25,7 @@
 static unsigned int msg_size_max = 65536;
 static unsigned int objects_per_user = 256;
 static unsigned long bytes_per_user = 64UL << 20;
+static unsigned int ring_size_max = 16U << 20;
 
 static int mbox_param_set_msg_size(const char *val, const struct kernel_param *kp)
 {
@@ -52,6 +54,33 @@ MODULE_PARM_DESC(objects_per_user,
 module_param(bytes_per_user, ulong, 0644);
 MODULE_PARM_DESC(bytes_per_user,
 		 "Bytes of queued messages, headers included, one user may have; beyond: -EDQUOT (default 64 MiB)");
+
+static int mbox_param_set_ring_size(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret = kstrtouint(val, 0, &n);
+
+	if (ret)
+		return ret;
+	if (n < PAGE_SIZE || n > MBOX_RING_SIZE_LIMIT || !is_power_of_2(n))
+		return -EINVAL;
+	WRITE_ONCE(ring_size_max, n);
+	return 0;
+}
+
+static const struct kernel_param_ops mbox_ring_size_ops = {
+	.set = mbox_param_set_ring_size,
+	.get = param_get_uint,
+};
+
+module_param_cb(ring_size_max, &mbox_ring_size_ops, &ring_size_max, 0644);
+MODULE_PARM_DESC(ring_size_max,
+		 "Largest ring data area in bytes, a power of two (<= 1 GiB; default 16 MiB)");
+
+unsigned int mbox_limit_ring_size(void)
+{
+	return READ_ONCE(ring_size_max);
+}
 
 unsigned int mbox_limit_msg_size(void)
 {
@@ -90,6 +119,7 @@ static int mbox_cmd_stats(struct mbox_ucmd *ucmd)
 	cmd->bytes = atomic_long_read(&mbox_nr_bytes);
 	cmd->endpoints = atomic_long_read(&mbox_nr_endpoints);
 	cmd->links = atomic_long_read(&mbox_nr_links);
+	cmd->rings = atomic_long_read(&mbox_nr_rings);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -101,6 +131,7 @@ static const struct mbox_ioctl_op mbox_dev_ops[] = {
 	MBOX_IOCTL_OP(MBOX_CMD_UNLINK, mbox_mailbox_unlink, struct mbox_unlink, id),
 	MBOX_IOCTL_OP(MBOX_CMD_STATS, mbox_cmd_stats, struct mbox_stats, bytes),
 	MBOX_IOCTL_OP(MBOX_CMD_ENDPOINT, mbox_endpoint_create, struct mbox_endpoint, id),
+	MBOX_IOCTL_OP(MBOX_CMD_RING_OPEN, mbox_ring_open, struct mbox_ring_open, data_size),
 };
 
 static long mbox_dev_ioctl(struct file *file, unsigned int cmd,

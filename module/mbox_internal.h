@@ -26,6 +26,7 @@
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/refcount.h>
@@ -86,10 +87,12 @@ int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
 /* ---- limits (main.c, module parameters) ---- */
 
 #define MBOX_MSG_SIZE_LIMIT	(16U << 20)	/* msg_size_max can not exceed this */
+#define MBOX_RING_SIZE_LIMIT	BIT(30)		/* nor ring_size_max this */
 
 unsigned int mbox_limit_msg_size(void);
 unsigned int mbox_limit_objects(void);
 unsigned long mbox_limit_bytes(void);
+unsigned int mbox_limit_ring_size(void);
 
 /* ---- per-user accounting (user.c) ---- */
 
@@ -168,6 +171,10 @@ void mbox_obj_fini(struct mbox_obj *obj);
 int mbox_obj_link(struct mbox_obj *obj, const char *name);
 struct mbox_obj *mbox_obj_find(const char *name, u64 id,
 			       const struct mbox_obj_ops *ops);
+struct mbox_obj *mbox_obj_open(const char *name, u64 id, bool create, bool excl,
+			       const struct mbox_obj_ops *ops,
+			       struct mbox_obj *(*make)(const void *arg),
+			       const void *arg, bool *created);
 int mbox_obj_unlink(const char *name, u64 id, const struct mbox_obj_ops *ops);
 int mbox_obj_permission(struct mbox_obj *obj, int may);
 void mbox_obj_get(struct mbox_obj *obj);
@@ -517,6 +524,31 @@ void mbox_link_msg_free(struct mbox_msg *msg);
 int mbox_link_accepts(struct mbox_msg *msg);
 void mbox_link_drop_pending(struct mbox_ep *ep);
 int mbox_link_side(const struct mbox_link *link, const struct mbox_ep *ep);
+/* ---- shared ring segments (ring.c) ---- */
+
+extern const struct mbox_obj_ops mbox_ring_obj_ops;
+extern atomic_long_t mbox_nr_rings;
+int mbox_ring_open(struct mbox_ucmd *ucmd);
+
+/* vm_flags became read-only, with setters, in 6.3 (probed in module/Kbuild). */
+static inline void mbox_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef MBOX_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void mbox_vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef MBOX_HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
 extern const struct mbox_ioctl_op mbox_endpoint_ops[];
 extern const size_t mbox_endpoint_nr_ops;
 __poll_t mbox_link_ep_poll(struct mbox_ep *ep);

@@ -239,6 +239,58 @@ struct mbox_obj *mbox_obj_find(const char *name, u64 id,
 	return obj;
 }
 
+/**
+ * mbox_obj_open - find an object of type @ops, or make and link one
+ * @name: the name, or "" (by @id when opening, anonymous when creating)
+ * @id: the ID, when opening an unnamed object
+ * @create: make the object if it does not exist
+ * @excl: with @create, -EEXIST if it exists
+ * @ops: the type wanted
+ * @make: returns a new object, set up with mbox_obj_init(), or an ERR_PTR
+ * @arg: for @make
+ * @created: set when the object was made here
+ *
+ * A creator that loses a race for the name opens the winner's object.
+ *
+ * Return: the object with a reference for the caller, or an ERR_PTR:
+ * -ENOENT, -EEXIST, or @make's error.
+ */
+struct mbox_obj *mbox_obj_open(const char *name, u64 id, bool create, bool excl,
+			       const struct mbox_obj_ops *ops,
+			       struct mbox_obj *(*make)(const void *arg),
+			       const void *arg, bool *created)
+{
+	struct mbox_obj *obj;
+	int ret, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		if (*name || !create) {
+			obj = mbox_obj_find(name, id, ops);
+			if (obj && create && excl) {
+				mbox_obj_put(obj);
+				return ERR_PTR(-EEXIST);
+			}
+			if (obj)
+				return obj;
+			if (!create)
+				return ERR_PTR(-ENOENT);
+		}
+		obj = make(arg);
+		if (IS_ERR(obj))
+			return obj;
+		ret = mbox_obj_link(obj, name);
+		if (!ret) {
+			*created = true;
+			return obj;
+		}
+		mbox_obj_fini(obj);
+		ops->destroy(obj);
+		if (ret != -EEXIST || excl)
+			return ERR_PTR(ret);
+	}
+	return ERR_PTR(-EAGAIN);
+}
+
 bool mbox_obj_is_linked(struct mbox_obj *obj)
 {
 	return READ_ONCE(obj->linked);

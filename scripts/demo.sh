@@ -126,6 +126,24 @@ wait $server 2>/dev/null || true
 echo "  and a call to a process that is gone:"
 run kv_client $server get colour || echo "  (exit status $?)"
 
+step "a shared ring segment: a named pipe of records in shared memory"
+run mboxctl ring create logs -s 8192
+echo '$ mboxctl ring recv logs &'
+mboxctl ring recv logs | sed 's/^/  [consumer] /' &
+sleep 1
+run mboxctl ring info logs
+echo '$ seq 1 5 | mboxctl ring send logs    # the consumer gets them, then end of stream'
+seq 1 5 | mboxctl ring send logs
+wait
+run mboxctl ring info logs
+run mboxctl ring rm logs
+
+step "zero-copy streaming through a ring (examples/ring_stream.c)"
+echo "  the producer writes records in place, the consumer reads them in place;"
+echo "  the kernel is entered only when one side must sleep or wake the other:"
+run ring_stream 200000 64
+run ring_stream 20000 4000
+
 step "errors say what went wrong, with an exit status to test"
 run mboxctl recv nosuch || echo "  (exit status $?)"
 run mboxctl create jobs -x || echo "  (exit status $?)"

@@ -211,7 +211,7 @@ TEST_F_TIMEOUT(mesh, full_mesh_16_processes_50k_messages, 900)
 	EXPECT_EQ(PROCS * (PROCS - 1) * PER_LINK, total);
 	TH_LOG("%u messages over %d links", total, PROCS * (PROCS - 1) / 2);
 
-	EXPECT_EQ(0, wait_links_gone(&st));
+	EXPECT_EQ(0, wait_nothing_left(&st));
 	EXPECT_EQ(0, st.endpoints);
 	EXPECT_EQ(0, st.links);
 	EXPECT_EQ(0, st.messages);

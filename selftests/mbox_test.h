@@ -79,18 +79,18 @@ static inline int live_objects(uint64_t *mailboxes, uint64_t *messages)
 }
 
 /*
- * Wait up to two seconds for no endpoint, link or queued message to be left
- * (an exited process's endpoint is torn down by a work item, just after its
- * exit). Return 0, or -EBUSY with the last counters in *st.
+ * Wait up to two seconds for no endpoint, link, ring or queued message to be
+ * left (an exited process's endpoint is torn down by a work item, just after
+ * its exit). Return 0, or -EBUSY with the last counters in *st.
  */
-static inline int wait_links_gone(struct mbox_stats *st)
+static inline int wait_nothing_left(struct mbox_stats *st)
 {
 	for (int i = 0; i < 200; i++) {
 		int ret = mbox_stats(-1, st);
 
 		if (ret)
 			return ret;
-		if (!st->endpoints && !st->links && !st->messages)
+		if (!st->endpoints && !st->links && !st->messages && !st->rings)
 			return 0;
 		sleep_ms(10);
 	}
@@ -121,11 +121,12 @@ TEST(zz_nothing_left)							\
 {									\
 	struct mbox_stats st;						\
 									\
-	EXPECT_EQ(0, wait_links_gone(&st));				\
+	EXPECT_EQ(0, wait_nothing_left(&st));				\
 	EXPECT_EQ(0, st.endpoints);					\
 	EXPECT_EQ(0, st.links);						\
 	EXPECT_EQ(0, st.messages);					\
 	EXPECT_EQ(0, st.bytes);						\
+	EXPECT_EQ(0, st.rings);						\
 }
 
 static inline int write_param(const char *name, unsigned long value)

@@ -181,6 +181,34 @@ TEST(kv_example_service)
 	EXPECT_EQ(1, sh(out, sizeof(out), "kv_client %d get colour", pid));
 }
 
+TEST(ring_from_the_shell)
+{
+	char out[1024];
+
+	sh(out, sizeof(out), "mboxctl ring rm tt_ring");
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl ring create tt_ring -s 8192"));
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl ring create tt_bad -s 5000 2>&1 | "
+			"grep -q 'power of two' && exit 2"));
+	/* Like a named pipe of records: recv ends when the sender detaches. */
+	EXPECT_EQ(0, sh(out, sizeof(out), "(mboxctl ring recv tt_ring > /tmp/tt_ring.out) & "
+			"sleep 0.3; seq 1 300 | mboxctl ring send tt_ring; wait $!"));
+	EXPECT_EQ(0, sh(out, sizeof(out), "seq 1 300 | cmp - /tmp/tt_ring.out"));
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl ring info tt_ring"));
+	EXPECT_NE(NULL, strstr(out, "producer:      left")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "data area:     8192 bytes"));
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl ring rm tt_ring"));
+	EXPECT_EQ(1, sh(out, sizeof(out), "mboxctl ring info tt_ring"));
+	EXPECT_STREQ("mboxctl: ring info: ring 'tt_ring': no such ring\n", out);
+}
+
+TEST(ring_stream_example)
+{
+	char out[1024];
+
+	EXPECT_EQ(0, sh(out, sizeof(out), "ring_stream 100000 100")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "100000 records of 100 bytes"));
+}
+
 TEST_NOTHING_LEFT()
 
 TEST_HARNESS_MAIN

@@ -12,6 +12,8 @@
  *   mboxctl listen [options]          be reachable by pid; print messages
  *   mboxctl tell PID [TEXT...]        send to a process over a direct link
  *   mboxctl call PID TEXT             call a process and print its reply
+ *   mboxctl ring SUBCOMMAND ...       shared ring segments (create, rm, info,
+ *                                     send, recv)
  *
  * MAILBOX is a name, or "-i ID" for a mailbox's ID. Exit status: mboxctl.h.
  */
@@ -31,6 +33,7 @@ static const struct {
 	{ MBOX_FEAT_BATCH, "batch" },
 	{ MBOX_FEAT_BROADCAST, "broadcast" },
 	{ MBOX_FEAT_LINK, "link" },
+	{ MBOX_FEAT_RING, "ring" },
 };
 
 static int cmd_version(void)
@@ -68,12 +71,13 @@ static int cmd_stats(void)
 		return EXIT_FAILURE;
 	}
 	printf("mailboxes: %llu\nmessages:  %llu\nbytes:     %llu\n"
-	       "endpoints: %llu\nlinks:     %llu\n",
+	       "endpoints: %llu\nlinks:     %llu\nrings:     %llu\n",
 	       (unsigned long long)st.mailboxes,
 	       (unsigned long long)st.messages,
 	       (unsigned long long)st.bytes,
 	       (unsigned long long)st.endpoints,
-	       (unsigned long long)st.links);
+	       (unsigned long long)st.links,
+	       (unsigned long long)st.rings);
 	return 0;
 }
 
@@ -103,6 +107,16 @@ static void usage(FILE *f)
 		"                               send each TEXT (or stdin line) to process\n"
 		"                               PID; waits until PID has it unless -a\n"
 		"  call PID [-t MS] TEXT        call PID and print its reply\n"
+		"  ring create NAME [-m MODE] [-s BYTES]\n"
+		"                               create a ring (default 0600, 64 KiB: a\n"
+		"                               power of two); prints its ID\n"
+		"  ring rm NAME...              unlink rings\n"
+		"  ring info NAME               attributes, roles, fill level, sleeps\n"
+		"  ring send NAME [TEXT...]     attach as the producer and send each TEXT\n"
+		"                               (or stdin line); detaching ends the stream\n"
+		"  ring recv NAME [-c N] [-n] [-t MS]\n"
+		"                               attach as the consumer and print records\n"
+		"                               until the stream ends (or N of them)\n"
 		"\n"
 		"exit status: 0 ok, 1 failed, 2 usage, 3 no message/room before -n/-t\n");
 }
@@ -138,6 +152,8 @@ int main(int argc, char **argv)
 		return cmd_tell(argc, argv);
 	if (!strcmp(cmd, "call"))
 		return cmd_call(argc, argv);
+	if (!strcmp(cmd, "ring"))
+		return cmd_ring(argc, argv);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return 0;

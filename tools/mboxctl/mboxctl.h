@@ -54,4 +54,6 @@ int cmd_listen(int argc, char **argv);
 int cmd_tell(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 
+int cmd_ring(int argc, char **argv);
+
 #endif /* MBOXCTL_H */

@@ -37,6 +37,7 @@
 #define MBOX_FEAT_BATCH		_BITULL(2)	/* MBOX_IOC_SEND_BATCH, MBOX_IOC_RECV_BATCH */
 #define MBOX_FEAT_BROADCAST	_BITULL(3)	/* MBOX_MB_BROADCAST mailboxes */
 #define MBOX_FEAT_LINK		_BITULL(4)	/* endpoints, direct links, calls */
+#define MBOX_FEAT_RING		_BITULL(5)	/* shared ring segments */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -115,15 +116,18 @@ struct mbox_open {
 };
 
 /**
- * struct mbox_unlink - remove a mailbox's name and ID (MBOX_IOC_UNLINK)
+ * struct mbox_unlink - remove a mailbox's (or ring's) name and ID
+ *	(MBOX_IOC_UNLINK)
  * @size: sizeof(struct mbox_unlink)
- * @flags: must be 0
+ * @flags: 0 for a mailbox, MBOX_UNLINK_RING for a ring
  * @name: pointer to the name, or 0 to unlink by @id
  * @id: the ID when @name is 0, else 0
  *
  * Only the owner (or a holder of CAP_IPC_OWNER) may unlink. The mailbox
  * lives on until its last descriptor is closed, but can no longer be opened.
  */
+#define MBOX_UNLINK_RING	_BITUL(0)	/* the object is a ring */
+
 struct mbox_unlink {
 	__u32 size;
 	__u32 flags;
@@ -301,6 +305,7 @@ struct mbox_info {
  * @endpoints: endpoints alive (the fields below are newer: a caller whose
  *	struct ends at @bytes still works and does not get them)
  * @links: links alive, including dead ones a descriptor still holds
+ * @rings: ring segments alive (including unlinked ones still open or mapped)
  */
 struct mbox_stats {
 	__u32 size;
@@ -310,6 +315,7 @@ struct mbox_stats {
 	__u64 bytes;
 	__u64 endpoints;
 	__u64 links;
+	__u64 rings;
 };
 
 /* Commands on the /dev/mbox descriptor. */
@@ -319,6 +325,7 @@ enum {
 	MBOX_CMD_UNLINK = 0x02,
 	MBOX_CMD_STATS = 0x03,
 	MBOX_CMD_ENDPOINT = 0x04,
+	MBOX_CMD_RING_OPEN = 0x05,
 };
 
 /* Commands on a mailbox descriptor. */
@@ -358,6 +365,10 @@ enum {
 #define MBOX_IOC_LINK_OPEN	_IO(MBOX_TYPE, MBOX_CMD_LINK_OPEN)
 #define MBOX_IOC_LINK_INFO	_IO(MBOX_TYPE, MBOX_CMD_LINK_INFO)
 #define MBOX_IOC_ENDPOINT_INFO	_IO(MBOX_TYPE, MBOX_CMD_ENDPOINT_INFO)
+#define MBOX_IOC_RING_OPEN	_IO(MBOX_TYPE, MBOX_CMD_RING_OPEN)
+#define MBOX_IOC_RING_WAIT	_IO(MBOX_TYPE, MBOX_CMD_RING_WAIT)
+#define MBOX_IOC_RING_WAKE	_IO(MBOX_TYPE, MBOX_CMD_RING_WAKE)
+#define MBOX_IOC_RING_INFO	_IO(MBOX_TYPE, MBOX_CMD_RING_INFO)
 
 /**
  * struct mbox_subscribe - join a broadcast mailbox's subscribers through
@@ -616,6 +627,220 @@ struct mbox_endpoint_info {
 	__u64 bytes;
 	__u32 recv_waiters;
 	__u32 send_waiters;
+};
+
+/* ---- Shared ring segments --------------------------------------------------
+ *
+ * A ring is a single-producer, single-consumer circular buffer of
+ * variable-length records in memory that the kernel allocates and both
+ * processes map. The data path is plain loads and stores; the kernel is
+ * entered only to sleep (MBOX_IOC_RING_WAIT) and to wake the other side
+ * (MBOX_IOC_RING_WAKE), and the latter only when the control area says the
+ * other side sleeps. See docs/rings.md.
+ *
+ * Areas, each mapped with its own mmap(MAP_SHARED) at the offset and length
+ * MBOX_IOC_RING_INFO reports in struct mbox_ring_layout:
+ *   control   struct mbox_ring_ctrl, written by the kernel only: read-only
+ *   producer  the producer index: writable by the producer only
+ *   consumer  the consumer index: writable by the consumer only
+ *   data      the records: writable by the producer, read-only to the consumer
+ * The two indices are on separate pages, so on separate cache lines.
+ *
+ * Indices are free-running byte counts (__u32, wrapping); the byte at index
+ * i is data[i & (data_size - 1)]; prod - cons bytes are in use. A record is
+ * a struct mbox_ring_rec header and len bytes, padded to MBOX_RING_ALIGN;
+ * one that would cross the end of the data area is preceded by a padding
+ * record (MBOX_RING_REC_PAD) filling the rest of the area, and starts at 0.
+ * A record's payload is at most rec_max (data_size / 2 - header), so that a
+ * record always fits once the ring drains.
+ *
+ * Ordering (C11 atomics as libmbox uses them):
+ *   producer: write the records; store-release prod; then a seq_cst fence,
+ *	and if cons_waiting: MBOX_IOC_RING_WAKE.
+ *   consumer: load-acquire prod; read the records; store-release cons; then
+ *	a seq_cst fence, and if prod_waiting: MBOX_IOC_RING_WAKE.
+ * The kernel sets the sleeper's flag, issues a full barrier and reads the
+ * index again before it sleeps, so a wake-up is never lost.
+ *
+ * Nothing in the shared areas is trusted: the kernel never reads the data
+ * area and uses the indices only to decide readiness; libmbox checks every
+ * index and length and returns -EBADMSG for a corrupted ring.
+ */
+
+/* struct mbox_ring_open.flags */
+#define MBOX_RING_PRODUCER	_BITUL(0)	/* attach as the producer (needs w) */
+#define MBOX_RING_CONSUMER	_BITUL(1)	/* attach as the consumer (needs r) */
+#define MBOX_RING_CREATE	_BITUL(2)	/* create if it does not exist */
+#define MBOX_RING_EXCL		_BITUL(3)	/* with CREATE: fail if it exists */
+#define MBOX_RING_CLOEXEC	_BITUL(4)	/* O_CLOEXEC on the new descriptor */
+#define MBOX_RING_NONBLOCK	_BITUL(5)	/* O_NONBLOCK on the new descriptor */
+
+/**
+ * struct mbox_ring_open - create or open a ring, attached in one role
+ *	(MBOX_IOC_RING_OPEN on /dev/mbox)
+ * @size: sizeof(struct mbox_ring_open)
+ * @flags: MBOX_RING_*: at most one of PRODUCER and CONSUMER (neither: an
+ *	observer, which may only map the control area and read info). A role
+ *	held by another descriptor: -EBUSY. The role is held until the
+ *	descriptor's last reference, mappings included, is gone.
+ * @name: @id: as for struct mbox_open (rings and mailboxes share names)
+ * @mode: in, when creating: permission bits (0777 mask)
+ * @data_size: in, when creating: bytes of the data area, a power of two from
+ *	the page size to the module parameter ring_size_max; 0 when not
+ *	creating
+ */
+struct mbox_ring_open {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u64 id;
+	__u32 mode;
+	__u32 data_size;
+};
+
+/* struct mbox_ring_ctrl.flags */
+#define MBOX_RING_F_PRODUCER	_BITUL(0)	/* a producer is attached */
+#define MBOX_RING_F_CONSUMER	_BITUL(1)	/* a consumer is attached */
+#define MBOX_RING_F_PRODUCER_GONE _BITUL(2)	/* the producer left: end of stream once drained */
+#define MBOX_RING_F_CONSUMER_GONE _BITUL(3)	/* the consumer left: sends fail with -EPIPE */
+
+/**
+ * struct mbox_ring_ctrl - the control area, written only by the kernel
+ * @flags: MBOX_RING_F_*; a new attacher clears its role's GONE bit
+ * @data_size: bytes in the data area
+ * @rec_max: the largest record payload
+ * @prod_waiting: non-zero while the producer sleeps or polls for room
+ * @cons_waiting: non-zero while the consumer sleeps or polls for records
+ * @prod_sleeps: @cons_sleeps: times each side went to sleep in the kernel
+ * @wake_calls: MBOX_IOC_RING_WAKE calls
+ * @wakeups: of those, the ones that found a sleeper to wake
+ */
+struct mbox_ring_ctrl {
+	__u32 flags;
+	__u32 data_size;
+	__u32 rec_max;
+	__u32 __pad0;
+	__u32 prod_waiting;
+	__u32 cons_waiting;
+	__u64 prod_sleeps;
+	__u64 cons_sleeps;
+	__u64 wake_calls;
+	__u64 wakeups;
+};
+
+#define MBOX_RING_ALIGN		8
+#define MBOX_RING_REC_PAD	_BITUL(0)	/* padding to the end of the area */
+
+/* The header of each record in the data area. */
+struct mbox_ring_rec {
+	__u32 len;
+	__u32 flags;
+};
+
+/**
+ * struct mbox_ring_layout - where everything is (part of mbox_ring_info)
+ * @ctrl_off: @prod_off: @cons_off: @data_off: mmap offsets of the areas
+ * @ctrl_len: @prod_len: @cons_len: @data_len: their mmap lengths
+ * @prod_index: offset of the producer index (__u32) in the producer area
+ * @cons_index: offset of the consumer index (__u32) in the consumer area
+ * @ctrl_flags: @ctrl_prod_waiting: @ctrl_cons_waiting: offsets of those
+ *	fields of struct mbox_ring_ctrl in the control area
+ * @__reserved: 0
+ */
+struct mbox_ring_layout {
+	__u64 ctrl_off;
+	__u64 prod_off;
+	__u64 cons_off;
+	__u64 data_off;
+	__u32 ctrl_len;
+	__u32 prod_len;
+	__u32 cons_len;
+	__u32 data_len;
+	__u32 prod_index;
+	__u32 cons_index;
+	__u32 ctrl_flags;
+	__u32 ctrl_prod_waiting;
+	__u32 ctrl_cons_waiting;
+	__u32 __reserved;
+};
+
+/* The mmap offsets the module uses today (always take them from the layout). */
+#define MBOX_RING_OFF_CTRL	0x00000000ULL
+#define MBOX_RING_OFF_PROD	0x10000000ULL
+#define MBOX_RING_OFF_CONS	0x20000000ULL
+#define MBOX_RING_OFF_DATA	0x30000000ULL
+
+/**
+ * struct mbox_ring_wait - sleep until the ring is ready for the caller's
+ *	role (MBOX_IOC_RING_WAIT on a ring descriptor)
+ * @size: sizeof(struct mbox_ring_wait)
+ * @flags: MBOX_WAIT_*
+ * @timeout_ns: as for struct mbox_send
+ * @want: producer: bytes of free space wanted (1 to data_size); consumer: 0
+ * @__reserved: 0
+ *
+ * Return: 0 once the consumer has a record (or the producer is gone) / the
+ * producer has @want bytes free (or the consumer is gone); -EAGAIN,
+ * -ETIMEDOUT, -EINTR as for mailboxes; -EINVAL for an observer.
+ */
+struct mbox_ring_wait {
+	__u32 size;
+	__u32 flags;
+	__s64 timeout_ns;
+	__u32 want;
+	__u32 __reserved;
+};
+
+/**
+ * struct mbox_ring_wake - wake the other side if it sleeps
+ *	(MBOX_IOC_RING_WAKE on a ring descriptor; returns 0)
+ * @size: sizeof(struct mbox_ring_wake)
+ * @flags: must be 0
+ */
+struct mbox_ring_wake {
+	__u32 size;
+	__u32 flags;
+};
+
+/**
+ * struct mbox_ring_info - a ring's attributes, state and layout
+ *	(MBOX_IOC_RING_INFO on a ring descriptor)
+ * @size: sizeof(struct mbox_ring_info)
+ * @flags: must be 0
+ * @id: @mode: @uid: @gid: as for struct mbox_info
+ * @role: the caller's: MBOX_RING_PRODUCER, MBOX_RING_CONSUMER or 0
+ * @state: MBOX_RING_F_* now, and MBOX_STATE_UNLINKED << 8 once unlinked
+ * @data_size: @rec_max: as in the control area
+ * @prod: @cons: the indices as the kernel reads them now
+ * @prod_sleeps: @cons_sleeps: @wake_calls: @wakeups: as in the control area
+ * @layout: where to map what
+ */
+struct mbox_ring_info {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 role;
+	__u32 state;
+	__u32 data_size;
+	__u32 rec_max;
+	__u32 prod;
+	__u32 cons;
+	__u32 __reserved;
+	__u64 prod_sleeps;
+	__u64 cons_sleeps;
+	__u64 wake_calls;
+	__u64 wakeups;
+	struct mbox_ring_layout layout;
+};
+
+/* Commands on a ring descriptor. */
+enum {
+	MBOX_CMD_RING_WAIT = 0x60,
+	MBOX_CMD_RING_WAKE = 0x61,
+	MBOX_CMD_RING_INFO = 0x62,
 };
 
 #endif /* _UAPI_LINUX_MBOX_H */
