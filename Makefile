@@ -47,6 +47,9 @@ LIB_SO := $(O)/lib/libmbox.so.$(LIB_VERSION)
 
 TEST_SRCS := $(wildcard selftests/*_test.c)
 TESTS := $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRCS))
+# Tests that need the debug kernel (fault injection): make check-debug only.
+DEBUG_TEST_SRCS := $(wildcard selftests/debug/*_test.c)
+DEBUG_TESTS := $(patsubst selftests/debug/%.c,$(O)/selftests/%,$(DEBUG_TEST_SRCS))
 MBOXCTL_SRCS := $(wildcard tools/mboxctl/*.c)
 TOOLS := $(O)/tools/mboxctl
 EXAMPLE_SRCS := $(wildcard examples/*.c)
@@ -55,7 +58,7 @@ EXAMPLES := $(patsubst examples/%.c,$(O)/examples/%,$(EXAMPLE_SRCS))
 VM_MODULE = $(O)/k-$(KERNEL)/module/mbox.ko
 VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES)
 
-.PHONY: all module vm-module lib selftests tools examples deps check demo lint \
+.PHONY: all module vm-module lib selftests tools examples deps check check-debug demo lint \
 	checkpatch clean
 all: module lib selftests tools examples
 
@@ -98,7 +101,11 @@ $(LIB_SO): $(LIB_OBJS) lib/libmbox.map
 $(O)/lib/libmbox.so: $(LIB_SO)
 	ln -sf libmbox.so.$(LIB_VERSION) $@
 
-selftests: $(TESTS)
+selftests: $(TESTS) $(DEBUG_TESTS)
+
+$(O)/selftests/%: selftests/debug/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
 
 $(O)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
 	@test -f $(HARNESS_DIR)/kselftest_harness.h || scripts/deps.sh $(KERNEL)
@@ -129,6 +136,20 @@ demo: deps
 	@scripts/vm-run.sh -k $(KERNEL) -m $(VM_MODULE) -l $(LIB_SO) \
 		-o $(O)/vm-demo-$(KERNEL) -t 600 \
 		$(addprefix -f ,$(VM_FILES)) scripts/demo.sh
+
+# The hardening lane (docs/hardening.md): the whole suite, the fault-injection
+# sweep, a 200,000-operation fuzz run and a longer kill-stress on the debug
+# kernel (built from linux-source-6.1 on first use, then cached); any splat or
+# kmemleak report fails it; then the module's line coverage.
+DEBUG_O := $(O)/k-debug
+check-debug: deps
+	@scripts/deps.sh debug
+	@$(MAKE) --no-print-directory KERNEL=debug vm-module lib selftests tools examples
+	@cp scripts/vm-post-gcov.sh $(DEBUG_O)/vm-post.sh
+	@scripts/run-selftests.sh -k debug -m $(DEBUG_O)/module/mbox.ko -l $(LIB_SO) \
+		-e MBOX_FUZZ_OPS=$(or $(FUZZ_OPS),200000) -e MBOX_KILL_SECONDS=20 \
+		$(VM_FILES) $(DEBUG_TESTS) $(DEBUG_O)/vm-post.sh
+	@scripts/coverage.sh $(O)/vm-check-debug/output.log $(DEBUG_O)/module $(or $(MIN_COVERAGE),0)
 
 CHECKPATCH := $(MBOX_CACHE)/linux-6.1-tools/scripts/checkpatch.pl
 checkpatch:

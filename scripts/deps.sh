@@ -33,6 +33,12 @@ packages=(
 	xz-utils		# unpacking linux-source
 	gawk			# summaries
 )
+# Building the debug kernel from source needs more.
+for k in "${kernels[@]}"; do
+	if [ "$k" = debug ]; then
+		packages+=(flex bison bc libelf-dev libssl-dev)
+	fi
+done
 
 pkgs=()
 for p in "${packages[@]}"; do

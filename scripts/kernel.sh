@@ -10,7 +10,8 @@
 #   scripts/kernel.sh release KERNEL   print the kernel release (uname -r)
 #
 # KERNEL is 6.1 (Debian 12's stock kernel, via linux-headers-amd64) or 6.12
-# (the newest 6.12 Debian 12 ships), or 6.12-rt for its PREEMPT_RT flavour.
+# (the newest 6.12 Debian 12 ships), or 6.12-rt for its PREEMPT_RT flavour,
+# or "debug" for the debug kernel scripts/debug-kernel.sh builds.
 # Headers, their -common and kbuild packages and the unsigned image are
 # fetched with "apt-get download" and unpacked with dpkg-deb: nothing is
 # installed on the host and /boot is never touched.
@@ -93,6 +94,14 @@ need() {
 	[ -f "$link/.ready" ] || die "kernel $kernel is not fetched; run scripts/deps.sh $kernel"
 	cat "$link/release"
 }
+
+# The debug kernel is built from source, not fetched: see debug-kernel.sh.
+if [ "$kernel" = debug ]; then
+	case $verb in
+	fetch) exec "$here/debug-kernel.sh" build >/dev/null ;;
+	*) exec "$here/debug-kernel.sh" "$verb" ;;
+	esac
+fi
 
 case $verb in
 fetch) fetch ;;

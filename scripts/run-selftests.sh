@@ -4,7 +4,7 @@
 # make check: boot the VM once, run every selftest binary in it, and end with
 # one summary line "N passed, N failed, N skipped".
 #
-#   scripts/run-selftests.sh -k KERNEL -m MODULE [-l LIB]... FILE...
+#   scripts/run-selftests.sh -k KERNEL -m MODULE [-l LIB]... [-e VAR=VAL]... FILE...
 #
 # FILEs whose names end in _test are run as kselftest binaries; the others
 # are copied into the VM for the tests to use. A failure of the VM itself (a
@@ -18,11 +18,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 kernel=6.1
 module=
 libs=()
-while getopts "k:m:l:" opt; do
+envs=()
+while getopts "k:m:l:e:" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	m) module=$OPTARG ;;
 	l) libs+=(-l "$OPTARG") ;;
+	e) envs+=("$OPTARG") ;;
 	*) die "bad option" ;;
 	esac
 done
@@ -39,7 +41,8 @@ done
 outdir=$here/../build/vm-check-$kernel
 log "kernel $kernel: running ${#tests[@]} selftest binaries in the VM; logs in $outdir"
 "$here/vm-run.sh" -k "$kernel" -m "$module" "${libs[@]}" "${files[@]}" \
-	-o "$outdir" -t "${MBOX_CHECK_TIMEOUT:-2400}" "$here/vm-selftests.sh" "${tests[@]}"
+	-o "$outdir" -t "${MBOX_CHECK_TIMEOUT:-2400}" "$here/vm-selftests.sh" \
+	${envs[@]+"${envs[@]}"} "${tests[@]}"
 vm_rc=$?
 
 awk -v vm_rc="$vm_rc" -v kernel="$kernel" '

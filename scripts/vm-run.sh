@@ -114,14 +114,29 @@ stty -F /dev/ttyS1 raw -echo 2>/dev/null
 echo "mbox-vm: kernel $(uname -r), $(nproc) cpus" > /dev/console
 rc=200
 rm_rc=-
+kml=/sys/kernel/debug/kmemleak
+# A debug kernel: forget what boot left, so a leak reported later is ours.
+[ -w $kml ] && echo clear > $kml
 if insmod /mbox/mbox.ko; then
 	(cd /tmp && eval "sh /mbox/run.sh $(cat /mbox/args)") </dev/null >/dev/ttyS1 2>&1
 	rc=$?
 	if rmmod mbox; then rm_rc=0; else rm_rc=1; fi
 	if [ -e /dev/mbox ]; then echo "mbox-vm: /dev/mbox still exists after rmmod" > /dev/console; rm_rc=1; fi
 fi
+if [ -w $kml ] && [ "$rm_rc" = 0 ]; then
+	# Objects younger than 5 s are never reported: wait, scan twice.
+	sleep 6; echo scan > $kml; echo scan > $kml
+	if [ -s $kml ]; then
+		echo "kmemleak: new suspected memory leaks:" > /dev/console
+		head -c 8000 $kml > /dev/console
+	else
+		echo "mbox-vm: kmemleak: nothing leaked" > /dev/console
+	fi
+fi
+[ -x /mbox/bin/vm-post.sh ] && sh /mbox/bin/vm-post.sh >/dev/ttyS1 2>&1
 echo "MBOX-VM-RESULT rc=$rc rmmod=$rm_rc" > /dev/console
-poweroff -f
+# reboot=t on the command line and -no-reboot: QEMU exits, with or without ACPI.
+reboot -f
 EOF
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$outdir/initramfs.cpio"
@@ -152,7 +167,7 @@ if kvm_works; then
 	accel=(-accel kvm -cpu host)
 fi
 
-cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1"
+cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 reboot=t"
 cmdline+=" slub_debug=FZPU page_poison=1 init_on_free=1 mitigations=off"
 cmdline+=" 8250.nr_uarts=2 $append"
 
@@ -178,7 +193,7 @@ if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
 	log "FAIL: the VM did not finish within ${timeout}s (kernel $kernel)"
 	fail=1
 fi
-splats='WARNING:|BUG:|Oops|general protection fault|Kernel panic|lockdep|possible recursive locking|circular locking|inconsistent lock state|KASAN|UBSAN|refcount_t:|kmemleak:.*new suspected|Call Trace:|sleeping function called from invalid context'
+splats='WARNING:|BUG:|Oops|general protection fault|Kernel panic|DEBUG_LOCKS_WARN_ON|INFO: lockdep|possible recursive locking|circular locking|inconsistent lock state|KASAN|UBSAN|refcount_t:|kmemleak:.*new suspected|Call Trace:|sleeping function called from invalid context'
 if grep -Eq "$splats" "$console"; then
 	log "FAIL: the kernel log shows a splat (kernel $kernel); first lines:"
 	grep -En -A 20 "$splats" "$console" | head -n 60 >&2

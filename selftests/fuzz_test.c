@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A seeded, bounded, multi-process fuzzer for every mbox operation.
+ *
+ * Workers pick operations at random: plausible ones through libmbox
+ * (mailboxes, endpoints, links, calls, rings, mappings) that build up real
+ * state, and hostile raw ioctls on descriptors of every kind (and the wrong
+ * kind) with random flags and reserved fields, sizes at and across every
+ * limit and near overflow, and NULL, unmapped, unaligned, read-only and
+ * kernel pointers; mixed with close, dup, munmap, fork, exec, signals that
+ * interrupt blocking calls, and SIGKILL of short-lived children.
+ *
+ * MBOX_FUZZ_OPS (default 40000) bounds the operations, MBOX_FUZZ_SECONDS
+ * (default 300) the time; MBOX_FUZZ_SEED picks the seed, which is printed
+ * first: the same seed replays the same choices in every worker. The kernel
+ * must survive (the VM runner fails on any splat), no worker may crash, and
+ * afterwards nothing may be left in the module.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "mbox_test.h"
+
+#define WORKERS		4
+#define SLOTS		24
+#define NAMES		6
+
+enum { K_ANY, K_MAILBOX, K_ENDPOINT, K_LINK, K_RING };
+
+enum { ST_SEND, ST_RECV, ST_LSEND, ST_LRECV, ST_CALL, ST_MAP, ST_FD, ST_FORK, ST_N };
+
+struct shared {
+	pid_t pid[WORKERS];
+	atomic_ulong ops;
+	atomic_int ready;
+	atomic_ulong stat[ST_N];	/* successes, to show the fuzzer gets deep */
+};
+
+struct fuzz {
+	uint32_t rng;
+	struct shared *sh;
+	int me;
+	int fd[SLOTS];
+	int kind[SLOTS];	/* K_* */
+	void *map[SLOTS];
+	size_t map_len[SLOTS];
+	char *buf;		/* 2 pages, the second PROT_NONE */
+	char *ro;		/* a read-only page */
+	size_t nchildren;
+};
+
+static uint32_t rnd(struct fuzz *f, uint32_t n)
+{
+	return n ? xorshift(&f->rng) % n : 0;
+}
+
+/* Sizes that matter: 0, 1, around every limit, near overflow. */
+static uint32_t fuzz_len(struct fuzz *f)
+{
+	static const uint32_t edge[] = {
+		0, 1, 7, 8, 63, 64, 65, 4095, 4096, 4097, 65535, 65536, 65537,
+		(16u << 20), (16u << 20) + 1, 0x7fffffff, 0x80000000, 0xfffffff8, 0xffffffff,
+	};
+
+	return rnd(f, 3) ? rnd(f, 300) : edge[rnd(f, sizeof(edge) / sizeof(edge[0]))];
+}
+
+/* Pointers: mostly valid, else NULL, unmapped, unaligned, read-only, kernel. */
+static uint64_t fuzz_ptr(struct fuzz *f)
+{
+	switch (rnd(f, 10)) {
+	case 0:
+		return 0;
+	case 1:
+		return (uintptr_t)(f->buf + 4096);		/* PROT_NONE */
+	case 2:
+		return (uintptr_t)(f->buf + 4096 - rnd(f, 64));	/* runs into it */
+	case 3:
+		return (uintptr_t)f->ro;
+	case 4:
+		return 0xffff888000000000ull + rnd(f, 1 << 20);
+	case 5:
+		return (uintptr_t)(f->buf + 1 + rnd(f, 7));
+	default:
+		return (uintptr_t)f->buf;
+	}
+}
+
+static int pick_fd(struct fuzz *f)
+{
+	int fd = f->fd[rnd(f, SLOTS)];
+
+	return fd >= 0 || rnd(f, 4) ? fd : (int)rnd(f, 64) - 1;
+}
+
+static void count(struct fuzz *f, int what, int ret)
+{
+	if (ret >= 0)
+		atomic_fetch_add(&f->sh->stat[what], 1);
+}
+
+static void put_fd_kind(struct fuzz *f, int kind, int fd)
+{
+	int i = rnd(f, SLOTS);
+
+	if (fd < 0)
+		return;
+	count(f, ST_FD, 0);
+	if (f->fd[i] >= 0)
+		close(f->fd[i]);
+	f->fd[i] = fd;
+	f->kind[i] = kind;
+}
+
+static void put_fd(struct fuzz *f, int fd)
+{
+	put_fd_kind(f, K_ANY, fd);
+}
+
+/* Mostly a descriptor of the kind wanted, sometimes any (or a wrong) one. */
+static int pick(struct fuzz *f, int kind)
+{
+	int start = rnd(f, SLOTS);
+
+	if (rnd(f, 5))
+		for (int i = 0; i < SLOTS; i++) {
+			int j = (start + i) % SLOTS;
+
+			if (f->fd[j] >= 0 && f->kind[j] == kind)
+				return f->fd[j];
+		}
+	return pick_fd(f);
+}
+
+/* A buffer and length: mostly plausible, sometimes hostile. */
+static void *pbuf(struct fuzz *f)
+{
+	return rnd(f, 4) ? f->buf : (void *)(uintptr_t)fuzz_ptr(f);
+}
+
+static uint32_t plen(struct fuzz *f)
+{
+	return rnd(f, 4) ? rnd(f, 256) : fuzz_len(f) % 70000;
+}
+
+static const char *fuzz_name(struct fuzz *f, char *buf)
+{
+	switch (rnd(f, 12)) {
+	case 0:
+		return NULL;
+	case 1:
+		memset(buf, 'n', 100);		/* too long */
+		buf[100] = '\0';
+		return buf;
+	case 2:
+		return "";
+	case 3:
+		return "bad/name";
+	default:
+		snprintf(buf, 16, "fz%u", rnd(f, NAMES));
+		return buf;
+	}
+}
+
+/* A raw ioctl with a random command struct on a random descriptor. */
+static void op_raw_ioctl(struct fuzz *f)
+{
+	static const unsigned int cmds[] = {
+		MBOX_IOC_VERSION, MBOX_IOC_OPEN, MBOX_IOC_UNLINK, MBOX_IOC_STATS,
+		MBOX_IOC_SEND, MBOX_IOC_RECV, MBOX_IOC_SEND_BATCH, MBOX_IOC_RECV_BATCH,
+		MBOX_IOC_INFO, MBOX_IOC_SUBSCRIBE, MBOX_IOC_ENDPOINT, MBOX_IOC_LINK_SEND,
+		MBOX_IOC_LINK_RECV, MBOX_IOC_CALL, MBOX_IOC_LINK_OPEN, MBOX_IOC_LINK_INFO,
+		MBOX_IOC_ENDPOINT_INFO, MBOX_IOC_RING_OPEN, MBOX_IOC_RING_WAIT,
+		MBOX_IOC_RING_WAKE, MBOX_IOC_RING_INFO,
+	};
+	uint64_t arg[40];
+	uint32_t *w = (uint32_t *)arg;
+	unsigned int cmd = cmds[rnd(f, sizeof(cmds) / sizeof(cmds[0]))];
+	int ret;
+
+	for (unsigned int i = 0; i < 80; i++)
+		w[i] = rnd(f, 4) ? 0 : xorshift(&f->rng);
+	/* Plausible-looking fields: small flags, short timeouts, pointers. */
+	for (unsigned int i = 1; i < 20; i++) {
+		switch (rnd(f, 6)) {
+		case 0:
+			arg[i] = fuzz_ptr(f);
+			break;
+		case 1:
+			w[2 * i] = fuzz_len(f);
+			break;
+		case 2:
+			w[2 * i] = 1u << rnd(f, 12);
+			break;
+		}
+	}
+	/* Wait flags with short timeouts, so nothing blocks for long. */
+	w[1] = rnd(f, 2) ? (w[1] & 0xfff) | MBOX_WAIT_NONBLOCK : w[1];
+	switch (rnd(f, 6)) {
+	case 0:
+		w[0] = 0;
+		break;
+	case 1:
+		w[0] = 4 + rnd(f, 16);
+		break;
+	case 2:
+		w[0] = 4096 + rnd(f, 2);
+		break;
+	case 3:
+		w[0] = 0xffffffff;
+		break;
+	default:
+		w[0] = 24 + 8 * rnd(f, 16);
+		break;
+	}
+	if (rnd(f, 8) == 0) {
+		/* A command struct that is itself unmapped or runs off a page. */
+		ret = ioctl(pick_fd(f), cmd, (void *)(uintptr_t)fuzz_ptr(f));
+	} else {
+		ret = ioctl(pick_fd(f), rnd(f, 16) ? cmd : cmd + rnd(f, 256), arg);
+	}
+	/* A command that made a descriptor: keep it. */
+	if (ret > 2 && (cmd == MBOX_IOC_OPEN || cmd == MBOX_IOC_ENDPOINT ||
+			cmd == MBOX_IOC_LINK_OPEN || cmd == MBOX_IOC_RING_OPEN))
+		put_fd(f, ret);
+}
+
+static void op_mailbox(struct fuzz *f)
+{
+	struct mbox_attr attr = { .mode = 0600, .capacity = rnd(f, 8),
+				  .msg_size_max = rnd(f, 2) ? 0 : fuzz_len(f) };
+	struct mbox_recv meta;
+	char name[128];
+	int fd = pick(f, K_MAILBOX);
+
+	switch (rnd(f, 8)) {
+	case 0:
+		if (rnd(f, 4) == 0)
+			attr.mb_flags = MBOX_MB_BROADCAST;
+		put_fd_kind(f, K_MAILBOX,
+			    mbox_open(-1, fuzz_name(f, name), MBOX_OPEN_SEND | MBOX_OPEN_RECV |
+				      MBOX_OPEN_CREATE | (rnd(f, 2) ? MBOX_OPEN_NONBLOCK : 0),
+				      &attr, NULL));
+		break;
+	case 1:
+		mbox_unlink(-1, fuzz_name(f, name));
+		break;
+	case 2:
+	case 3:
+		count(f, ST_SEND, mbox_send(fd, pbuf(f), plen(f), rnd(f, 40), MBOX_WAIT_TIMEOUT |
+					    (rnd(f, 4) ? 0 : MBOX_SEND_CONFIRM), 1000000));
+		break;
+	case 4:
+	case 5:
+		count(f, ST_RECV, mbox_recv(fd, pbuf(f), plen(f), MBOX_WAIT_TIMEOUT |
+					    (rnd(f, 4) ? 0 : MBOX_RECV_PEEK) |
+					    (rnd(f, 4) ? 0 : MBOX_RECV_TRUNC), 1000000, &meta));
+		break;
+	case 6:
+		mbox_subscribe(fd);
+		break;
+	default: {
+		struct mbox_info in;
+
+		mbox_info(fd, &in);
+		break;
+	}
+	}
+}
+
+static pid_t sibling(struct fuzz *f)
+{
+	return rnd(f, 8) ? f->sh->pid[rnd(f, WORKERS)] : (pid_t)rnd(f, 1000);
+}
+
+static void op_link(struct fuzz *f)
+{
+	struct mbox_link_recv meta;
+	int fd = rnd(f, 3) ? pick(f, K_ENDPOINT) : pick(f, K_LINK), ret;
+
+	switch (rnd(f, 7)) {
+	case 0:
+		put_fd_kind(f, K_ENDPOINT, mbox_endpoint(-1, rnd(f, 2) ? 0 : 0002, rnd(f, 4), NULL));
+		break;
+	case 1:
+	case 2:
+		count(f, ST_LSEND, mbox_link_send(fd, rnd(f, 3) ? sibling(f) : 0,
+						  pbuf(f), plen(f),
+						  MBOX_WAIT_TIMEOUT |
+						  (rnd(f, 2) ? MBOX_LINK_ASYNC : 0), 2000000));
+		break;
+	case 3:
+		ret = mbox_link_recv(fd, rnd(f, 3) ? 0 : sibling(f), pbuf(f), plen(f),
+				     MBOX_WAIT_TIMEOUT, 2000000, &meta);
+		count(f, ST_LRECV, ret);
+		if (ret >= 0 && meta.call_id)
+			mbox_reply(fd, meta.call_id, f->buf, rnd(f, 100));
+		break;
+	case 4:
+		count(f, ST_CALL, mbox_call(fd, sibling(f), f->buf, rnd(f, 64), pbuf(f), plen(f),
+					    MBOX_WAIT_TIMEOUT, 3000000, NULL));
+		break;
+	case 5:
+		put_fd_kind(f, K_LINK, mbox_link_open(fd, sibling(f),
+						      rnd(f, 2) ? MBOX_LINK_NONBLOCK : 0));
+		break;
+	default:
+		mbox_reply(fd, xorshift(&f->rng), f->buf, rnd(f, 10));
+		break;
+	}
+}
+
+/* Rings through raw mmap calls: random areas, lengths and protections. */
+static void op_ring(struct fuzz *f)
+{
+	static const uint64_t offs[] = {
+		MBOX_RING_OFF_CTRL, MBOX_RING_OFF_PROD, MBOX_RING_OFF_CONS, MBOX_RING_OFF_DATA,
+		0x40000000, 4096,
+	};
+	int i = rnd(f, SLOTS), fd = pick(f, K_RING);
+	struct mbox_ring_wait wt = { .size = sizeof(wt) };
+	char name[128];
+	void *m;
+
+	switch (rnd(f, 6)) {
+	case 0: {
+		struct mbox_ring_open op = {
+			.size = sizeof(op), .flags = rnd(f, 8) | MBOX_RING_CLOEXEC,
+			.name = (uintptr_t)fuzz_name(f, name), .mode = 0600,
+			.data_size = rnd(f, 3) ? 4096u << rnd(f, 4) : fuzz_len(f),
+		};
+		int dev = mbox_dev_open(0);
+
+		if (rnd(f, 2))
+			op.flags |= MBOX_RING_CREATE;
+		else
+			op.mode = op.data_size = 0;
+		put_fd_kind(f, K_RING, raw_ioctl(dev, MBOX_IOC_RING_OPEN, &op));
+		close(dev);
+		break;
+	}
+	case 1:
+	case 2:
+		if (f->map[i])
+			break;
+		f->map_len[i] = rnd(f, 3) ? 4096u << rnd(f, 4) : fuzz_len(f) % (1 << 24);
+		m = mmap(NULL, f->map_len[i], PROT_READ | (rnd(f, 2) ? PROT_WRITE : 0) |
+			 (rnd(f, 16) ? 0 : PROT_EXEC), rnd(f, 8) ? MAP_SHARED : MAP_PRIVATE,
+			 fd, (off_t)offs[rnd(f, 6)]);
+		if (m != MAP_FAILED) {
+			f->map[i] = m;
+			count(f, ST_MAP, 0);
+		}
+		break;
+	case 3:
+		/* Scribble over whatever we may write; touch what we may read. */
+		if (f->map[i] && f->map_len[i]) {
+			volatile char *p = f->map[i];
+			size_t at = rnd(f, (uint32_t)f->map_len[i]);
+
+			(void)p[at];
+			if (mprotect(f->map[i], f->map_len[i], PROT_READ | PROT_WRITE) == 0)
+				p[at] = (char)xorshift(&f->rng);
+			if (rnd(f, 4) == 0)
+				mremap(f->map[i], f->map_len[i], f->map_len[i] * 2, 0);
+		}
+		break;
+	case 4:
+		wt.flags = MBOX_WAIT_TIMEOUT | (rnd(f, 4) ? 0 : MBOX_WAIT_NONBLOCK);
+		wt.timeout_ns = 1000000;
+		wt.want = rnd(f, 2) ? 0 : fuzz_len(f);
+		ioctl(fd, rnd(f, 2) ? MBOX_IOC_RING_WAIT : MBOX_IOC_RING_WAKE, &wt);
+		break;
+	default:
+		if (f->map[i]) {
+			munmap(f->map[i], f->map_len[i]);
+			f->map[i] = NULL;
+		}
+		break;
+	}
+}
+
+static void fuzz_ops(struct fuzz *f, unsigned long n);
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * SIGALRM every few milliseconds (handled, without SA_RESTART): whatever a
+ * hostile argument makes block forever is interrupted, and every blocking
+ * path sees signals. Timers are not inherited: children arm their own.
+ */
+static void arm_timer(void)
+{
+	struct itimerval it = { .it_interval = { 0, 3000 }, .it_value = { 0, 3000 } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Descriptors and the process itself: close, dup, fork, exec, signals. */
+static void op_process(struct fuzz *f)
+{
+	int i = rnd(f, SLOTS);
+	pid_t pid;
+
+	switch (rnd(f, 8)) {
+	case 0:
+	case 1:
+		if (f->fd[i] >= 0)
+			close(f->fd[i]);
+		f->fd[i] = -1;
+		break;
+	case 2:
+		put_fd(f, dup(pick_fd(f)));
+		break;
+	case 3:
+		/* A child inherits everything, works a little, then exits or is killed. */
+		if (f->nchildren > 200)
+			break;
+		f->nchildren++;
+		count(f, ST_FORK, 0);
+		pid = fork();
+		if (pid == 0) {
+			arm_timer();
+			f->rng ^= 0x5bd1e995;
+			fuzz_ops(f, rnd(f, 30));
+			if (rnd(f, 3) == 0)
+				execl("/bin/true", "true", (char *)NULL);
+			_exit(0);
+		}
+		if (pid > 0) {
+			if (rnd(f, 2)) {
+				sleep_ms((int)rnd(f, 3));
+				kill(pid, SIGKILL);
+			}
+			reap(pid);
+		}
+		break;
+	case 4:
+	case 5:
+		pid = f->sh->pid[rnd(f, WORKERS)];
+		if (pid > 0)	/* never 0: that is our whole process group */
+			kill(pid, SIGUSR1);
+		break;
+	default:
+		op_raw_ioctl(f);
+		break;
+	}
+}
+
+static void fuzz_ops(struct fuzz *f, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		switch (rnd(f, 10)) {
+		case 0:
+		case 1:
+		case 2:
+			op_raw_ioctl(f);
+			break;
+		case 3:
+		case 4:
+			op_mailbox(f);
+			break;
+		case 5:
+		case 6:
+			op_link(f);
+			break;
+		case 7:
+		case 8:
+			op_ring(f);
+			break;
+		default:
+			op_process(f);
+			break;
+		}
+	}
+}
+
+static int worker(struct shared *sh, int me, uint32_t seed, unsigned long ops, int64_t end)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };	/* no SA_RESTART */
+	struct fuzz f = { .rng = seed * 2654435761u + me + 1, .sh = sh, .me = me };
+	unsigned long done = 0;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < SLOTS; i++)
+		f.fd[i] = -1;
+	f.buf = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f.buf == MAP_FAILED)
+		return 1;
+	f.ro = f.buf + 2 * 4096;
+	mprotect(f.buf + 4096, 4096, PROT_NONE);
+	mprotect(f.ro, 4096, PROT_READ);
+	atomic_fetch_add(&sh->ready, 1);
+	while (atomic_load(&sh->ready) < WORKERS)
+		sleep_ms(1);
+	arm_timer();
+	while (done < ops && now_ns(CLOCK_MONOTONIC) < end) {
+		fuzz_ops(&f, 100);
+		done += 100;
+		atomic_fetch_add(&sh->ops, 100);
+	}
+	setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
+	for (int i = 0; i < SLOTS; i++) {
+		if (f.fd[i] >= 0)
+			close(f.fd[i]);
+		if (f.map[i])
+			munmap(f.map[i], f.map_len[i]);
+	}
+	return 0;
+}
+
+static unsigned long env_ul(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 0) : def;
+}
+
+FIXTURE(fuzz) {
+};
+
+FIXTURE_SETUP(fuzz)
+{
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+}
+
+TEST_F_TIMEOUT(fuzz, every_operation_plausible_and_hostile, 3600)
+{
+	uint32_t seed = (uint32_t)env_ul("MBOX_FUZZ_SEED", (unsigned long)now_ns(CLOCK_REALTIME));
+	unsigned long ops = env_ul("MBOX_FUZZ_OPS", 40000);
+	int64_t end = now_ns(CLOCK_MONOTONIC) +
+		      (int64_t)env_ul("MBOX_FUZZ_SECONDS", 300) * 1000000000;
+	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct mbox_stats st;
+	char name[16];
+
+	ASSERT_NE(MAP_FAILED, sh);
+	TH_LOG("seed %u (MBOX_FUZZ_SEED=%u replays it), %lu operations", seed, seed, ops);
+	for (int i = 0; i < WORKERS; i++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(worker(sh, i, seed, ops / WORKERS, end));
+		sh->pid[i] = pid;
+	}
+	for (int i = 0; i < WORKERS; i++)
+		EXPECT_EQ(0, wait_child(sh->pid[i]));
+	TH_LOG("%lu operations; succeeded: %lu sends, %lu receives, %lu link sends, "
+	       "%lu link receives, %lu calls, %lu mappings, %lu descriptors, %lu forks",
+	       (unsigned long)atomic_load(&sh->ops), sh->stat[ST_SEND], sh->stat[ST_RECV],
+	       sh->stat[ST_LSEND], sh->stat[ST_LRECV], sh->stat[ST_CALL], sh->stat[ST_MAP],
+	       sh->stat[ST_FD], sh->stat[ST_FORK]);
+
+	/* Named objects outlive their creators: remove them, then nothing is left. */
+	for (int i = 0; i < NAMES; i++) {
+		snprintf(name, sizeof(name), "fz%d", i);
+		mbox_unlink(-1, name);
+		mbox_ring_unlink(-1, name);
+	}
+	EXPECT_EQ(0, wait_nothing_left(&st));
+	EXPECT_EQ(0, st.mailboxes);
+	EXPECT_EQ(0, st.endpoints);
+	EXPECT_EQ(0, st.links);
+	EXPECT_EQ(0, st.rings);
+	EXPECT_EQ(0, st.messages);
+	munmap(sh, sizeof(*sh));
+}
+
+TEST_HARNESS_MAIN
