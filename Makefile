@@ -6,6 +6,10 @@
 #   make demo             boot the VM with the module and show it working
 #   make check            the whole selftest suite in the VM (KERNEL=6.1|6.12)
 #   make lint             checkpatch --strict, sparse (C=2), W=1 on both kernels
+#   make install          module, libmbox (+ mbox.pc), headers, mboxctl, man
+#                         pages; honours DESTDIR and PREFIX (docs/install.md)
+#   make check-install    install into a scratch DESTDIR, pkg-config, man lint,
+#                         dkms build against Debian's headers package
 #   make deps             install what is missing (done by demo/check/lint)
 #
 # The module is built against $(KDIR) in place when KDIR is given (or when the
@@ -52,15 +56,16 @@ DEBUG_TEST_SRCS := $(wildcard selftests/debug/*_test.c)
 DEBUG_TESTS := $(patsubst selftests/debug/%.c,$(O)/selftests/%,$(DEBUG_TEST_SRCS))
 MBOXCTL_SRCS := $(wildcard tools/mboxctl/*.c)
 TOOLS := $(O)/tools/mboxctl
+BENCH := $(O)/bench/ipcbench
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(O)/examples/%,$(EXAMPLE_SRCS))
 
 VM_MODULE = $(O)/k-$(KERNEL)/module/mbox.ko
-VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES)
+VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES) $(BENCH)
 
 .PHONY: all module vm-module lib selftests tools examples deps check check-debug demo lint \
-	checkpatch clean
-all: module lib selftests tools examples
+	checkpatch clean install dkms-src check-install bench bench-bin
+all: module lib selftests tools examples bench-bin
 
 deps:
 	@scripts/deps.sh $(KERNEL)
@@ -118,6 +123,12 @@ $(O)/tools/mboxctl: $(MBOXCTL_SRCS) tools/mboxctl/mboxctl.h $(LIB_HDRS) $(O)/lib
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $(MBOXCTL_SRCS) -L$(O)/lib -lmbox
 
+bench-bin: $(BENCH)
+
+$(BENCH): $(wildcard bench/*.c bench/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox
+
 # Examples build as a user's program would: <mbox.h> and -lmbox.
 examples: $(EXAMPLES)
 
@@ -127,12 +138,12 @@ $(O)/examples/%: examples/%.c $(LIB_HDRS) $(O)/lib/libmbox.so
 
 # The two quick-start commands: each installs what is missing first.
 check: deps
-	@$(MAKE) --no-print-directory vm-module lib selftests tools examples
+	@$(MAKE) --no-print-directory vm-module lib selftests tools examples bench-bin
 	@scripts/run-selftests.sh -k $(KERNEL) -m $(VM_MODULE) \
 		-l $(LIB_SO) $(VM_FILES)
 
 demo: deps
-	@$(MAKE) --no-print-directory vm-module lib selftests tools examples
+	@$(MAKE) --no-print-directory vm-module lib selftests tools examples bench-bin
 	@scripts/vm-run.sh -k $(KERNEL) -m $(VM_MODULE) -l $(LIB_SO) \
 		-o $(O)/vm-demo-$(KERNEL) -t 600 \
 		$(addprefix -f ,$(VM_FILES)) scripts/demo.sh
@@ -144,12 +155,12 @@ demo: deps
 DEBUG_O := $(O)/k-debug
 check-debug: deps
 	@scripts/deps.sh debug
-	@$(MAKE) --no-print-directory KERNEL=debug vm-module lib selftests tools examples
+	@$(MAKE) --no-print-directory KERNEL=debug vm-module lib selftests tools examples bench-bin
 	@cp scripts/vm-post-gcov.sh $(DEBUG_O)/vm-post.sh
 	@scripts/run-selftests.sh -k debug -m $(DEBUG_O)/module/mbox.ko -l $(LIB_SO) \
 		-e MBOX_FUZZ_OPS=$(or $(FUZZ_OPS),200000) -e MBOX_KILL_SECONDS=20 \
 		$(VM_FILES) $(DEBUG_TESTS) $(DEBUG_O)/vm-post.sh
-	@scripts/coverage.sh $(O)/vm-check-debug/output.log $(DEBUG_O)/module $(or $(MIN_COVERAGE),0)
+	@scripts/coverage.sh $(O)/vm-check-debug/output.log $(DEBUG_O)/module $(or $(MIN_COVERAGE),90)
 
 CHECKPATCH := $(MBOX_CACHE)/linux-6.1-tools/scripts/checkpatch.pl
 checkpatch:
@@ -158,8 +169,63 @@ checkpatch:
 
 lint:
 	@scripts/deps.sh $(KERNELS)
-	@$(MAKE) --no-print-directory lib selftests tools examples
+	@$(MAKE) --no-print-directory lib selftests tools examples bench-bin
 	@scripts/lint.sh $(KERNELS)
+
+# ---- installing (docs/install.md) ----
+VERSION := 1.0
+PREFIX ?= /usr/local
+BINDIR := $(PREFIX)/bin
+LIBDIR := $(PREFIX)/lib
+INCDIR := $(PREFIX)/include
+MANDIR := $(PREFIX)/share/man
+DOCDIR := $(PREFIX)/share/doc/mbox
+# The module for the kernel it is installed for: built in place against
+# $(KDIR) when there is one (the running kernel's headers), otherwise the
+# Debian kernel $(KERNEL) that the VM targets use.
+INSTALL_KO = $(if $(KDIR),module/mbox.ko,$(VM_MODULE))
+KRELEASE = $(if $(KDIR),$(shell cat $(KDIR)/include/config/kernel.release),$(shell scripts/kernel.sh release $(KERNEL)))
+
+$(O)/lib/mbox.pc: lib/mbox.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+install: module lib tools $(O)/lib/mbox.pc
+	install -D -m 0644 $(INSTALL_KO) $(DESTDIR)/lib/modules/$(KRELEASE)/extra/mbox.ko
+	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KRELEASE); fi
+	install -D -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libmbox.so.$(LIB_VERSION)
+	ln -sf libmbox.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libmbox.so
+	install -D -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libmbox.a
+	install -D -m 0644 $(O)/lib/mbox.pc $(DESTDIR)$(LIBDIR)/pkgconfig/mbox.pc
+	install -D -m 0644 lib/mbox.h $(DESTDIR)$(INCDIR)/mbox.h
+	install -D -m 0644 uapi/linux/mbox.h $(DESTDIR)$(INCDIR)/linux/mbox.h
+	install -D -m 0755 $(O)/tools/mboxctl $(DESTDIR)$(BINDIR)/mboxctl
+	install -D -m 0644 man/mbox.4 $(DESTDIR)$(MANDIR)/man4/mbox.4
+	install -D -m 0644 man/libmbox.3 $(DESTDIR)$(MANDIR)/man3/libmbox.3
+	install -D -m 0644 man/mboxctl.1 $(DESTDIR)$(MANDIR)/man1/mboxctl.1
+	install -D -m 0644 tools/udev/60-mbox.rules $(DESTDIR)$(DOCDIR)/60-mbox.rules
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+# The source tree DKMS wants in /usr/src/mbox-$(VERSION) (DKMS_SRC=...).
+DKMS_SRC ?= $(DESTDIR)/usr/src/mbox-$(VERSION)
+dkms-src:
+	mkdir -p $(DKMS_SRC)/uapi/linux $(DKMS_SRC)/module
+	cp Kbuild dkms.conf $(DKMS_SRC)/
+	cp module/Kbuild module/*.c module/*.h $(DKMS_SRC)/module/
+	cp uapi/linux/mbox.h $(DKMS_SRC)/uapi/linux/
+
+# Benchmarks (docs/performance.md): the stock 6.1 kernel, one boot, every
+# mechanism. BENCH_ARGS go to ipcbench (e.g. -q for a quick smoke run);
+# ICOUNT=1 uses QEMU's -icount for cost figures comparable across runs.
+bench: deps
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib bench-bin
+	@scripts/bench.sh $(if $(ICOUNT),-i) $(BENCH_ARGS)
+
+check-install: deps
+	@scripts/deps.sh install
+	@$(MAKE) --no-print-directory lib tools
+	@scripts/check-install.sh
 
 clean:
 	rm -rf $(O)

@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 
 #include "mbox_internal.h"
+#include "mbox_trace.h"
 
 static struct mbox_msg *mbox_bcast_next(struct mbox_mailbox *mb,
 					struct mbox_sub *sub)
@@ -105,7 +106,7 @@ static struct mbox_msg *mbox_bcast_wait(struct mbox_mailbox *mb,
 	while (!(msg = mbox_bcast_next(mb, sub))) {
 		list_add_tail(&rx->node, &mb->receivers);
 		mb->nr_receivers++;
-		ret = mbox_wait_locked(&mb->recv_wq, &mb->lock, dl);
+		ret = mbox_wait_locked(&mb->recv_wq, &mb->lock, dl, mb->obj.id);
 		list_del(&rx->node);
 		mb->nr_receivers--;
 		if (ret)
@@ -145,8 +146,10 @@ int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
 	spin_unlock(&mb->lock);
 
 	ret = mbox_copy_out(rx, msg);
-	if (ret >= 0 && !(rx->flags & MBOX_RECV_PEEK))
+	if (ret >= 0 && !(rx->flags & MBOX_RECV_PEEK)) {
+		trace_mbox_recv(mb->obj.id, msg);
 		mbox_bcast_consume(mb, sub, msg, rx, &freed);
+	}
 	mbox_msg_put(msg);
 	goto out;
 

@@ -20,7 +20,9 @@
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/poll.h>
+#include <linux/proc_fs.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -215,8 +217,30 @@ static void mbox_endpoint_destroy(struct mbox_obj *obj)
 	kfree(ep);
 }
 
+/*
+ * /proc/mbox/objects: what MBOX_IOC_ENDPOINT_INFO reports. The pid is seen
+ * from the pid namespace of the /proc the file is read through; @nr_links is
+ * read without mbox_links_lock, which nests outside the registry's.
+ */
+static void mbox_endpoint_show(struct seq_file *m, struct mbox_obj *obj)
+{
+	struct mbox_ep *ep = to_endpoint(obj);
+	struct pid_namespace *ns = proc_pid_ns(file_inode(m->file)->i_sb);
+
+	seq_printf(m, " pid=%d capacity=%u msg_size_max=%u links=%llu",
+		   pid_nr_ns(ep->pid, ns), ep->capacity, ep->msg_size_max,
+		   READ_ONCE(ep->nr_links));
+	spin_lock(&ep->inbox.lock);
+	seq_printf(m, " msgs=%llu bytes=%llu recv_waiters=%u send_waiters=%u",
+		   ep->inbox.nr_msgs, ep->inbox.nr_bytes, ep->inbox.nr_receivers,
+		   ep->inbox.send_waiters);
+	spin_unlock(&ep->inbox.lock);
+}
+
 static const struct mbox_obj_ops mbox_endpoint_obj_ops = {
+	.type = MBOX_TYPE_ENDPOINT,
 	.destroy = mbox_endpoint_destroy,
+	.show = mbox_endpoint_show,
 };
 
 /* The endpoint's descriptor is gone: shut down and drop its reference. */
@@ -309,8 +333,11 @@ static int mbox_endpoint_publish(struct mbox_ep *ep)
 		return -EEXIST;
 	}
 	ret = mbox_obj_link(&ep->obj, "");
-	if (!ret)
+	if (!ret) {
+		/* Tracepoints name the inbox by its endpoint. */
+		ep->inbox.obj.id = ep->obj.id;
 		hash_add(mbox_eps, &ep->pid_node, (unsigned long)ep->pid);
+	}
 	mutex_unlock(&mbox_links_lock);
 	return ret;
 }

@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 
 #include "mbox_internal.h"
+#include "mbox_trace.h"
 
 #define MBOX_LINK_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_LINK_ASYNC | MBOX_LINK_REPLY)
 #define MBOX_LINK_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC | \
@@ -68,6 +69,7 @@ static void mbox_link_release(struct kref *kref)
 {
 	struct mbox_link *link = container_of(kref, struct mbox_link, ref);
 
+	trace_mbox_destroy(MBOX_TYPE_LINK, link->id, "");
 	mbox_ep_put(link->ep[0]);
 	mbox_ep_put(link->ep[1]);
 	kfree(link);
@@ -131,6 +133,7 @@ static struct mbox_link *mbox_link_new(struct mbox_ep *a, struct mbox_ep *b)
 		list_add_tail(&link->end[i].node, &link->ep[i]->links);
 		link->ep[i]->nr_links++;
 	}
+	trace_mbox_create(MBOX_TYPE_LINK, link->id, "");
 	return link;
 }
 
@@ -172,6 +175,7 @@ void mbox_link_kill(struct mbox_link *link)
 {
 	int i;
 
+	trace_mbox_peer_loss(link);
 	for (i = 0; i < 2; i++) {
 		struct mbox_mailbox *inbox = &link->ep[i]->inbox;
 

@@ -25,10 +25,12 @@
 #include <linux/file.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "mbox_internal.h"
+#include "mbox_trace.h"
 
 #define MBOX_OPEN_FLAGS (MBOX_OPEN_SEND | MBOX_OPEN_RECV | MBOX_OPEN_CREATE |	\
 			 MBOX_OPEN_EXCL | MBOX_OPEN_CLOEXEC | MBOX_OPEN_NONBLOCK)
@@ -210,7 +212,7 @@ static int mbox_wait_room(struct mbox_mailbox *mb, struct mbox_msg *msg,
 		if (msg->chan && msg->chan->dead)
 			return -ECONNRESET;
 		mb->send_waiters++;
-		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, dl);
+		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, dl, mb->obj.id);
 		mb->send_waiters--;
 		if (ret)
 			break;
@@ -240,7 +242,8 @@ static int mbox_wait_delivered(struct mbox_mailbox *mb, struct mbox_msg *msg,
 			break;
 		}
 		mb->send_waiters++;
-		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, &handoff);
+		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, &handoff,
+				       mb->obj.id);
 		mb->send_waiters--;
 		if (ret)
 			break;
@@ -290,6 +293,7 @@ int mbox_queue_send(struct mbox_mailbox *mb, struct mbox_msg *msg,
 	}
 	mbox_enqueue(mb, msg);
 	*seq = msg->seq;
+	trace_mbox_send(mb->obj.id, msg);
 	if (mb->mb_flags & MBOX_MB_BROADCAST)
 		mbox_bcast_sent(mb, msg, &dropped);
 	wake_up_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
@@ -358,7 +362,7 @@ static struct mbox_msg *mbox_wait_msg(struct mbox_mailbox *mb, struct mbox_rx *r
 		/* A rendezvous sender (or its poller) may now hand over. */
 		if (!mb->capacity)
 			wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
-		ret = mbox_wait_locked(&mb->recv_wq, &mb->lock, dl);
+		ret = mbox_wait_locked(&mb->recv_wq, &mb->lock, dl, mb->obj.id);
 		list_del(&rx->node);
 		mb->nr_receivers--;
 		if (!mb->capacity)
@@ -425,6 +429,7 @@ static int mbox_finish_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
 	}
 	mbox_dequeue(mb, msg);
 	msg->state = MBOX_MSG_DELIVERED;
+	trace_mbox_recv(mb->obj.id, msg);
 	mb->received++;
 	if (msg->chan)
 		msg->chan->received++;
@@ -746,8 +751,25 @@ static void mbox_mailbox_destroy(struct mbox_obj *obj)
 	kfree(mb);
 }
 
+/* /proc/mbox/objects: what MBOX_IOC_INFO reports. */
+static void mbox_mailbox_show(struct seq_file *m, struct mbox_obj *obj)
+{
+	struct mbox_mailbox *mb = to_mailbox(obj);
+
+	seq_printf(m, " flags=%#x capacity=%u msg_size_max=%u max_bytes=%llu",
+		   mb->mb_flags, mb->capacity, mb->msg_size_max, mb->max_bytes);
+	spin_lock(&mb->lock);
+	seq_printf(m, " msgs=%llu bytes=%llu sent=%llu received=%llu dropped=%llu",
+		   mb->nr_msgs, mb->nr_bytes, mb->sent, mb->received, mb->dropped);
+	seq_printf(m, " send_waiters=%u recv_waiters=%u subscribers=%u",
+		   mb->send_waiters, mb->nr_receivers, mb->nr_subs);
+	spin_unlock(&mb->lock);
+}
+
 static const struct mbox_obj_ops mbox_mailbox_obj_ops = {
+	.type = MBOX_TYPE_MAILBOX,
 	.destroy = mbox_mailbox_destroy,
+	.show = mbox_mailbox_show,
 };
 
 static int mbox_check_attrs(const struct mbox_open *cmd)

@@ -13,6 +13,9 @@
 
 #include "mbox_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "mbox_trace.h"
+
 #define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
 			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
 			 MBOX_FEAT_LINK | MBOX_FEAT_RING)
@@ -164,9 +167,14 @@ static int __init mbox_init(void)
 {
 	int ret;
 
-	ret = misc_register(&mbox_miscdev);
+	ret = mbox_proc_init();
 	if (ret)
 		return ret;
+	ret = misc_register(&mbox_miscdev);
+	if (ret) {
+		mbox_proc_exit();
+		return ret;
+	}
 	pr_info("mbox: api %d loaded\n", MBOX_API_VERSION);
 	return 0;
 }
@@ -174,6 +182,7 @@ static int __init mbox_init(void)
 static void __exit mbox_exit(void)
 {
 	misc_deregister(&mbox_miscdev);
+	mbox_proc_exit();
 	/* No descriptor is open: only named mailboxes nobody holds are left. */
 	mbox_registry_exit();
 }

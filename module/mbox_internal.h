@@ -122,14 +122,28 @@ void mbox_user_uncharge_bytes(struct mbox_user *user, size_t bytes);
 /* ---- named, permission-checked objects (registry.c) ---- */
 
 struct mbox_obj;
+struct seq_file;
+
+/* Object types, as tracepoints and /proc/mbox name them. */
+enum mbox_type {
+	MBOX_TYPE_MAILBOX,
+	MBOX_TYPE_ENDPOINT,
+	MBOX_TYPE_RING,
+	MBOX_TYPE_LINK,
+};
 
 /**
  * struct mbox_obj_ops - what differs between object types
+ * @type: enum mbox_type
  * @destroy: free the object; called once the last reference is gone and the
  *	object is out of every table, without locks held
+ * @show: append the type's " key=value" pairs to the object's line in
+ *	/proc/mbox/objects; called under mbox_registry_lock, must not sleep
  */
 struct mbox_obj_ops {
+	enum mbox_type type;
 	void (*destroy)(struct mbox_obj *obj);
+	void (*show)(struct seq_file *m, struct mbox_obj *obj);
 };
 
 /**
@@ -180,7 +194,15 @@ int mbox_obj_permission(struct mbox_obj *obj, int may);
 void mbox_obj_get(struct mbox_obj *obj);
 void mbox_obj_put(struct mbox_obj *obj);
 bool mbox_obj_is_linked(struct mbox_obj *obj);
+int mbox_registry_show(struct seq_file *m, struct vfsmount *ns);
 void mbox_registry_exit(void);
+
+/* ---- /proc/mbox (proc.c) ---- */
+
+int mbox_proc_init(void);
+void mbox_proc_exit(void);
+void mbox_proc_show_obj(struct seq_file *m, struct mbox_obj *obj);
+void mbox_users_show(struct seq_file *m);
 
 /* ---- messages (msg.c) ---- */
 
@@ -264,7 +286,7 @@ struct mbox_deadline {
 int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
 		       s64 timeout_ns);
 int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
-		     struct mbox_deadline *dl);
+		     struct mbox_deadline *dl, u64 id);
 
 /* ---- mailboxes (mailbox.c) ---- */
 

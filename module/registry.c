@@ -32,6 +32,7 @@
 #include <linux/xarray.h>
 
 #include "mbox_internal.h"
+#include "mbox_trace.h"
 
 #ifndef CONFIG_POSIX_MQUEUE
 #error "mbox scopes names by IPC namespace through its mqueue mount: needs CONFIG_POSIX_MQUEUE"
@@ -177,6 +178,7 @@ int mbox_obj_link(struct mbox_obj *obj, const char *name)
 		obj->persistent = true;
 		kref_get(&obj->ref);
 	}
+	trace_mbox_create(obj->ops->type, obj->id, obj->name);
 out_unlock:
 	mutex_unlock(&mbox_registry_lock);
 	return ret;
@@ -371,6 +373,7 @@ static void mbox_obj_release(struct kref *kref)
 
 	mbox_obj_delist(obj);
 	mutex_unlock(&mbox_registry_lock);
+	trace_mbox_destroy(obj->ops->type, obj->id, obj->name);
 	mbox_obj_fini(obj);
 	obj->ops->destroy(obj);
 }
@@ -430,4 +433,24 @@ void mbox_registry_exit(void)
 	mbox_registry_reap(true);
 	WARN_ON_ONCE(!xa_empty(&mbox_ids));
 	xa_destroy(&mbox_ids);
+}
+
+/**
+ * mbox_registry_show - list the objects of IPC namespace @ns
+ * @m: /proc/mbox/objects
+ * @ns: the namespace's token (see above)
+ *
+ * Return: 0.
+ */
+int mbox_registry_show(struct seq_file *m, struct vfsmount *ns)
+{
+	struct mbox_obj *obj;
+	unsigned long id;
+
+	mutex_lock(&mbox_registry_lock);
+	xa_for_each(&mbox_ids, id, obj)
+		if (obj->ns == ns)
+			mbox_proc_show_obj(m, obj);
+	mutex_unlock(&mbox_registry_lock);
+	return 0;
 }

@@ -21,6 +21,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
 
@@ -114,8 +115,25 @@ static void mbox_ring_destroy(struct mbox_obj *obj)
 	atomic_long_dec(&mbox_nr_rings);
 }
 
+/* /proc/mbox/objects: what MBOX_IOC_RING_INFO reports. */
+static void mbox_ring_show(struct seq_file *m, struct mbox_obj *obj)
+{
+	struct mbox_ring *ring = to_ring(obj);
+	const struct mbox_ring_ctrl *c = ring->ctrl;
+
+	seq_printf(m, " data_size=%u", ring->data_size);
+	spin_lock(&ring->lock);
+	seq_printf(m, " state=%#x prod=%u cons=%u prod_sleeps=%llu cons_sleeps=%llu",
+		   c->flags, READ_ONCE(*ring->index[MBOX_PROD]),
+		   READ_ONCE(*ring->index[MBOX_CONS]), c->prod_sleeps, c->cons_sleeps);
+	seq_printf(m, " wake_calls=%llu wakeups=%llu", c->wake_calls, c->wakeups);
+	spin_unlock(&ring->lock);
+}
+
 const struct mbox_obj_ops mbox_ring_obj_ops = {
+	.type = MBOX_TYPE_RING,
 	.destroy = mbox_ring_destroy,
+	.show = mbox_ring_show,
 };
 
 static int mbox_ring_alloc_pages(struct mbox_ring *ring)
@@ -279,7 +297,8 @@ static int mbox_ring_cmd_wait(struct mbox_ucmd *ucmd)
 			WRITE_ONCE(ring->ctrl->prod_sleeps, ring->ctrl->prod_sleeps + 1);
 		else
 			WRITE_ONCE(ring->ctrl->cons_sleeps, ring->ctrl->cons_sleeps + 1);
-		ret = mbox_wait_locked(&ring->wq[rf->role], &ring->lock, &dl);
+		ret = mbox_wait_locked(&ring->wq[rf->role], &ring->lock, &dl,
+				       ring->obj.id);
 		if (ret)
 			break;
 	}

@@ -9,7 +9,9 @@
  * charged to the allocating task's memory cgroup (GFP_KERNEL_ACCOUNT).
  */
 #include <linux/hashtable.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/user_namespace.h>
 
 #include "mbox_internal.h"
 
@@ -104,4 +106,22 @@ int mbox_user_charge_bytes(struct mbox_user *user, size_t bytes)
 void mbox_user_uncharge_bytes(struct mbox_user *user, size_t bytes)
 {
 	atomic_long_sub(bytes, &user->bytes);
+}
+
+/* /proc/mbox/stats: each user mapped in the reader's user namespace. */
+void mbox_users_show(struct seq_file *m)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct mbox_user *user;
+	int bkt;
+
+	spin_lock(&mbox_users_lock);
+	hash_for_each(mbox_users, bkt, user, node) {
+		if (!kuid_has_mapping(ns, user->uid))
+			continue;
+		seq_printf(m, "user %u objects %d bytes %ld\n",
+			   from_kuid(ns, user->uid), atomic_read(&user->objects),
+			   atomic_long_read(&user->bytes));
+	}
+	spin_unlock(&mbox_users_lock);
 }

@@ -14,6 +14,7 @@
 #include <linux/sched/signal.h>
 
 #include "mbox_internal.h"
+#include "mbox_trace.h"
 
 int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
 		       s64 timeout_ns)
@@ -50,6 +51,7 @@ static bool mbox_deadline_passed(const struct mbox_deadline *dl)
  * @wq: where the waker calls wake_up
  * @lock: the spinlock protecting the condition; held on entry and return
  * @dl: the caller's deadline
+ * @id: the object waited on, for the mbox_block and mbox_wake tracepoints
  *
  * The caller checks its condition under @lock, calls this when it does not
  * hold, and checks again when this returns 0: the task is on @wq before
@@ -60,7 +62,7 @@ static bool mbox_deadline_passed(const struct mbox_deadline *dl)
  * a signal is pending.
  */
 int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
-		     struct mbox_deadline *dl)
+		     struct mbox_deadline *dl, u64 id)
 	__must_hold(lock)
 {
 	DEFINE_WAIT(wait);
@@ -75,12 +77,14 @@ int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 
 	prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
 	spin_unlock(lock);
+	trace_mbox_block(id);
 	if (dl->timed)
 		schedule_hrtimeout_range_clock(&dl->expires, 0, HRTIMER_MODE_ABS,
 					       dl->clock);
 	else
 		schedule();
 	finish_wait(wq, &wait);
+	trace_mbox_wake(id, signal_pending(current) ? -EINTR : 0);
 	spin_lock(lock);
 	return 0;
 }

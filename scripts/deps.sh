@@ -33,11 +33,14 @@ packages=(
 	xz-utils		# unpacking linux-source
 	gawk			# summaries
 )
-# Building the debug kernel from source needs more.
+# Building the debug kernel from source needs more; so does checking the
+# installation (make check-install: pkg-config, man page lint, DKMS).
 for k in "${kernels[@]}"; do
-	if [ "$k" = debug ]; then
-		packages+=(flex bison bc libelf-dev libssl-dev)
-	fi
+	case $k in
+	debug) packages+=(flex bison bc libelf-dev libssl-dev) ;;
+	install) packages+=(pkgconf mandoc man-db dkms) ;;
+	bench) packages+=(gnuplot-nox) ;;
+	esac
 done
 
 pkgs=()
@@ -74,5 +77,6 @@ if [ ! -f "$tools_dir/.ready" ]; then
 fi
 
 for k in "${kernels[@]}"; do
+	case $k in install | bench) continue ;; esac
 	"$here/kernel.sh" fetch "$k"
 done

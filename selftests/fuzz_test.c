@@ -16,6 +16,7 @@
  * must survive (the VM runner fails on any splat), no worker may crash, and
  * afterwards nothing may be left in the module.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -410,13 +411,25 @@ static void reap(pid_t pid)
 		;
 }
 
+static void read_proc(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+}
+
 /* Descriptors and the process itself: close, dup, fork, exec, signals. */
 static void op_process(struct fuzz *f)
 {
 	int i = rnd(f, SLOTS);
 	pid_t pid;
 
-	switch (rnd(f, 8)) {
+	switch (rnd(f, 9)) {
 	case 0:
 	case 1:
 		if (f->fd[i] >= 0)
@@ -454,6 +467,10 @@ static void op_process(struct fuzz *f)
 		pid = f->sh->pid[rnd(f, WORKERS)];
 		if (pid > 0)	/* never 0: that is our whole process group */
 			kill(pid, SIGUSR1);
+		break;
+	case 6:
+		/* The introspection files, racing with creation and destruction. */
+		read_proc(rnd(f, 2) ? "/proc/mbox/objects" : "/proc/mbox/stats");
 		break;
 	default:
 		op_raw_ioctl(f);

@@ -81,6 +81,118 @@ static void read_all(int fd, char *buf, size_t len)
 	close(fd);
 }
 
+/* A strict little JSON checker: is @s exactly one JSON value? */
+static const char *json_value(const char *s);
+
+static const char *json_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+		s++;
+	return s;
+}
+
+static const char *json_string(const char *s)
+{
+	if (*s++ != '"')
+		return NULL;
+	for (; *s && *s != '"'; s++)
+		if (*s == '\\' && !*++s)
+			return NULL;
+	return *s == '"' ? s + 1 : NULL;
+}
+
+static const char *json_list(const char *s, char close, int pairs)
+{
+	s = json_ws(s + 1);
+	if (*s == close)
+		return s + 1;
+	for (;;) {
+		if (pairs) {
+			s = json_string(json_ws(s));
+			if (!s || *(s = json_ws(s)) != ':')
+				return NULL;
+			s++;
+		}
+		s = json_value(s);
+		if (!s)
+			return NULL;
+		s = json_ws(s);
+		if (*s == close)
+			return s + 1;
+		if (*s++ != ',')
+			return NULL;
+	}
+}
+
+static const char *json_value(const char *s)
+{
+	char *end;
+
+	s = json_ws(s);
+	if (*s == '{')
+		return json_list(s, '}', 1);
+	if (*s == '[')
+		return json_list(s, ']', 0);
+	if (*s == '"')
+		return json_string(s);
+	strtod(s, &end);
+	return end == s ? NULL : end;
+}
+
+static int json_valid(const char *s)
+{
+	s = json_value(s);
+	return s && !*json_ws(s);
+}
+
+TEST(list_and_json)
+{
+	char out[8192], want[128], *line;
+	struct mbox_info in;
+	int fd, lines;
+
+	sh(out, sizeof(out), "mboxctl rm tt_listed");
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl create tt_listed -c 8 -m 0640"));
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl send tt_listed hello 'with \\\"quotes\\\"'"));
+	fd = mbox_open(-1, "tt_listed", MBOX_OPEN_RECV, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mbox_info(fd, &in));
+	close(fd);
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl list"));
+	EXPECT_EQ(0, strncmp(out, "TYPE ", 5)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "%-9s %6llu %-16s ", "mailbox", (unsigned long long)in.id,
+		 "tt_listed");
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, " 0640      2 ")) TH_LOG("%s", out);
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl list --json"));
+	EXPECT_TRUE(json_valid(out)) TH_LOG("not JSON: %s", out);
+	snprintf(want, sizeof(want), "{\"type\": \"mailbox\", \"id\": %llu, \"name\": \"tt_listed\"",
+		 (unsigned long long)in.id);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"msgs\": 2, ")) TH_LOG("%s", out);
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl list --json -t ring"));
+	EXPECT_TRUE(json_valid(out)) TH_LOG("not JSON: %s", out);
+	EXPECT_EQ(NULL, strstr(out, "tt_listed"));
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl list tt_listed"));
+	EXPECT_NE(NULL, strstr(out, "tt_listed"));
+	EXPECT_EQ(1, sh(out, sizeof(out), "mboxctl list tt_nothing"));
+	EXPECT_STREQ("mboxctl: list: 'tt_nothing': no such object\n", out);
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl list -t bogus"));
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl stats --json"));
+	EXPECT_TRUE(json_valid(out)) TH_LOG("not JSON: %s", out);
+	EXPECT_NE(NULL, strstr(out, "\"messages\": ")) TH_LOG("%s", out);
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl watch -i 10 -c 3 --json"));
+	lines = 0;
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		lines++;
+		EXPECT_TRUE(json_valid(line)) TH_LOG("not JSON: %s", line);
+	}
+	EXPECT_EQ(3, lines);
+	ASSERT_EQ(0, sh(out, sizeof(out), "mboxctl watch -i 10 -c 1"));
+	EXPECT_NE(NULL, strstr(out, "mailboxes=")) TH_LOG("%s", out);
+	EXPECT_EQ(0, sh(out, sizeof(out), "mboxctl rm tt_listed"));
+}
+
 TEST(mailbox_text_round_trip)
 {
 	char out[512];
@@ -207,6 +319,29 @@ TEST(ring_stream_example)
 
 	EXPECT_EQ(0, sh(out, sizeof(out), "ring_stream 100000 100")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "100000 records of 100 bytes"));
+}
+
+/* The benchmark harness works with every mechanism (a smoke run, no timing). */
+TEST(bench_smoke)
+{
+	static char out[1 << 16];
+
+	EXPECT_EQ(0, sh(out, sizeof(out), "ipcbench -q -t 0.002 -s 64 -p pp-cross,stream,fanin,many"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "failed")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "CSV,mbox-ring-zc,stream,64,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox,fanin,64,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "CSV,posix-mq,many,64,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "TARGET ")) TH_LOG("%s", out);
+}
+
+TEST(worker_pool_example)
+{
+	char out[1024];
+
+	EXPECT_EQ(0, sh(out, sizeof(out), "worker_pool 4 300")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "300 jobs done by 4 workers")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "(correct)")) TH_LOG("%s", out);
 }
 
 TEST_NOTHING_LEFT()

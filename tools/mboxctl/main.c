@@ -3,7 +3,9 @@
  * mboxctl: see and use mbox from the shell.
  *
  *   mboxctl version                   API version and features of the module
- *   mboxctl stats                     module-wide counters
+ *   mboxctl stats [--json]            module-wide counters
+ *   mboxctl list [--json] [-t TYPE]   every object we may see (/proc/mbox)
+ *   mboxctl watch [-i MS] [--json]    live counters, one line per interval
  *   mboxctl create NAME [options]     create a mailbox
  *   mboxctl rm MAILBOX...             unlink mailboxes
  *   mboxctl info MAILBOX              attributes and live counters
@@ -87,7 +89,14 @@ static void usage(FILE *f)
 		"usage: mboxctl COMMAND [options] [operands]\n"
 		"\n"
 		"  version                      API version and features of the module\n"
-		"  stats                        module-wide counters\n"
+		"  stats [--json]               module-wide counters\n"
+		"  list [--json] [-t mailbox|ring|endpoint] [NAME]\n"
+		"                               every object of this IPC namespace: ID,\n"
+		"                               name, owner, mode, queued messages and\n"
+		"                               bytes, waiters, totals (/proc/mbox/objects)\n"
+		"  watch [-i MS] [-c COUNT] [--json]\n"
+		"                               live counters and per-user usage, every MS\n"
+		"                               milliseconds (default 1000)\n"
 		"  create NAME [-m MODE] [-c N|unbounded] [-s MSGSIZE] [-b BYTES]\n"
 		"         [--drop-oldest] [--broadcast] [-x]\n"
 		"                               create a mailbox (default 0600, 64 messages;\n"
@@ -134,8 +143,14 @@ int main(int argc, char **argv)
 	argv++;
 	if (!strcmp(cmd, "version"))
 		return cmd_version();
+	if (!strcmp(cmd, "stats") && argc == 2 && !strcmp(argv[1], "--json"))
+		return cmd_stats_json();
 	if (!strcmp(cmd, "stats"))
-		return cmd_stats();
+		return argc == 1 ? cmd_stats() : usage_error("stats", "usage: mboxctl stats [--json]");
+	if (!strcmp(cmd, "list") || !strcmp(cmd, "ls"))
+		return cmd_list(argc, argv);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(argc, argv);
 	if (!strcmp(cmd, "create"))
 		return cmd_create(argc, argv);
 	if (!strcmp(cmd, "rm"))

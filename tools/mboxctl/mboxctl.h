@@ -56,4 +56,8 @@ int cmd_call(int argc, char **argv);
 
 int cmd_ring(int argc, char **argv);
 
+int cmd_list(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_stats_json(void);
+
 #endif /* MBOXCTL_H */
