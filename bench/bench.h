@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipcbench: one harness, every IPC mechanism (docs/performance.md).
+ *
+ * A mechanism is a "channel" with two directions (0: A to B, 1: B to A).
+ * The harness creates it in the parent (setup), forks the processes of a
+ * pattern, and each process attaches to the directions it sends on and
+ * receives from. Every message is the same size in a cell; senders fill
+ * every byte, receivers check every byte.
+ */
+#ifndef IPCBENCH_H
+#define IPCBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <mbox.h>
+
+#define MAX_PROCS	5
+
+/* Patterns a mechanism can take part in. */
+#define CAN_PINGPONG	(1u << 0)
+#define CAN_STREAM	(1u << 1)
+#define CAN_FANIN	(1u << 2)	/* several senders on one direction */
+#define CAN_MANY	(1u << 3)	/* several senders and receivers */
+
+struct chan {
+	size_t size;			/* message size of this cell */
+	int fd[2][2];			/* per direction: send end, receive end */
+	void *shm[2];			/* per direction: shared memory */
+	uint64_t id[2];			/* per direction: an mbox object ID */
+	void *priv[2];			/* per direction, per process: attached state */
+	pid_t peer;			/* link mechanisms: the process we talk to */
+	pid_t *pids;			/* shared: pids of the pattern's processes */
+	int role;			/* this process's index in pids */
+	int nroles;
+	int send_dir, recv_dir;		/* -1: none */
+	uint64_t syscalls;		/* counted by mbox mechanisms */
+	uint8_t *batch;			/* batched mailbox: pending messages */
+	unsigned int batched, batch_pos, batch_len;
+	uint64_t recv_left;		/* messages this process still receives */
+	struct mbox_send *sv;
+	struct mbox_recv *rv;
+};
+
+struct mech {
+	const char *name;
+	bool mbox;			/* one of ours: ratios are printed */
+	unsigned int caps;
+	size_t max_size;
+	size_t atomic_max;		/* several senders: largest atomic message (0: any) */
+	int (*setup)(struct chan *c);
+	int (*attach)(struct chan *c);	/* in the child; send_dir/recv_dir set */
+	int (*send)(struct chan *c, const void *buf, size_t len);
+	int (*recv)(struct chan *c, void *buf, size_t len);
+	/* Zero-copy: fill/check the message in place instead of send/recv. */
+	int (*send_zc)(struct chan *c, uint64_t seq);
+	int (*recv_zc)(struct chan *c, uint64_t *seq);
+	int (*flush)(struct chan *c);	/* push out what a batch holds */
+	void (*detach)(struct chan *c);	/* in the child, before it exits */
+	void (*teardown)(struct chan *c);	/* in the parent */
+	/* Syscalls the kernel object counted (rings), added to c->syscalls. */
+	uint64_t (*kernel_syscalls)(struct chan *c);
+};
+
+/* Fill @buf as message @seq; check it. Every byte is written/read. */
+void fill_msg(void *buf, size_t len, uint64_t seq);
+int check_msg(const void *buf, size_t len, uint64_t *seq);
+
+int write_all(int fd, const void *buf, size_t len);
+int read_all(int fd, void *buf, size_t len);
+
+extern const struct mech posix_mechs[];
+extern const size_t nr_posix_mechs;
+extern const struct mech shm_mechs[];
+extern const size_t nr_shm_mechs;
+extern const struct mech mbox_mechs[];
+extern const size_t nr_mbox_mechs;
+
+#endif /* IPCBENCH_H */

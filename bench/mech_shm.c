@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipcbench: the floors. A plain single-producer single-consumer ring in
+ * shared memory, as a programmer would write it: with futex sleeps and
+ * wake-ups flagged like mbox rings do (shm-futex), and with busy polling
+ * (shm-spin). Records: a 8-byte header (length; ~0 pads to the end), then
+ * the payload, 8-byte aligned.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <mbox.h>
+
+#include "bench.h"
+
+#define RING_SIZE	(4u << 20)
+#define PAD		0xffffffffu
+
+struct shm_ring {
+	_Alignas(64) _Atomic uint32_t head;	/* producer's */
+	_Atomic uint32_t cons_waiting;
+	_Alignas(64) _Atomic uint32_t tail;	/* consumer's */
+	_Atomic uint32_t prod_waiting;
+	_Alignas(64) uint8_t data[];
+};
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val)
+{
+	return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+
+static size_t rec_len(size_t len)
+{
+	return 8 + ((len + 7) & ~(size_t)7);
+}
+
+static int shm_setup(struct chan *c)
+{
+	for (int d = 0; d < 2; d++) {
+		c->shm[d] = mmap(NULL, sizeof(struct shm_ring) + RING_SIZE,
+				 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (c->shm[d] == MAP_FAILED)
+			return -errno;
+	}
+	return 0;
+}
+
+static void shm_teardown(struct chan *c)
+{
+	munmap(c->shm[0], sizeof(struct shm_ring) + RING_SIZE);
+	munmap(c->shm[1], sizeof(struct shm_ring) + RING_SIZE);
+}
+
+/* Wait until *@idx differs from @seen: spin, then sleep if @sleep. */
+static void wait_change(_Atomic uint32_t *idx, _Atomic uint32_t *waiting,
+			uint32_t seen, bool sleep)
+{
+	for (int i = 0; i < 200; i++) {
+		if (atomic_load_explicit(idx, memory_order_acquire) != seen)
+			return;
+	}
+	while (atomic_load_explicit(idx, memory_order_acquire) == seen) {
+		if (!sleep) {
+			sched_yield();
+			continue;
+		}
+		atomic_store(waiting, 1);
+		/* The other side checks the flag after moving its index. */
+		if (atomic_load(idx) == seen)
+			futex(idx, FUTEX_WAIT, seen);
+		atomic_store(waiting, 0);
+	}
+}
+
+static void wake(_Atomic uint32_t *idx, _Atomic uint32_t *waiting)
+{
+	/* Order our index store before the flag load (the sleeper does the reverse). */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(waiting)) {
+		atomic_store(waiting, 0);
+		futex(idx, FUTEX_WAKE, 1);
+	}
+}
+
+static int ring_send(struct chan *c, const void *buf, size_t len, bool sleep)
+{
+	struct shm_ring *r = c->shm[c->send_dir];
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	size_t need = rec_len(len);
+	uint32_t off = head & (RING_SIZE - 1);
+
+	/* A record never wraps: pad to the end first if it would. */
+	if (off + need > RING_SIZE)
+		need += RING_SIZE - off;
+	for (;;) {
+		uint32_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+
+		if (RING_SIZE - (head - tail) >= need)
+			break;
+		wait_change(&r->tail, &r->prod_waiting, tail, sleep);
+	}
+	if (off + rec_len(len) > RING_SIZE) {
+		*(uint32_t *)&r->data[off] = PAD;
+		head += RING_SIZE - off;
+		off = 0;
+	}
+	*(uint32_t *)&r->data[off] = (uint32_t)len;
+	memcpy(&r->data[off + 8], buf, len);
+	atomic_store_explicit(&r->head, head + (uint32_t)rec_len(len), memory_order_release);
+	if (sleep)
+		wake(&r->head, &r->cons_waiting);
+	return 0;
+}
+
+static int ring_recv(struct chan *c, void *buf, size_t len, bool sleep)
+{
+	struct shm_ring *r = c->shm[c->recv_dir];
+	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint32_t n;
+
+	for (;;) {
+		uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+		uint32_t off = tail & (RING_SIZE - 1);
+
+		if (head == tail) {
+			wait_change(&r->head, &r->cons_waiting, head, sleep);
+			continue;
+		}
+		n = *(uint32_t *)&r->data[off];
+		if (n == PAD) {
+			tail += RING_SIZE - off;
+			continue;
+		}
+		if (n > len)
+			return -EMSGSIZE;
+		memcpy(buf, &r->data[off + 8], n);
+		atomic_store_explicit(&r->tail, tail + (uint32_t)rec_len(n), memory_order_release);
+		if (sleep)
+			wake(&r->tail, &r->prod_waiting);
+		return (int)n;
+	}
+}
+
+static int futex_send(struct chan *c, const void *buf, size_t len)
+{
+	return ring_send(c, buf, len, true);
+}
+
+static int futex_recv(struct chan *c, void *buf, size_t len)
+{
+	return ring_recv(c, buf, len, true);
+}
+
+static int spin_send(struct chan *c, const void *buf, size_t len)
+{
+	return ring_send(c, buf, len, false);
+}
+
+static int spin_recv(struct chan *c, void *buf, size_t len)
+{
+	return ring_recv(c, buf, len, false);
+}
+
+const struct mech shm_mechs[] = {
+	{ .name = "shm-futex", .caps = CAN_PINGPONG | CAN_STREAM, .max_size = 1 << 20,
+	  .setup = shm_setup, .send = futex_send, .recv = futex_recv,
+	  .teardown = shm_teardown },
+	{ .name = "shm-spin", .caps = CAN_PINGPONG | CAN_STREAM, .max_size = 1 << 20,
+	  .setup = shm_setup, .send = spin_send, .recv = spin_recv,
+	  .teardown = shm_teardown },
+};
+
+const size_t nr_shm_mechs = sizeof(shm_mechs) / sizeof(shm_mechs[0]);
