@@ -11,7 +11,7 @@
 #   scripts/debug-kernel.sh image     its bzImage
 #   scripts/debug-kernel.sh release   its kernel release
 #
-# A build takes 15-25 minutes on two cores; the log is kept next to it.
+# A build takes about 7 minutes on two cores; the log is kept next to it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,7 +54,7 @@ build() {
 		grep -qx "$opt" "$tree/.config" || echo "${opt%=y}"
 	done)
 	[ -z "$missing" ] || die "debug kernel: options not enabled: $missing"
-	log "debug kernel: building (15-25 minutes on two cores; log: $dir/build.log)"
+	log "debug kernel: building (about 7 minutes on two cores; log: $dir/build.log)"
 	"${mk[@]}" bzImage modules >>"$dir/build.log" 2>&1 ||
 		die "debug kernel: build failed; see $dir/build.log"
 	touch "$dir/.ready"
