@@ -375,7 +375,7 @@ const struct mech posix_mechs[] = {
 	  .setup = ustream_setup, .send = stream_send, .recv = stream_recv,
 	  .teardown = close_pair },
 	{ .name = "unix-seqpacket", .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY,
-	  .max_size = 1 << 20, .setup = useq_setup, .send = useq_send, .recv = useq_recv,
+	  .max_size = 64 << 10, .setup = useq_setup, .send = useq_send, .recv = useq_recv,
 	  .teardown = close_pair },
 	{ .name = "posix-mq", .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY,
 	  .max_size = 1 << 20, .setup = mq_setup, .send = mq_snd, .recv = mq_rcv,
