@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mbox: tracepoints, under events/mbox/ in tracefs (docs/tracing.md).
+ * mbox: tracepoints, under events/mbox/ in tracefs (docs/operability.md).
  *
  * Object IDs are those of the info ioctls and /proc/mbox; link messages
  * carry their link's ID, mailbox messages a link ID of 0. Process IDs are
