@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mbox: /proc/mbox, the introspection files (docs/introspection.md).
+ * mbox: /proc/mbox, the introspection files (docs/operability.md).
  *
  *   /proc/mbox/objects  one line per object of the reader's IPC namespace:
  *			 type, ID, name, owner, group, mode, then key=value

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mboxctl list, watch and stats --json: read /proc/mbox (docs/introspection.md).
+ * mboxctl list, watch and stats --json: read /proc/mbox (docs/operability.md).
  *
  * /proc/mbox/objects has one line per object of our IPC namespace:
  * "TYPE ID NAME UID GID MODE key=value...", NAME "-" for none.
