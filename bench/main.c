@@ -51,6 +51,7 @@ struct shared {
 	_Atomic int failed;
 	int64_t start[MAX_PROCS], end[MAX_PROCS];
 	double cpu[MAX_PROCS];
+	double csw[MAX_PROCS];		/* context switches, voluntary or not */
 	uint64_t syscalls[MAX_PROCS];
 	pid_t pids[MAX_PROCS];
 	uint32_t nsamples;
@@ -62,7 +63,7 @@ struct result {
 	int pattern;
 	size_t size;
 	uint64_t n;		/* messages per trial */
-	double msgs_s, mb_s, p50_us, p99_us, cpu_us, sys_per_msg;
+	double msgs_s, mb_s, p50_us, p99_us, cpu_us, sys_per_msg, csw_per_msg;
 };
 
 static struct result results[MAX_RESULTS];
@@ -203,6 +204,7 @@ static int run_role(const struct mech *m, struct chan *c, struct shared *sh,
 	getrusage(RUSAGE_SELF, &ru);
 	sh->cpu[role] = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 			(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	sh->csw[role] = (double)ru.ru_nvcsw + (double)ru.ru_nivcsw;
 	sh->syscalls[role] = c->syscalls;
 	if (ret) {
 		fprintf(stderr, "%s %s %zu: role %d: %s\n", m->name, pattern_names[pattern],
@@ -216,7 +218,7 @@ static int run_role(const struct mech *m, struct chan *c, struct shared *sh,
 }
 
 struct trial {
-	double secs, cpu, syscalls, p50_us, p99_us;
+	double secs, cpu, csw, syscalls, p50_us, p99_us;
 	uint64_t msgs;
 };
 
@@ -342,10 +344,12 @@ static int run_trial(const struct mech *m, int pattern, size_t size, uint64_t n,
 	if (bad || atomic_load(&sh->failed))
 		return -1;
 	t->cpu = 0;
+	t->csw = 0;
 	for (int i = 0; i < nroles; i++) {
 		start = sh->start[i] < start ? sh->start[i] : start;
 		end = sh->end[i] > end ? sh->end[i] : end;
 		t->cpu += sh->cpu[i];
+		t->csw += sh->csw[i];
 		t->syscalls += (double)sh->syscalls[i];
 	}
 	t->secs = (double)(end - start) / 1e9;
@@ -413,6 +417,7 @@ static void run_cell(const struct mech *m, int pattern, size_t size, struct shar
 	r->msgs_s = med;
 	r->mb_s = med * (double)size / 1e6;
 	r->cpu_us = t.cpu * 1e6 / (double)t.msgs;
+	r->csw_per_msg = t.csw / (double)t.msgs;
 	r->sys_per_msg = m->mbox ? t.syscalls / (double)t.msgs : -1;
 	r->p50_us = t.p50_us;
 	r->p99_us = t.p99_us;
@@ -456,8 +461,8 @@ static void print_table(int pattern, size_t size)
 		return;
 	printf("\n== %s, %zu bytes%s\n", pattern_names[pattern], size,
 	       peer ? "" : " (no peer measured)");
-	printf("%-20s %12s %10s %9s %9s %9s %8s %7s %7s\n", "mechanism", "msgs/s", "MB/s",
-	       "p50 us", "p99 us", "cpu us/m", "sys/msg", "x pipe", "x best");
+	printf("%-20s %12s %10s %9s %9s %9s %7s %8s %7s %7s\n", "mechanism", "msgs/s", "MB/s",
+	       "p50 us", "p99 us", "cpu us/m", "csw/m", "sys/msg", "x pipe", "x best");
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
@@ -468,7 +473,7 @@ static void print_table(int pattern, size_t size)
 			printf(" %9.1f %9.1f", r->p50_us, r->p99_us);
 		else
 			printf(" %9s %9s", "-", "-");
-		printf(" %9.2f", r->cpu_us);
+		printf(" %9.2f %7.3f", r->cpu_us, r->csw_per_msg);
 		if (r->sys_per_msg >= 0)
 			printf(" %8.3f", r->sys_per_msg);
 		else
@@ -486,15 +491,15 @@ static void print_table(int pattern, size_t size)
 static void print_csv(void)
 {
 	printf("\nCSV,mechanism,pattern,size,messages,msgs_per_s,mb_per_s,p50_us,p99_us,"
-	       "cpu_us_per_msg,syscalls_per_msg\n");
+	       "cpu_us_per_msg,syscalls_per_msg,csw_per_msg\n");
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
-		printf("CSV,%s,%s,%zu,%llu,%.0f,%.2f,%.2f,%.2f,%.3f,%.4f\n", r->m->name,
+		printf("CSV,%s,%s,%zu,%llu,%.0f,%.2f,%.2f,%.2f,%.3f,%.4f,%.4f\n", r->m->name,
 		       pattern_names[r->pattern], r->size, (unsigned long long)r->n, r->msgs_s,
-		       r->mb_s, r->p50_us, r->p99_us, r->cpu_us, r->sys_per_msg);
+		       r->mb_s, r->p50_us, r->p99_us, r->cpu_us, r->sys_per_msg, r->csw_per_msg);
 	}
-	printf("CSV,memcpy,stream,65536,0,0,%.2f,-1,-1,-1,-1\n", memcpy_mb_s);
+	printf("CSV,memcpy,stream,65536,0,0,%.2f,-1,-1,-1,-1,-1\n", memcpy_mb_s);
 }
 
 static void target(const char *what, bool measured, bool met, const char *detail)

@@ -257,7 +257,7 @@ static int sysv_setup(struct chan *c)
 		c->id[d] = (uint64_t)q;
 		/* Room for 64 messages, as the other queues have. */
 		if (!msgctl(q, IPC_STAT, &ds)) {
-			ds.msg_qbytes = 64 * c->size > ds.msg_qbytes ? 64 * c->size : ds.msg_qbytes;
+			ds.msg_qbytes = 64 * c->size;
 			msgctl(q, IPC_SET, &ds);
 		}
 	}

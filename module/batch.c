@@ -6,7 +6,9 @@
  * mbox_send or struct mbox_recv of entry_size bytes (extensible like every
  * argument struct). Only the first message may wait; the rest go through
  * only if they can at once. The call returns how many went through; an error
- * is returned only if the first message fails.
+ * is returned only if the first message fails. The other side is woken once
+ * per batch: the receivers once for all the messages sent, the senders
+ * waiting for room once per message received.
  */
 #include <linux/uaccess.h>
 
@@ -68,6 +70,7 @@ int mbox_cmd_send_batch(struct mbox_ucmd *ucmd)
 {
 	struct mbox_file *mf = ucmd->file->private_data;
 	struct mbox_batch *cmd = ucmd->cmd;
+	struct mbox_wakes wakes = {};
 	struct mbox_deadline dl;
 	int ret;
 	u32 i;
@@ -79,6 +82,7 @@ int mbox_cmd_send_batch(struct mbox_ucmd *ucmd)
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
+	dl.defer = &wakes;
 	for (i = 0; i < cmd->count; i++) {
 		ret = mbox_send_entry(mf, ucmd->file, mbox_batch_entry(cmd, i),
 				      cmd->entry_size, &dl);
@@ -90,6 +94,7 @@ int mbox_cmd_send_batch(struct mbox_ucmd *ucmd)
 			break;
 		}
 	}
+	mbox_wake_batch(mf->mb, &wakes);
 	return mbox_batch_done(ucmd, i, ret);
 }
 
@@ -126,6 +131,7 @@ int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd)
 {
 	struct mbox_file *mf = ucmd->file->private_data;
 	struct mbox_batch *cmd = ucmd->cmd;
+	struct mbox_wakes wakes = {};
 	struct mbox_deadline dl;
 	int ret;
 	u32 i;
@@ -137,6 +143,7 @@ int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd)
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
+	dl.defer = &wakes;
 	for (i = 0; i < cmd->count; i++) {
 		ret = mbox_recv_entry(mf, ucmd->file, mbox_batch_entry(cmd, i),
 				      cmd->entry_size, cmd->flags & MBOX_RECV_TRUNC,
@@ -145,5 +152,6 @@ int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd)
 			break;
 		dl.nonblock = true;
 	}
+	mbox_wake_batch(mf->mb, &wakes);
 	return mbox_batch_done(ucmd, i, ret);
 }

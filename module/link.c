@@ -271,7 +271,7 @@ static struct mbox_msg *mbox_link_msg(struct mbox_ep *me, struct mbox_link *link
 		return ERR_PTR(-EPIPE);
 	if (len > chan->to->msg_size_max)
 		return ERR_PTR(-EMSGSIZE);
-	msg = mbox_msg_alloc(u64_to_user_ptr(buf), len);
+	msg = mbox_msg_alloc(u64_to_user_ptr(buf), len, me->obj.user);
 	if (IS_ERR(msg))
 		return msg;
 	kref_get(&link->ref);
@@ -335,10 +335,11 @@ static int mbox_link_reply(struct mbox_ep *me, struct mbox_link_send *cmd,
 			mbox_pending_add(me, rec);
 		return ret;
 	}
-	mbox_call_rec_free(rec);
 	msg->reply = true;
 	msg->call_id = cmd->call_id;
+	/* The record's reference to the link keeps the caller's inbox alive. */
 	ret = mbox_queue_send(&msg->chan->to->inbox, msg, dl, &cmd->seq);
+	mbox_call_rec_free(rec);
 	return ret == -ECONNRESET ? -EPIPE : ret;
 }
 

@@ -200,6 +200,19 @@ void mbox_put_list(struct list_head *list)
 
 /* ---- send ---- */
 
+/*
+ * Whether senders waiting for room on @mb all wait for the same thing, a
+ * free slot, which every receive (or withdrawal) makes one of: then one
+ * wake-up per slot wakes one of them (mbox_wait_locked_exclusive()), not
+ * all. Not so on an endpoint's inbox (each link direction has its own
+ * capacity), with a byte limit (a slot may be too small for one message and
+ * not another), or on a broadcast mailbox (one receive may free several).
+ */
+static bool mbox_room_is_uniform(struct mbox_mailbox *mb, struct mbox_msg *msg)
+{
+	return !msg->chan && !mb->max_bytes && !(mb->mb_flags & MBOX_MB_BROADCAST);
+}
+
 /* Wait for room; with DROP_OLDEST make it. Called and returns locked. */
 static int mbox_wait_room(struct mbox_mailbox *mb, struct mbox_msg *msg,
 			  struct mbox_deadline *dl, struct list_head *dropped)
@@ -212,7 +225,12 @@ static int mbox_wait_room(struct mbox_mailbox *mb, struct mbox_msg *msg,
 		if (msg->chan && msg->chan->dead)
 			return -ECONNRESET;
 		mb->send_waiters++;
-		ret = mbox_wait_locked(&mb->send_wq, &mb->lock, dl, mb->obj.id);
+		if (mbox_room_is_uniform(mb, msg))
+			ret = mbox_wait_locked_exclusive(&mb->send_wq, &mb->lock,
+							 dl, mb->obj.id);
+		else
+			ret = mbox_wait_locked(&mb->send_wq, &mb->lock, dl,
+					       mb->obj.id);
 		mb->send_waiters--;
 		if (ret)
 			break;
@@ -257,7 +275,7 @@ static int mbox_wait_delivered(struct mbox_mailbox *mb, struct mbox_msg *msg,
 	if (msg->chan)
 		msg->chan->sent--;
 	refcount_dec(&msg->ref);	/* the queue's; the caller still holds one */
-	wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
+	mbox_wake_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
 	return ret;
 }
 
@@ -269,6 +287,10 @@ static int mbox_wait_delivered(struct mbox_mailbox *mb, struct mbox_msg *msg,
  *	and, on a link, @msg->chan set
  * @dl: how long to wait for room and for the receiver
  * @seq: out: the message's sequence number
+ *
+ * The caller keeps @mb alive for the call (a descriptor of the mailbox, or
+ * a reference to the link that delivers to the inbox): once queued, @msg may
+ * be received and freed before the receivers are woken.
  *
  * Return: 0 or a negative errno; on a link, -ECONNRESET when it died.
  */
@@ -296,12 +318,17 @@ int mbox_queue_send(struct mbox_mailbox *mb, struct mbox_msg *msg,
 	trace_mbox_send(mb->obj.id, msg);
 	if (mb->mb_flags & MBOX_MB_BROADCAST)
 		mbox_bcast_sent(mb, msg, &dropped);
-	wake_up_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
 	if (!msg->confirm) {
 		spin_unlock(&mb->lock);
+		/* After unlocking: a woken receiver does not spin on the lock. */
+		if (dl->defer)
+			dl->defer->queued++;
+		else
+			mbox_wake_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
 		mbox_put_list(&dropped);
 		return 0;
 	}
+	mbox_wake_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
 	refcount_inc(&msg->ref);	/* the queue's; ours waits for delivery */
 	ret = mbox_wait_delivered(mb, msg, dl);
 out_unlock:
@@ -336,7 +363,7 @@ int mbox_send(struct mbox_file *mf, struct file *file, const void __user *buf,
 		return ret;
 	if ((mb->mb_flags & MBOX_MB_BROADCAST) && (flags & MBOX_SEND_CONFIRM))
 		return -EINVAL;
-	msg = mbox_msg_alloc(buf, len);
+	msg = mbox_msg_alloc(buf, len, mb->obj.user);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	msg->prio = prio;
@@ -412,7 +439,8 @@ int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg)
  * withdrew the message meanwhile (the caller looks again).
  */
 static int mbox_finish_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
-			    struct mbox_msg *msg, int copied)
+			    struct mbox_msg *msg, int copied,
+			    struct mbox_deadline *dl)
 {
 	spin_lock(&mb->lock);
 	if (msg->state == MBOX_MSG_WITHDRAWN) {
@@ -423,7 +451,7 @@ static int mbox_finish_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
 	if (copied < 0) {
 		msg->state = MBOX_MSG_QUEUED;
 		spin_unlock(&mb->lock);
-		wake_up_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
+		mbox_wake_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
 		mbox_msg_put(msg);
 		return copied;
 	}
@@ -439,7 +467,10 @@ static int mbox_finish_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
 	rx->dropped = mb->missed;
 	mb->missed = 0;
 	spin_unlock(&mb->lock);
-	wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
+	if (dl->defer)
+		dl->defer->freed++;
+	else
+		mbox_wake_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
 	mbox_msg_put(msg);	/* the queue's reference */
 	mbox_msg_put(msg);	/* ours */
 	return copied;
@@ -481,7 +512,7 @@ again:
 	msg->state = MBOX_MSG_CLAIMED;
 	spin_unlock(&mb->lock);
 
-	ret = mbox_finish_recv(mb, rx, msg, mbox_copy_out(rx, msg));
+	ret = mbox_finish_recv(mb, rx, msg, mbox_copy_out(rx, msg), dl);
 	if (ret == -EAGAIN)
 		goto again;
 	return ret;
@@ -495,6 +526,24 @@ int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx,
 	if (mf->mb->mb_flags & MBOX_MB_BROADCAST)
 		return mbox_bcast_recv(mf, rx, dl);
 	return mbox_queue_recv(mf->mb, rx, dl);
+}
+
+/**
+ * mbox_wake_batch - the wake-ups a batch on @mb left to its end
+ * @mb: the mailbox, or an endpoint's inbox
+ * @w: what the batch's calls counted
+ *
+ * Receivers are woken once for all the messages queued; senders waiting for
+ * room once per slot freed, so that as many exclusive waiters wake.
+ */
+void mbox_wake_batch(struct mbox_mailbox *mb, const struct mbox_wakes *w)
+{
+	if (w->queued)
+		mbox_wake_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
+	/* As in mbox_wake_poll(): the mailbox's lock orders the check. */
+	if (w->freed && waitqueue_active(&mb->send_wq))
+		__wake_up(&mb->send_wq, TASK_NORMAL, w->freed,
+			  poll_to_key(EPOLLOUT | EPOLLWRNORM));
 }
 
 /* ---- ioctls on a mailbox descriptor ---- */

@@ -254,7 +254,8 @@ struct mbox_msg {
 };
 
 size_t mbox_msg_charge(size_t len);
-struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len);
+struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
+				struct mbox_user *hint);
 void mbox_msg_put(struct mbox_msg *msg);
 
 extern atomic_long_t mbox_nr_msgs;
@@ -264,6 +265,16 @@ extern atomic_long_t mbox_nr_mailboxes;
 /* ---- waiting (wait.c) ---- */
 
 /**
+ * struct mbox_wakes - wake-ups a batch leaves to its end
+ * @queued: messages queued, for the receivers (one wake-up for them all)
+ * @freed: slots freed, for the senders waiting for room (one each)
+ */
+struct mbox_wakes {
+	u32 queued;
+	u32 freed;
+};
+
+/**
  * struct mbox_deadline - how long a blocking call may wait
  * @nonblock: never wait (-EAGAIN)
  * @timed: @expires is set
@@ -271,6 +282,8 @@ extern atomic_long_t mbox_nr_mailboxes;
  *	restarted, so the wait can not be stretched)
  * @clock: CLOCK_MONOTONIC or CLOCK_REALTIME
  * @expires: absolute expiry on @clock
+ * @defer: NULL, or (batches) where to count the wake-ups that the call
+ *	leaves to the batch's end, so that a batch wakes each side once
  */
 struct mbox_deadline {
 	bool nonblock;
@@ -278,6 +291,7 @@ struct mbox_deadline {
 	bool relative;
 	clockid_t clock;
 	ktime_t expires;
+	struct mbox_wakes *defer;
 };
 
 #define MBOX_WAIT_FLAGS (MBOX_WAIT_NONBLOCK | MBOX_WAIT_TIMEOUT |		\
@@ -287,6 +301,25 @@ int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
 		       s64 timeout_ns);
 int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 		     struct mbox_deadline *dl, u64 id);
+int mbox_wait_locked_exclusive(wait_queue_head_t *wq, spinlock_t *lock,
+			       struct mbox_deadline *dl, u64 id);
+
+/**
+ * mbox_wake_poll - wake_up_poll(), skipped when nobody waits on @wq
+ * @wq: a mailbox's recv_wq or send_wq
+ * @key: the poll events made ready
+ *
+ * Only after changing the condition under the mailbox's lock: its waiters
+ * join @wq under that lock after checking the condition, and its pollers
+ * join @wq before taking that lock to check; either way one of the two sees
+ * the other, so an empty @wq here means nobody can miss the change.
+ */
+static inline void mbox_wake_poll(wait_queue_head_t *wq, __poll_t key)
+{
+	/* No barrier needed: the lock orders the check, see above. */
+	if (waitqueue_active(wq))
+		wake_up_poll(wq, key);
+}
 
 /* ---- mailboxes (mailbox.c) ---- */
 
@@ -405,6 +438,7 @@ int mbox_send(struct mbox_file *mf, struct file *file, const void __user *buf,
 	      u32 len, u32 prio, u32 flags, struct mbox_deadline *dl, u64 *seq);
 int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx,
 	      struct mbox_deadline *dl);
+void mbox_wake_batch(struct mbox_mailbox *mb, const struct mbox_wakes *w);
 int mbox_rx_from_cmd(struct mbox_rx *rx, const struct mbox_recv *cmd);
 void mbox_rx_to_cmd(struct mbox_recv *cmd, const struct mbox_rx *rx);
 int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg);

@@ -24,7 +24,23 @@ size_t mbox_msg_charge(size_t len)
 	return size_add(sizeof(struct mbox_msg), len);
 }
 
-static struct mbox_msg *mbox_msg_new(size_t len)
+/*
+ * The sending user's accounting: @hint (the accounting of the object sent
+ * through, kept alive by it) when it is the sender's, which saves the
+ * lookup under the global users lock on every message.
+ */
+static struct mbox_user *mbox_msg_user(struct mbox_user *hint)
+{
+	kuid_t euid = current_euid();
+
+	if (hint && uid_eq(hint->uid, euid)) {
+		refcount_inc(&hint->ref);
+		return hint;
+	}
+	return mbox_user_get(euid);
+}
+
+static struct mbox_msg *mbox_msg_new(size_t len, struct mbox_user *hint)
 {
 	struct mbox_msg *msg;
 	int ret;
@@ -34,7 +50,7 @@ static struct mbox_msg *mbox_msg_new(size_t len)
 	msg = kvmalloc(mbox_msg_charge(len), GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
-	msg->user = mbox_user_get(current_euid());
+	msg->user = mbox_msg_user(hint);
 	if (!msg->user) {
 		ret = -ENOMEM;
 		goto err_free_msg;
@@ -55,7 +71,8 @@ static struct mbox_msg *mbox_msg_new(size_t len)
 	msg->chan = NULL;
 	msg->call = NULL;
 	msg->call_id = 0;
-	msg->sender = get_task_pid(current, PIDTYPE_TGID);
+	/* current's own tgid pid cannot go away under it: no RCU needed. */
+	msg->sender = get_pid(task_tgid(current));
 	msg->uid = current_euid();
 	atomic_long_inc(&mbox_nr_msgs);
 	atomic_long_add(len, &mbox_nr_bytes);
@@ -72,13 +89,16 @@ err_free_msg:
  * mbox_msg_alloc - a new message holding a copy of a user buffer
  * @buf: the user's message
  * @len: its length
+ * @hint: the accounting of the object the message is sent through (its
+ *	creator's), used when the sender is the same user; may be NULL
  *
  * Return: the message with one reference, or ERR_PTR(-EMSGSIZE, -ENOMEM,
  * -EDQUOT, -EFAULT).
  */
-struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len)
+struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
+				struct mbox_user *hint)
 {
-	struct mbox_msg *msg = mbox_msg_new(len);
+	struct mbox_msg *msg = mbox_msg_new(len, hint);
 
 	if (IS_ERR(msg))
 		return msg;

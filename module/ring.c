@@ -314,6 +314,7 @@ static int mbox_ring_cmd_wake(struct mbox_ucmd *ucmd)
 	struct mbox_ring_wake *cmd = ucmd->cmd;
 	struct mbox_ring *ring = rf->ring;
 	int other = !rf->role;
+	bool sleeping;
 
 	if (cmd->flags || rf->role < 0)
 		return -EINVAL;
@@ -325,11 +326,16 @@ static int mbox_ring_cmd_wake(struct mbox_ucmd *ucmd)
 	 * and the other side does not call us again for the same sleep.
 	 */
 	WRITE_ONCE(*mbox_ring_waiting(ring, other), 0);
-	if (wq_has_sleeper(&ring->wq[other])) {
+	sleeping = wq_has_sleeper(&ring->wq[other]);
+	if (sleeping)
 		WRITE_ONCE(ring->ctrl->wakeups, ring->ctrl->wakeups + 1);
-		wake_up(&ring->wq[other]);
-	}
 	spin_unlock(&ring->lock);
+	/*
+	 * The sleeper seen stays on the queue until woken, so waking it after
+	 * unlocking loses nothing, and it does not wake to spin on our lock.
+	 */
+	if (sleeping)
+		wake_up(&ring->wq[other]);
 	return 0;
 }
 

@@ -24,6 +24,7 @@ int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
 	dl->relative = dl->timed && !(flags & MBOX_WAIT_ABSTIME);
 	dl->clock = (flags & MBOX_WAIT_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
 	dl->expires = 0;
+	dl->defer = NULL;
 
 	if ((flags & MBOX_WAIT_REALTIME) && !(flags & MBOX_WAIT_ABSTIME))
 		return -EINVAL;
@@ -41,9 +42,43 @@ int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
 
 static bool mbox_deadline_passed(const struct mbox_deadline *dl)
 {
-	ktime_t now = dl->clock == CLOCK_REALTIME ? ktime_get_real() : ktime_get();
+	ktime_t now;
 
-	return dl->timed && ktime_compare(now, dl->expires) >= 0;
+	if (!dl->timed)
+		return false;
+	now = dl->clock == CLOCK_REALTIME ? ktime_get_real() : ktime_get();
+	return ktime_compare(now, dl->expires) >= 0;
+}
+
+static int mbox_wait_one(wait_queue_head_t *wq, spinlock_t *lock,
+			 struct mbox_deadline *dl, u64 id, bool exclusive)
+	__must_hold(lock)
+{
+	DEFINE_WAIT(wait);
+
+	lockdep_assert_held(lock);
+	if (dl->nonblock)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return dl->relative ? -EINTR : -ERESTARTSYS;
+	if (mbox_deadline_passed(dl))
+		return -ETIMEDOUT;
+
+	if (exclusive)
+		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
+	else
+		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
+	spin_unlock(lock);
+	trace_mbox_block(id);
+	if (dl->timed)
+		schedule_hrtimeout_range_clock(&dl->expires, 0, HRTIMER_MODE_ABS,
+					       dl->clock);
+	else
+		schedule();
+	finish_wait(wq, &wait);
+	trace_mbox_wake(id, signal_pending(current) ? -EINTR : 0);
+	spin_lock(lock);
+	return 0;
 }
 
 /**
@@ -65,26 +100,30 @@ int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 		     struct mbox_deadline *dl, u64 id)
 	__must_hold(lock)
 {
-	DEFINE_WAIT(wait);
+	return mbox_wait_one(wq, lock, dl, id, false);
+}
 
-	lockdep_assert_held(lock);
-	if (dl->nonblock)
-		return -EAGAIN;
-	if (signal_pending(current))
-		return dl->relative ? -EINTR : -ERESTARTSYS;
-	if (mbox_deadline_passed(dl))
-		return -ETIMEDOUT;
-
-	prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
-	spin_unlock(lock);
-	trace_mbox_block(id);
-	if (dl->timed)
-		schedule_hrtimeout_range_clock(&dl->expires, 0, HRTIMER_MODE_ABS,
-					       dl->clock);
-	else
-		schedule();
-	finish_wait(wq, &wait);
-	trace_mbox_wake(id, signal_pending(current) ? -EINTR : 0);
-	spin_lock(lock);
-	return 0;
+/**
+ * mbox_wait_locked_exclusive - mbox_wait_locked() as an exclusive waiter
+ * @wq: where the waker calls wake_up
+ * @lock: the spinlock protecting the condition; held on entry and return
+ * @dl: the caller's deadline
+ * @id: the object waited on, for the tracepoints
+ *
+ * A wake_up() wakes every non-exclusive waiter but only one exclusive one,
+ * so a condition that one waker makes true for one waiter (a free slot)
+ * wakes one task instead of the whole herd. Only for a condition that is
+ * the same for every exclusive waiter on @wq, and whose every waker wakes
+ * once per unit it makes available: then a woken waiter that finds the
+ * condition false again lost the unit to a task that took it, and the
+ * caller's loop (check, wait, check again before any error) never leaves a
+ * unit unclaimed while a waiter sleeps.
+ *
+ * Return: as mbox_wait_locked().
+ */
+int mbox_wait_locked_exclusive(wait_queue_head_t *wq, spinlock_t *lock,
+			       struct mbox_deadline *dl, u64 id)
+	__must_hold(lock)
+{
+	return mbox_wait_one(wq, lock, dl, id, true);
 }

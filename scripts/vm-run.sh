@@ -14,8 +14,8 @@
 #   -o DIR       where to keep console.log and output.log (default: a temp dir)
 #   -a ARGS      extra kernel command line
 #   -n           no memory-debugging boot options (for benchmarks)
-#   -i           deterministic timing: QEMU -icount (guest time follows the
-#                instructions executed; one host thread for all vCPUs)
+#   -i           instruction-counted timing: QEMU -icount (guest time follows
+#                the instructions executed; one host thread for all vCPUs)
 #   -q           do not stream the script's output to stdout
 #
 # Inside the VM: busybox as userland, /proc, /sys, /dev, debugfs, tracefs,
@@ -183,7 +183,11 @@ kvm_works() {
 }
 accel=(-accel tcg,thread=multi -cpu max)
 if [ $icount -eq 1 ]; then
-	accel=(-accel tcg,thread=single -cpu max -icount shift=5,sleep=off)
+	# QEMU 7.2 hangs the 6.1 kernel's SMP bring-up ("Booting SMP
+	# configuration") with a fixed shift (any CPU model) and with -cpu max;
+	# shift=auto (the rate re-tuned to real time every second) on a named
+	# model boots.
+	accel=(-accel tcg,thread=single -cpu Haswell -icount shift=auto,sleep=off)
 elif kvm_works; then
 	accel=(-accel kvm -cpu host)
 fi

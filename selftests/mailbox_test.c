@@ -527,6 +527,65 @@ TEST(bounded_capacity_nonblocking_and_blocking)
 	close(fd);
 }
 
+/*
+ * Senders waiting for room wait exclusively (one is woken per free slot):
+ * each slot a receive frees goes to exactly one of them, one by one or a
+ * batch at a time, and every one of them gets through in the end.
+ */
+TEST(blocked_senders_take_one_free_slot_each)
+{
+	int fd = mb_anon(2, 0), seen[6] = {};
+	struct mbox_recv r[2];
+	uint32_t v, outs[2];
+	pid_t pids[4];
+
+	ASSERT_GE(fd, 0);
+	for (v = 0; v < 2; v++)
+		ASSERT_EQ(0, mbox_send(fd, &v, sizeof(v), 0, 0, 0));
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (pids[i] == 0) {
+			v = 2 + i;
+			_exit(mbox_send(fd, &v, sizeof(v), 0, MBOX_WAIT_TIMEOUT,
+					10000000000LL) ? 1 : 0);
+		}
+	}
+	ASSERT_EQ(0, wait_send_waiters(fd, 4));
+
+	/* One receive: one sender through, the mailbox full again. */
+	ASSERT_EQ(sizeof(v), mbox_recv(fd, &v, sizeof(v), 0, 0, NULL));
+	seen[v]++;
+	ASSERT_EQ(0, wait_send_waiters(fd, 3));
+	sleep_ms(50);
+	EXPECT_EQ(0, wait_send_waiters(fd, 3));
+
+	/* A batch of two: two more through. */
+	for (int i = 0; i < 2; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].buf = (uintptr_t)&outs[i];
+		r[i].len = sizeof(outs[i]);
+	}
+	ASSERT_EQ(2, mbox_recv_batch(fd, r, 2, 0, 0));
+	seen[outs[0]]++;
+	seen[outs[1]]++;
+	ASSERT_EQ(0, wait_send_waiters(fd, 1));
+
+	/* The rest: the last sender, and what is queued. */
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(sizeof(v), mbox_recv(fd, &v, sizeof(v), MBOX_WAIT_TIMEOUT,
+					       5000000000LL, NULL));
+		ASSERT_LT(v, 6);
+		seen[v]++;
+	}
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(0, wait_child(pids[i]));
+	for (int i = 0; i < 6; i++)
+		EXPECT_EQ(1, seen[i]);
+	EXPECT_EQ(-EAGAIN, mbox_recv(fd, &v, sizeof(v), MBOX_WAIT_NONBLOCK, 0, NULL));
+	close(fd);
+}
+
 TEST(byte_capacity)
 {
 	struct mbox_attr attr = { .mode = 0600, .capacity = 100, .max_bytes = 10 };

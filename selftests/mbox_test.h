@@ -54,6 +54,19 @@ static inline int mb_anon(uint32_t capacity, uint32_t mb_flags)
 }
 
 /* Wait for a child; its exit status, or 128 + signal. */
+/* Wait until @fd's mailbox has @n senders blocked: 0, or -1 after 5 s. */
+static inline int wait_send_waiters(int fd, uint32_t n)
+{
+	struct mbox_info in;
+
+	for (int i = 0; i < 500; i++) {
+		if (mbox_info(fd, &in) == 0 && in.send_waiters == n)
+			return 0;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
 static inline int wait_child(pid_t pid)
 {
 	int status;

@@ -71,6 +71,25 @@ static int has_event(const char *trace, const char *event, const char *what)
 	return 0;
 }
 
+/* How many events @event whose text contains @what the trace holds. */
+static int count_events(const char *trace, const char *event, const char *what)
+{
+	const char *p = trace;
+	char key[64];
+	int n = 0;
+
+	snprintf(key, sizeof(key), " %s: ", event);
+	while ((p = strstr(p, key))) {
+		const char *eol = strchr(p, '\n');
+		const char *hit = strstr(p, what);
+
+		if (hit && (!eol || hit < eol))
+			n++;
+		p += strlen(key);
+	}
+	return n;
+}
+
 FIXTURE(trace) {
 };
 
@@ -119,6 +138,62 @@ TEST_F(trace, mailbox_events)
 	EXPECT_TRUE(has_event(t, "mbox_block", want));
 	EXPECT_TRUE(has_event(t, "mbox_wake", want));
 	free(t);
+}
+
+/*
+ * No thundering herd: with three senders asleep on a full mailbox, a
+ * receive wakes one of them, and a batch that frees two slots wakes two.
+ */
+TEST_F(trace, a_free_slot_wakes_one_sender)
+{
+	struct mbox_recv r[2];
+	char want[64], *t;
+	struct mbox_info in;
+	uint32_t v = 0, outs[2];
+	pid_t pids[3];
+	int fd;
+
+	fd = mb_anon(2, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mbox_info(fd, &in));
+	ASSERT_EQ(0, mbox_send(fd, &v, sizeof(v), 0, 0, 0));
+	ASSERT_EQ(0, mbox_send(fd, &v, sizeof(v), 0, 0, 0));
+	for (int i = 0; i < 3; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0)
+			_exit(mbox_send(fd, &v, sizeof(v), 0, MBOX_WAIT_TIMEOUT,
+					10000000000LL) ? 1 : 0);
+	}
+	ASSERT_EQ(0, wait_send_waiters(fd, 3));
+	snprintf(want, sizeof(want), "id=%llu ret=", (unsigned long long)in.id);
+
+	ASSERT_EQ(0, write_str(TRACEFS "/trace", ""));
+	ASSERT_EQ(sizeof(v), mbox_recv(fd, &v, sizeof(v), 0, 0, NULL));
+	ASSERT_EQ(0, wait_send_waiters(fd, 2));
+	sleep_ms(50);
+	t = read_trace();
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(1, count_events(t, "mbox_wake", want));
+	free(t);
+
+	ASSERT_EQ(0, write_str(TRACEFS "/trace", ""));
+	for (int i = 0; i < 2; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].buf = (uintptr_t)&outs[i];
+		r[i].len = sizeof(outs[i]);
+	}
+	ASSERT_EQ(2, mbox_recv_batch(fd, r, 2, 0, 0));
+	ASSERT_EQ(0, wait_send_waiters(fd, 0));
+	sleep_ms(50);
+	t = read_trace();
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(2, count_events(t, "mbox_wake", want));
+	free(t);
+
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(0, wait_child(pids[i]));
+	close(fd);
 }
 
 /* A link: created on first send, peer loss when the peer is killed. */
