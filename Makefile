@@ -216,11 +216,12 @@ dkms-src:
 
 # Benchmarks (docs/performance.md): the stock 6.1 kernel, one boot, every
 # mechanism. BENCH_ARGS go to ipcbench (e.g. -q for a quick smoke run);
-# ICOUNT=1 uses QEMU's -icount for cost figures comparable across runs.
+# ICOUNT=1 runs under QEMU's -icount; PROFILE=1 samples the run with perf in
+# the guest and prints where the time went, by symbol.
 bench: deps
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib bench-bin
-	@scripts/bench.sh $(if $(ICOUNT),-i) $(BENCH_ARGS)
+	@scripts/bench.sh $(if $(ICOUNT),-i) $(if $(PROFILE),-P) $(BENCH_ARGS)
 
 check-install: deps
 	@scripts/deps.sh install

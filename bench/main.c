@@ -591,12 +591,16 @@ int main(int argc, char **argv)
 	static const size_t all_sizes[] = { 8, 64, 1024, 4096, 65536, 1 << 20 };
 	const struct mech *mechs[64];
 	const char *mlist = NULL, *plist = NULL, *slist = NULL;
+	bool no_memcpy = false;
 	struct shared *sh;
 	size_t nm = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "qt:r:m:p:s:")) != -1) {
+	while ((c = getopt(argc, argv, "qMt:r:m:p:s:")) != -1) {
 		switch (c) {
+		case 'M':	/* no memcpy measurement (a profile shows only IPC) */
+			no_memcpy = true;
+			break;
 		case 'q':	/* quick: a smoke run of every mechanism */
 			trial_secs = 0.02;
 			trials = 1;
@@ -618,7 +622,7 @@ int main(int argc, char **argv)
 			slist = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: ipcbench [-q] [-t SECONDS] [-r TRIALS] "
+			fprintf(stderr, "usage: ipcbench [-q] [-M] [-t SECONDS] [-r TRIALS] "
 				"[-m MECH,...] [-p PATTERN,...] [-s SIZE,...]\n");
 			return 2;
 		}
@@ -642,7 +646,8 @@ int main(int argc, char **argv)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		return 1;
-	measure_memcpy();
+	if (!no_memcpy)
+		measure_memcpy();
 	printf("ipcbench: %ld vCPUs, %.1f s per trial, %d trials per cell, memcpy %.0f MB/s\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), trial_secs, trials, memcpy_mb_s);
 	for (int p = 0; p < NR_PATTERNS; p++) {

@@ -452,6 +452,9 @@ static int mbox_finish_recv(struct mbox_mailbox *mb, struct mbox_rx *rx,
 		msg->state = MBOX_MSG_QUEUED;
 		spin_unlock(&mb->lock);
 		mbox_wake_poll(&mb->recv_wq, EPOLLIN | EPOLLRDNORM);
+		/* Queued again, it can be dropped for a waiting sender. */
+		if (mb->mb_flags & MBOX_MB_DROP_OLDEST)
+			mbox_wake_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
 		mbox_msg_put(msg);
 		return copied;
 	}

@@ -4,7 +4,8 @@
 # make bench: boot the stock 6.1 kernel once (no memory-debugging options,
 # clocksource=tsc tsc=reliable) and run bench/ipcbench over every mechanism.
 #
-#   scripts/bench.sh [-i] [IPCBENCH ARGS...]     (-i: QEMU -icount mode)
+#   scripts/bench.sh [-i] [-P] [IPCBENCH ARGS...]
+#	-i: QEMU -icount mode; -P: profile the run with perf in the guest
 #
 # Writes build/bench/: output.log (the tables), results.csv, results.json
 # (every cell, with the kernel, QEMU and boot parameters) and results.png
@@ -18,11 +19,15 @@ top=$(cd "$here/.." && pwd)
 
 mode=realtime
 vmopts=()
-if [ "${1:-}" = -i ]; then
-	mode=icount
-	vmopts+=(-i)
+profile=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-i) mode=icount; vmopts+=(-i) ;;
+	-P) profile=(--profile); vmopts+=(-f "$(command -v perf)") ;;
+	*) break ;;
+	esac
 	shift
-fi
+done
 out=$top/build/bench
 mkdir -p "$out"
 append="clocksource=tsc tsc=reliable"
@@ -30,7 +35,8 @@ log "booting 6.1 ($mode timing); the tables follow, files go to $out"
 set +e
 "$here/vm-run.sh" -k 6.1 -n "${vmopts[@]}" -m "$top/build/k-6.1/module/mbox.ko" \
 	-l "$top/build/lib/libmbox.so.1" -f "$top/build/bench/ipcbench" -o "$out/vm" \
-	-a "$append" -t "${MBOX_BENCH_TIMEOUT:-5400}" "$top/bench/vm-bench.sh" "$@"
+	-a "$append" -t "${MBOX_BENCH_TIMEOUT:-5400}" "$top/bench/vm-bench.sh" \
+	"${profile[@]}" "$@"
 rc=$?
 set -e
 [ $rc -eq 0 ] || die "the benchmark run failed (exit $rc); see $out/vm"

@@ -39,7 +39,7 @@ for k in "${kernels[@]}"; do
 	case $k in
 	debug) packages+=(flex bison bc libelf-dev libssl-dev) ;;
 	install) packages+=(pkgconf mandoc man-db dkms) ;;
-	bench) packages+=(gnuplot-nox) ;;
+	bench) packages+=(gnuplot-nox linux-perf) ;;
 	esac
 done
 
