@@ -653,6 +653,10 @@ int main(int argc, char **argv)
 	for (int p = 0; p < NR_PATTERNS; p++) {
 		if (!listed(plist, pattern_names[p]))
 			continue;
+		if (p == PP_CROSS && sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+			printf("# pp-cross: skipped, one vCPU\n");
+			continue;
+		}
 		for (size_t s = 0; s < sizeof(all_sizes) / sizeof(all_sizes[0]); s++) {
 			char sz[32];
 			size_t size = all_sizes[s];
