@@ -586,6 +586,53 @@ TEST(blocked_senders_take_one_free_slot_each)
 	close(fd);
 }
 
+/* A batch sent to a mailbox wakes a receiver blocked on it. */
+TEST(batched_send_wakes_a_blocked_receiver)
+{
+	int fd = mb_anon(8, 0);
+	struct mbox_send s[3];
+	struct mbox_info in;
+	uint32_t vals[3] = { 7, 8, 9 };
+	int status = 0;
+	pid_t pid;
+
+	ASSERT_GE(fd, 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		uint32_t v;
+
+		/* No timeout: only the batch's wake-up can end the wait. */
+		for (uint32_t i = 0; i < 3; i++)
+			if (mbox_recv(fd, &v, sizeof(v), 0, 0, NULL) != sizeof(v) ||
+			    v != vals[i])
+				_exit(1);
+		_exit(0);
+	}
+	for (int i = 0; i < 500; i++) {
+		ASSERT_EQ(0, mbox_info(fd, &in));
+		if (in.recv_waiters == 1)
+			break;
+		sleep_ms(10);
+	}
+	ASSERT_EQ(1, in.recv_waiters);
+	for (int i = 0; i < 3; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].buf = (uintptr_t)&vals[i];
+		s[i].len = sizeof(vals[i]);
+	}
+	ASSERT_EQ(3, mbox_send_batch(fd, s, 3, 0, 0));
+	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		sleep_ms(10);
+	if (kill(pid, SIGKILL) == 0) {
+		waitpid(pid, &status, 0);
+		EXPECT_TRUE(0) TH_LOG("the receiver was not woken within 3 s");
+	} else {
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(fd);
+}
+
 TEST(byte_capacity)
 {
 	struct mbox_attr attr = { .mode = 0600, .capacity = 100, .max_bytes = 10 };
@@ -1183,6 +1230,37 @@ TEST(byte_quota_per_user)
 	ASSERT_EQ(0, write_param("bytes_per_user", 8192));
 	EXPECT_EQ(0, as_user(4444, fill_byte_quota, NULL));
 	ASSERT_EQ(0, write_param("bytes_per_user", old));
+}
+
+static int fill_given_mailbox(void *arg)
+{
+	char buf[1024] = { 0 };
+	int fd = *(int *)arg, i, ret = 0;
+
+	for (i = 0; i < 64 && !ret; i++)
+		ret = mbox_send(fd, buf, sizeof(buf), 0, 0, 0);
+	return ret == -EDQUOT && i > 2 ? 0 : 2;
+}
+
+/*
+ * Messages are charged to their sender, not to the mailbox's owner: another
+ * user filling root's mailbox up to its own quota leaves root's untouched.
+ */
+TEST(byte_quota_charges_the_sender_not_the_owner)
+{
+	unsigned long old = read_param("bytes_per_user");
+	char buf[1024] = { 0 };
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, write_param("bytes_per_user", 8192));
+	EXPECT_EQ(0, as_user(4444, fill_given_mailbox, &fd));
+	EXPECT_EQ(0, mbox_send(fd, buf, sizeof(buf), 0, 0, 0));
+	ASSERT_EQ(0, write_param("bytes_per_user", old));
+	close(fd);
 }
 
 TEST(message_size_limit_parameter)
