@@ -6,7 +6,9 @@
  * pattern's processes, which attach, meet at a barrier, and move messages;
  * senders fill every byte, receivers check every byte. A cell is calibrated
  * so that one trial lasts about -t seconds, then run -r times; the median
- * trial is reported. Timing is over whole batches of messages, never one.
+ * trial is reported (-n COUNT: every trial moves COUNT messages, or COUNT
+ * round trips, with no calibration). Timing is over whole batches of
+ * messages, never one.
  *
  * Patterns:
  *   pp-cross   ping-pong, the two processes on different vCPUs (p50/p99 RTT)
@@ -19,8 +21,8 @@
  * best peer (non-mbox) mechanism; "CSV," lines with every figure; the
  * targets of docs/performance.md, each "met" or "MISSED".
  *
- * Usage: ipcbench [-q] [-t SECONDS] [-r TRIALS] [-m MECH,...] [-p PATTERN,...]
- *                 [-s SIZE,...]
+ * Usage: ipcbench [-q] [-M] [-n COUNT] [-t SECONDS] [-r TRIALS]
+ *                 [-m MECH,...] [-p PATTERN,...] [-s SIZE,...]
  */
 #include <errno.h>
 #include <sched.h>
@@ -70,6 +72,7 @@ static struct result results[MAX_RESULTS];
 static int nresults;
 static double trial_secs = 0.25;
 static int trials = 3;
+static uint64_t fixed_n;		/* -n: messages (round trips) per trial */
 static double memcpy_mb_s;
 
 static int64_t now_ns(void)
@@ -371,28 +374,39 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void run_cell(const struct mech *m, int pattern, size_t size, struct shared *sh)
+/* Messages per trial so that one trial takes about trial_secs; 0 on failure. */
+static uint64_t calibrate(const struct mech *m, int pattern, size_t size, struct shared *sh)
 {
-	struct result *r = &results[nresults];
 	uint64_t n = pattern <= PP_SAME ? 20 : 100;
-	struct trial t, best[16];
-	double rate[16], med;
-	int k = 0;
+	struct trial t;
 
-	if (nresults >= MAX_RESULTS)
-		return;
-	/* Calibrate: grow until a trial takes a tenth of the target. */
+	/* Grow until a trial takes a tenth of the target. */
 	for (;;) {
-		if (run_trial(m, pattern, size, n, sh, &t)) {
-			printf("# %s %s %zu: failed\n", m->name, pattern_names[pattern], size);
-			return;
-		}
+		if (run_trial(m, pattern, size, n, sh, &t))
+			return 0;
 		if (t.secs >= trial_secs / 10 || n >= 4000000)
 			break;
 		n *= 4;
 	}
 	n = (uint64_t)((double)n * trial_secs / (t.secs > 1e-6 ? t.secs : 1e-6));
-	n = n < 8 ? 8 : n > 4000000 ? 4000000 : n;
+	return n < 8 ? 8 : n > 4000000 ? 4000000 : n;
+}
+
+static void run_cell(const struct mech *m, int pattern, size_t size, struct shared *sh)
+{
+	struct result *r = &results[nresults];
+	struct trial t, best[16];
+	double rate[16], med;
+	int k = 0, mid = 0;
+	uint64_t n;
+
+	if (nresults >= MAX_RESULTS)
+		return;
+	n = fixed_n ? fixed_n : calibrate(m, pattern, size, sh);
+	if (!n) {
+		printf("# %s %s %zu: failed\n", m->name, pattern_names[pattern], size);
+		return;
+	}
 	for (int i = 0; i < trials && i < 16; i++) {
 		if (run_trial(m, pattern, size, n, sh, &best[k]))
 			continue;
@@ -409,7 +423,8 @@ static void run_cell(const struct mech *m, int pattern, size_t size, struct shar
 	med = rate[8 + k / 2];
 	for (int i = 0; i < k; i++)
 		if (rate[i] == med)
-			t = best[i];
+			mid = i;
+	t = best[mid];
 	r->m = m;
 	r->pattern = pattern;
 	r->size = size;
@@ -596,7 +611,7 @@ int main(int argc, char **argv)
 	size_t nm = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "qMt:r:m:p:s:")) != -1) {
+	while ((c = getopt(argc, argv, "qMn:t:r:m:p:s:")) != -1) {
 		switch (c) {
 		case 'M':	/* no memcpy measurement (a profile shows only IPC) */
 			no_memcpy = true;
@@ -605,6 +620,9 @@ int main(int argc, char **argv)
 			trial_secs = 0.02;
 			trials = 1;
 			slist = slist ? slist : "64,4096";
+			break;
+		case 'n':	/* a fixed count, no calibration (for tracing) */
+			fixed_n = strtoull(optarg, NULL, 0);
 			break;
 		case 't':
 			trial_secs = atof(optarg);
@@ -622,13 +640,13 @@ int main(int argc, char **argv)
 			slist = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: ipcbench [-q] [-M] [-t SECONDS] [-r TRIALS] "
+			fprintf(stderr, "usage: ipcbench [-q] [-M] [-n COUNT] [-t SECONDS] [-r TRIALS] "
 				"[-m MECH,...] [-p PATTERN,...] [-s SIZE,...]\n");
 			return 2;
 		}
 	}
-	if (trial_secs <= 0 || trials < 1 || trials > 15) {
-		fprintf(stderr, "ipcbench: bad -t or -r\n");
+	if (trial_secs <= 0 || trials < 1 || trials > 15 || fixed_n > 4000000) {
+		fprintf(stderr, "ipcbench: bad -t, -r or -n\n");
 		return 2;
 	}
 	for (size_t i = 0; i < nr_posix_mechs; i++)

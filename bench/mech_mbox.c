@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipcbench: mbox's own mechanisms, through libmbox as an application would
- * use them: mailboxes (one call per message, and batches of 16), direct
- * links (synchronous and asynchronous), rings (copying, zero-copy, and a
- * busy-polling consumer). System calls are counted: one per libmbox call
- * for mailboxes and links, and for rings the module's own counters of
- * sleeps and wake-ups (the data path makes none).
+ * ipcbench: mbox's own mechanisms, as an application would use them:
+ * mailboxes (one libmbox call per message; the same through write(2) and
+ * read(2); batches of 16), direct links (synchronous and asynchronous),
+ * rings (copying, zero-copy, and a busy-polling consumer). System calls are
+ * counted: one per call for mailboxes and links, and for rings the module's
+ * own counters of sleeps and wake-ups (the data path makes none).
  */
 #include <errno.h>
 #include <sched.h>
@@ -52,6 +52,25 @@ static int mb_recv(struct chan *c, void *buf, size_t len)
 {
 	c->syscalls++;
 	return mbox_recv(c->fd[c->recv_dir][0], buf, len, 0, 0, NULL);
+}
+
+/* The same mailboxes through write(2)/read(2): no ioctl, no argument struct. */
+static int mb_write(struct chan *c, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	c->syscalls++;
+	n = write(c->fd[c->send_dir][0], buf, len);
+	return n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+}
+
+static int mb_read(struct chan *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	c->syscalls++;
+	n = read(c->fd[c->recv_dir][0], buf, len);
+	return n < 0 ? -errno : (int)n;
 }
 
 /* Batches: up to BATCH messages staged in c->batch, one call for all. */
@@ -285,6 +304,9 @@ const struct mech mbox_mechs[] = {
 	{ .name = "mbox-mailbox", .mbox = true,
 	  .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY, .max_size = 1 << 20,
 	  .setup = mb_setup, .send = mb_send, .recv = mb_recv, .teardown = mb_teardown },
+	{ .name = "mbox-mailbox-rw", .mbox = true,
+	  .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY, .max_size = 1 << 20,
+	  .setup = mb_setup, .send = mb_write, .recv = mb_read, .teardown = mb_teardown },
 	{ .name = "mbox-mailbox-batch", .mbox = true,
 	  .caps = CAN_STREAM | CAN_FANIN | CAN_MANY, .max_size = 64 << 10,
 	  .setup = mb_setup, .attach = mbb_attach, .send = mbb_send, .recv = mbb_recv,

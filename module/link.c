@@ -442,7 +442,10 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 		ret = mbox_link_send(me, link, cmd, &dl);
 		mbox_link_put(link);
 	}
-	return ret ?: mbox_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		return ret;
+	return mbox_ucmd_put_u64(ucmd, offsetof(struct mbox_link_send, seq),
+				 cmd->seq);
 }
 
 static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
@@ -676,7 +679,10 @@ static int mbox_lf_cmd_send(struct mbox_ucmd *ucmd)
 	if (ret)
 		return ret;
 	ret = mbox_link_send(lf->me, lf->link, cmd, &dl);
-	return ret ?: mbox_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		return ret;
+	return mbox_ucmd_put_u64(ucmd, offsetof(struct mbox_link_send, seq),
+				 cmd->seq);
 }
 
 static int mbox_lf_cmd_recv(struct mbox_ucmd *ucmd)

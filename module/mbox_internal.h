@@ -46,7 +46,8 @@
  * @cmd: the kernel copy of the argument, zero-extended to the kernel's size
  *
  * Handlers read their input from @cmd and hand their output back with
- * mbox_ucmd_respond(), which never writes more than @user_size bytes.
+ * mbox_ucmd_respond() or mbox_ucmd_put_u64(), which never write beyond
+ * @user_size bytes.
  */
 struct mbox_ucmd {
 	struct file *file;
@@ -81,6 +82,7 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops);
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len);
+int mbox_ucmd_put_u64(struct mbox_ucmd *ucmd, size_t offset, u64 val);
 int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
 		      bool cloexec);
 

@@ -31,6 +31,25 @@ int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
 }
 
 /**
+ * mbox_ucmd_put_u64 - hand back one 64-bit output field
+ * @ucmd: the call in flight
+ * @offset: the field's offset in the argument struct
+ * @val: its value
+ *
+ * For a command whose only output is one field: cheaper than writing the
+ * whole struct back. Nothing is written when the user's struct ends before
+ * the field.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int mbox_ucmd_put_u64(struct mbox_ucmd *ucmd, size_t offset, u64 val)
+{
+	if (ucmd->user_size < offset + sizeof(val))
+		return 0;
+	return put_user(val, (u64 __user *)(ucmd->ubuffer + offset)) ? -EFAULT : 0;
+}
+
+/**
  * mbox_ucmd_install - give user space a descriptor for a new object's file
  * @ucmd: the call in flight; its result (say, the object's ID) is copied out
  *	before the descriptor exists, so a fault leaves nothing behind

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -173,6 +174,45 @@ TEST(receive_from_any_and_from_one)
 		ASSERT_EQ(0, mbox_link_send(ep, p[i].pid, "", 0, 0, 0));
 		EXPECT_EQ(0, wait_child(p[i].pid));
 	}
+	close(ep);
+}
+
+/* A send hands back its sequence number on the link, through either kind of descriptor. */
+TEST(send_reports_the_sequence_number_received)
+{
+	struct mbox_link_recv meta;
+	struct mbox_link_send s;
+	struct peer p;
+	int ep, cep, lfd;
+	char c;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	ASSERT_LE(0, peer_fork(&p, 1, &cep));
+	if (p.pid == 0) {
+		for (uint64_t k = 1; k <= 2; k++)
+			if (mbox_link_recv(cep, 0, &c, 1, 0, 0, &meta) != 1 || meta.seq != k)
+				_exit(1);
+		_exit(0);
+	}
+	lfd = mbox_link_open(ep, p.pid, 0);
+	ASSERT_GE(lfd, 0);
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.flags = MBOX_LINK_ASYNC;
+	s.pid = p.pid;
+	s.buf = (uintptr_t)"x";
+	s.len = 1;
+	ASSERT_EQ(0, ioctl(ep, MBOX_IOC_LINK_SEND, &s));
+	EXPECT_EQ(1, s.seq);
+	EXPECT_EQ(p.pid, s.pid);
+	EXPECT_EQ(1, s.len);
+	s.pid = 0;
+	s.seq = 0;
+	ASSERT_EQ(0, ioctl(lfd, MBOX_IOC_LINK_SEND, &s));
+	EXPECT_EQ(2, s.seq);
+	EXPECT_EQ(0, wait_child(p.pid));
+	close(lfd);
 	close(ep);
 }
 

@@ -483,6 +483,33 @@ TEST_F(mb, faulting_buffer_keeps_the_message)
 	EXPECT_EQ(0, memcmp(buf, "payload", 7));
 }
 
+/* A send hands back its sequence number, and only that. */
+TEST_F(mb, send_reports_the_sequence_number_received)
+{
+	struct mbox_send s[2];
+	struct mbox_recv r;
+	char buf[8];
+
+	for (int i = 0; i < 2; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].buf = (uintptr_t)"abc";
+		s[i].len = 3;
+		s[i].prio = 1;
+		s[i].seq = 12345;
+		ASSERT_EQ(0, mbox_sendmsg(self->fd, &s[i]));
+		EXPECT_EQ(sizeof(s[i]), s[i].size);
+		EXPECT_EQ(3, s[i].len);
+		EXPECT_EQ(1, s[i].prio);
+		EXPECT_EQ(0, s[i].flags);
+		EXPECT_EQ(0, s[i].timeout_ns);
+	}
+	EXPECT_EQ(s[0].seq + 1, s[1].seq);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(3, mbox_recv(self->fd, buf, sizeof(buf), 0, 0, &r));
+		EXPECT_EQ(s[i].seq, r.seq);
+	}
+}
+
 TEST_F(mb, peek_does_not_remove)
 {
 	struct mbox_recv m1, m2;
