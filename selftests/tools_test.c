@@ -348,8 +348,26 @@ TEST_F_TIMEOUT(slow, bench_smoke, 300)
 	EXPECT_EQ(NULL, strstr(out, "failed")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "CSV,mbox-ring-zc,stream,64,")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox,fanin,64,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox-rw,stream,64,")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "CSV,posix-mq,many,64,")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "TARGET ")) TH_LOG("%s", out);
+}
+
+/* -n: every trial moves exactly that many messages (round trips), uncalibrated. */
+TEST_F_TIMEOUT(slow, bench_fixed_count, 120)
+{
+	static char out[1 << 14];
+
+	EXPECT_EQ(0, sh(out, sizeof(out),
+			"ipcbench -M -n 40 -r 1 -s 64 -p pp-same,stream "
+			"-m mbox-mailbox,mbox-mailbox-rw"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox,pp-same,64,40,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox-rw,pp-same,64,40,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox,stream,64,40,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox-rw,stream,64,40,")) TH_LOG("%s", out);
+	EXPECT_NE(0, sh(out, sizeof(out), "ipcbench -n 4000001 -m pipe"));
+	EXPECT_NE(NULL, strstr(out, "bad -t, -r or -n")) TH_LOG("%s", out);
 }
 
 TEST(worker_pool_example)
