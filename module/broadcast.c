@@ -2,10 +2,11 @@
 /*
  * mbox: broadcast mailboxes.
  *
- * A broadcast mailbox keeps its messages in one FIFO (queue[0], in sequence
- * order). Every subscription has its own position (the next sequence number
- * it has not received); each message counts the subscribers that still have
- * to receive it (@pending) and is freed when that reaches zero. Messages sent
+ * A broadcast mailbox keeps its messages in one FIFO (its queue's prio[0],
+ * in sequence order: MBOX_Q_BCAST). Every subscription has its own
+ * position (the next sequence number it has not received); each message
+ * counts the subscribers that still have to receive it (@pending) and is
+ * freed when that reaches zero (mbox_bcast_queue_ops tells the queue). Messages sent
  * while nobody is subscribed are delivered to nobody and freed at once.
  *
  * A lagging subscriber holds messages in the mailbox, so it fills: by default
@@ -17,16 +18,24 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 
-#include "mbox_internal.h"
+#include "mailbox.h"
 #include "mbox_trace.h"
+#include "msg.h"
+#include "ucmd.h"
+#include "wait.h"
+
+static struct mbox_mailbox *to_bcast(struct mbox_queue *q)
+{
+	return container_of(q, struct mbox_mailbox, q);
+}
 
 static struct mbox_msg *mbox_bcast_next(struct mbox_mailbox *mb,
 					struct mbox_sub *sub)
 {
 	struct mbox_msg *msg;
 
-	lockdep_assert_held(&mb->lock);
-	list_for_each_entry(msg, &mb->queue[0], node)
+	lockdep_assert_held(&mb->q.lock);
+	list_for_each_entry(msg, &mb->q.prio[0], node)
 		if (msg->seq >= sub->next_seq)
 			return msg;
 	return NULL;
@@ -37,31 +46,34 @@ static void mbox_bcast_reap(struct mbox_mailbox *mb, struct list_head *freed)
 {
 	struct mbox_msg *msg, *next;
 
-	lockdep_assert_held(&mb->lock);
-	list_for_each_entry_safe(msg, next, &mb->queue[0], node) {
+	lockdep_assert_held(&mb->q.lock);
+	list_for_each_entry_safe(msg, next, &mb->q.prio[0], node) {
 		if (msg->pending)
 			break;
-		mbox_dequeue(mb, msg);
+		mbox_dequeue(&mb->q, msg);
 		msg->state = MBOX_MSG_DELIVERED;
 		list_add_tail(&msg->node, freed);
 	}
 }
 
 /* A message was just queued: it is due to every current subscriber. */
-void mbox_bcast_sent(struct mbox_mailbox *mb, struct mbox_msg *msg,
-		     struct list_head *freed)
+static void mbox_bcast_queued(struct mbox_queue *q, struct mbox_msg *msg,
+			      struct list_head *freed)
 {
-	lockdep_assert_held(&mb->lock);
+	struct mbox_mailbox *mb = to_bcast(q);
+
+	lockdep_assert_held(&q->lock);
 	msg->pending = mb->nr_subs;
 	mbox_bcast_reap(mb, freed);
 }
 
 /* The overflow policy dropped @msg: move everyone who lacked it past it. */
-void mbox_bcast_dropped(struct mbox_mailbox *mb, struct mbox_msg *msg)
+static void mbox_bcast_dropped(struct mbox_queue *q, struct mbox_msg *msg)
 {
+	struct mbox_mailbox *mb = to_bcast(q);
 	struct mbox_sub *sub;
 
-	lockdep_assert_held(&mb->lock);
+	lockdep_assert_held(&q->lock);
 	list_for_each_entry(sub, &mb->subs, node) {
 		if (sub->next_seq <= msg->seq) {
 			sub->next_seq = msg->seq + 1;
@@ -70,6 +82,12 @@ void mbox_bcast_dropped(struct mbox_mailbox *mb, struct mbox_msg *msg)
 	}
 }
 
+const struct mbox_queue_ops mbox_bcast_queue_ops = {
+	.queued = mbox_bcast_queued,
+	.dropped = mbox_bcast_dropped,
+};
+
+/* Poll: has @sub a message to receive? Under the queue's lock. */
 bool mbox_bcast_readable(struct mbox_mailbox *mb, struct mbox_sub *sub)
 {
 	return sub && mbox_bcast_next(mb, sub);
@@ -79,7 +97,7 @@ static void mbox_bcast_consume(struct mbox_mailbox *mb, struct mbox_sub *sub,
 			       struct mbox_msg *msg, struct mbox_rx *rx,
 			       struct list_head *freed)
 {
-	spin_lock(&mb->lock);
+	spin_lock(&mb->q.lock);
 	if (msg->state == MBOX_MSG_WITHDRAWN) {
 		/* Dropped while we copied it: we have it after all. */
 		sub->missed--;
@@ -88,11 +106,11 @@ static void mbox_bcast_consume(struct mbox_mailbox *mb, struct mbox_sub *sub,
 		msg->pending--;
 		mbox_bcast_reap(mb, freed);
 	}
-	mb->received++;
+	mb->q.received++;
 	rx->dropped = sub->missed;
 	sub->missed = 0;
-	spin_unlock(&mb->lock);
-	wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
+	spin_unlock(&mb->q.lock);
+	wake_up_poll(&mb->q.send_wq, EPOLLOUT | EPOLLWRNORM);
 }
 
 /* Wait for the subscription's next message. Called and returns locked. */
@@ -104,11 +122,11 @@ static struct mbox_msg *mbox_bcast_wait(struct mbox_mailbox *mb,
 	int ret;
 
 	while (!(msg = mbox_bcast_next(mb, sub))) {
-		list_add_tail(&rx->node, &mb->receivers);
-		mb->nr_receivers++;
-		ret = mbox_wait_locked(&mb->recv_wq, &mb->lock, dl, mb->obj.id);
+		list_add_tail(&rx->node, &mb->q.receivers);
+		mb->q.nr_receivers++;
+		ret = mbox_wait_locked(&mb->q.recv_wq, &mb->q.lock, dl, mb->obj.id);
 		list_del(&rx->node);
-		mb->nr_receivers--;
+		mb->q.nr_receivers--;
 		if (ret)
 			return ERR_PTR(ret);
 	}
@@ -131,7 +149,7 @@ int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
 	if (mutex_lock_interruptible(&sub->lock))
 		return dl->relative ? -EINTR : -ERESTARTSYS;
 
-	spin_lock(&mb->lock);
+	spin_lock(&mb->q.lock);
 	msg = mbox_bcast_wait(mb, sub, rx, dl);
 	if (IS_ERR(msg)) {
 		ret = PTR_ERR(msg);
@@ -143,7 +161,7 @@ int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
 		goto out_unlock;
 	}
 	refcount_inc(&msg->ref);
-	spin_unlock(&mb->lock);
+	spin_unlock(&mb->q.lock);
 
 	ret = mbox_copy_out(rx, msg);
 	if (ret >= 0 && !(rx->flags & MBOX_RECV_PEEK)) {
@@ -154,10 +172,10 @@ int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
 	goto out;
 
 out_unlock:
-	spin_unlock(&mb->lock);
+	spin_unlock(&mb->q.lock);
 out:
 	mutex_unlock(&sub->lock);
-	mbox_put_list(&freed);
+	mbox_msg_put_list(&freed);
 	return ret;
 }
 
@@ -179,18 +197,18 @@ int mbox_cmd_subscribe(struct mbox_ucmd *ucmd)
 		return -ENOMEM;
 	mutex_init(&sub->lock);
 
-	spin_lock(&mb->lock);
+	spin_lock(&mb->q.lock);
 	if (mf->sub) {
-		spin_unlock(&mb->lock);
+		spin_unlock(&mb->q.lock);
 		mutex_destroy(&sub->lock);
 		kfree(sub);
 		return -EALREADY;
 	}
-	sub->next_seq = mb->next_seq;
+	sub->next_seq = mb->q.next_seq;
 	list_add_tail(&sub->node, &mb->subs);
 	mb->nr_subs++;
 	WRITE_ONCE(mf->sub, sub);
-	spin_unlock(&mb->lock);
+	spin_unlock(&mb->q.lock);
 	return 0;
 }
 
@@ -204,16 +222,16 @@ void mbox_bcast_unsubscribe(struct mbox_file *mf)
 
 	if (!sub)
 		return;
-	spin_lock(&mb->lock);
-	list_for_each_entry(msg, &mb->queue[0], node)
+	spin_lock(&mb->q.lock);
+	list_for_each_entry(msg, &mb->q.prio[0], node)
 		if (msg->seq >= sub->next_seq)
 			msg->pending--;
 	list_del(&sub->node);
 	mb->nr_subs--;
 	mbox_bcast_reap(mb, &freed);
-	spin_unlock(&mb->lock);
-	wake_up_poll(&mb->send_wq, EPOLLOUT | EPOLLWRNORM);
-	mbox_put_list(&freed);
+	spin_unlock(&mb->q.lock);
+	wake_up_poll(&mb->q.send_wq, EPOLLOUT | EPOLLWRNORM);
+	mbox_msg_put_list(&freed);
 	mutex_destroy(&sub->lock);
 	kfree(sub);
 }

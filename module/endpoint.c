@@ -1,44 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mbox: endpoints, the processes of the notes' direct communication.
+ * mbox: endpoints, the processes of the notes' direct communication, and the
+ * links between them.
  *
  * A process makes itself reachable by creating its endpoint; peers name it
  * by process ID. The endpoint is bound to the process's struct pid, not to
  * the number, so a recycled pid is a different peer: a message for a dead
  * process can never reach its successor.
  *
+ * There is one link per pair of endpoints, made by the first send (or link
+ * open, or receive from the peer) and used in both directions; link.c sends
+ * and receives over it. A link dies with either endpoint: both directions'
+ * flows are killed under their inbox locks and every waiter is woken, so a
+ * blocked send, receive from that peer or call returns -ECONNRESET at once;
+ * sends started later get -EPIPE. Messages the dead peer had queued are
+ * still received.
+ *
  * An endpoint goes away when its last descriptor is closed or when its
  * process exits, whichever comes first. The exit is learnt from the pid's
  * pidfd wait queue (woken when the thread group has exited, as pidfd_poll()
  * is), so an endpoint descriptor inherited by a child does not keep a dead
- * process reachable. Going away shuts down every link of the endpoint (see
- * link.c) and drops the messages queued to it.
+ * process reachable. Going away kills every link of the endpoint and shuts
+ * its inbox down. Whatever reaches it afterwards is freed on the spot under
+ * the lock that decides it: a message by the inbox's lock (queue.c), a
+ * call record by @pending_lock (mbox_pending_add()).
  */
-#include <linux/anon_inodes.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
-#include <linux/file.h>
 #include <linux/hashtable.h>
-#include <linux/poll.h>
 #include <linux/proc_fs.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/workqueue.h>
 
-#include "mbox_internal.h"
+#include "endpoint.h"
+#include "mbox_trace.h"
+#include "stats.h"
 
-#define MBOX_EP_FLAGS	(MBOX_EP_CLOEXEC | MBOX_EP_NONBLOCK)
-#define MBOX_EP_MODES	0022	/* group and other write: who else may send */
-
-/* Protects mbox_eps, every endpoint's links and dead; see mbox_internal.h. */
-DEFINE_MUTEX(mbox_links_lock);
-atomic_long_t mbox_nr_endpoints = ATOMIC_LONG_INIT(0);
+/* See the Locking block in endpoint.h. */
+static DEFINE_MUTEX(mbox_links_lock);
 
 /* Live endpoints by struct pid, under mbox_links_lock. */
 static DEFINE_HASHTABLE(mbox_eps, 8);
 
-static const struct file_operations mbox_endpoint_fops;
+static atomic64_t mbox_next_link_id = ATOMIC64_INIT(0);
 
 static struct mbox_ep *to_endpoint(struct mbox_obj *obj)
 {
@@ -56,7 +61,7 @@ void mbox_ep_put(struct mbox_ep *ep)
 }
 
 /* The live endpoint of the process @pid, referenced; under mbox_links_lock. */
-struct mbox_ep *mbox_ep_lookup(struct pid *pid)
+static struct mbox_ep *mbox_ep_lookup(struct pid *pid)
 {
 	struct mbox_ep *ep;
 
@@ -67,6 +72,175 @@ struct mbox_ep *mbox_ep_lookup(struct pid *pid)
 			return ep;
 		}
 	return NULL;
+}
+
+u64 mbox_ep_nr_links(struct mbox_ep *ep)
+{
+	u64 n;
+
+	mutex_lock(&mbox_links_lock);
+	n = ep->nr_links;
+	mutex_unlock(&mbox_links_lock);
+	return n;
+}
+
+/* ---- calls received and not answered ---- */
+
+void mbox_call_rec_free(struct mbox_call_rec *rec)
+{
+	mbox_link_put(rec->link);
+	kfree(rec);
+}
+
+/**
+ * mbox_pending_add - @ep keeps @rec until it answers the call
+ * @ep: the endpoint that received the call
+ * @rec: the call's record (consumed)
+ *
+ * Once @ep is shut down nothing can answer, so @rec is freed at once; the
+ * decision is made under @pending_lock, which the shutdown takes to close
+ * the list, so no record can slip in after it.
+ */
+void mbox_pending_add(struct mbox_ep *ep, struct mbox_call_rec *rec)
+{
+	spin_lock(&ep->pending_lock);
+	if (!ep->pending_closed) {
+		list_add_tail(&rec->node, &ep->pending);
+		rec = NULL;
+	}
+	spin_unlock(&ep->pending_lock);
+	if (rec)
+		mbox_call_rec_free(rec);
+}
+
+struct mbox_call_rec *mbox_pending_take(struct mbox_ep *ep, u64 id)
+{
+	struct mbox_call_rec *rec;
+
+	spin_lock(&ep->pending_lock);
+	list_for_each_entry(rec, &ep->pending, node) {
+		if (rec->id == id) {
+			list_del(&rec->node);
+			spin_unlock(&ep->pending_lock);
+			return rec;
+		}
+	}
+	spin_unlock(&ep->pending_lock);
+	return NULL;
+}
+
+/* The endpoint is shut down: forget the calls it never answered, for good. */
+static void mbox_pending_close(struct mbox_ep *ep)
+{
+	struct mbox_call_rec *rec, *next;
+	LIST_HEAD(list);
+
+	spin_lock(&ep->pending_lock);
+	ep->pending_closed = true;
+	list_splice_init(&ep->pending, &list);
+	spin_unlock(&ep->pending_lock);
+	list_for_each_entry_safe(rec, next, &list, node)
+		mbox_call_rec_free(rec);
+}
+
+/* ---- links ---- */
+
+int mbox_link_side(const struct mbox_link *link, const struct mbox_ep *ep)
+{
+	return link->ep[1] == ep;
+}
+
+void mbox_link_get(struct mbox_link *link)
+{
+	kref_get(&link->ref);
+}
+
+static void mbox_link_release(struct kref *kref)
+{
+	struct mbox_link *link = container_of(kref, struct mbox_link, ref);
+
+	trace_mbox_destroy(MBOX_TYPE_LINK, link->id, "");
+	mbox_ep_put(link->ep[0]);
+	mbox_ep_put(link->ep[1]);
+	kfree(link);
+	atomic_long_dec(&mbox_nr_links);
+}
+
+void mbox_link_put(struct mbox_link *link)
+{
+	kref_put(&link->ref, mbox_link_release);
+}
+
+static struct mbox_link *mbox_link_new(struct mbox_ep *a, struct mbox_ep *b)
+{
+	struct mbox_link *link;
+	int i;
+
+	lockdep_assert_held(&mbox_links_lock);
+	link = kzalloc(sizeof(*link), GFP_KERNEL_ACCOUNT);
+	if (!link)
+		return NULL;
+	kref_init(&link->ref);		/* the endpoints' tables' */
+	atomic_long_inc(&mbox_nr_links);
+	link->id = atomic64_inc_return(&mbox_next_link_id);
+	link->ep[0] = a;
+	link->ep[1] = b;
+	for (i = 0; i < 2; i++) {
+		mbox_ep_get(link->ep[i]);
+		link->chan[i].link = link;
+		link->chan[i].to = link->ep[i];
+		mbox_flow_init(&link->chan[i].flow, link->id, link->ep[i]->capacity);
+		link->end[i].link = link;
+		list_add_tail(&link->end[i].node, &link->ep[i]->links);
+		link->ep[i]->nr_links++;
+	}
+	trace_mbox_create(MBOX_TYPE_LINK, link->id, "");
+	return link;
+}
+
+/* The link between @me and @peer (never @me), or NULL. */
+static struct mbox_link *mbox_link_find(struct mbox_ep *me, struct mbox_ep *peer)
+{
+	struct mbox_link_end *end;
+
+	lockdep_assert_held(&mbox_links_lock);
+	list_for_each_entry(end, &me->links, node)
+		if (end->link->ep[!mbox_link_side(end->link, me)] == peer)
+			return end->link;
+	return NULL;
+}
+
+/*
+ * Take @ep's first link off both ends' lists; the tables' reference is
+ * the caller's. Under mbox_links_lock.
+ */
+static struct mbox_link *mbox_link_unlist_first(struct mbox_ep *ep)
+{
+	struct mbox_link_end *end;
+	struct mbox_link *link;
+	int i;
+
+	lockdep_assert_held(&mbox_links_lock);
+	end = list_first_entry_or_null(&ep->links, struct mbox_link_end, node);
+	if (!end)
+		return NULL;
+	link = end->link;
+	for (i = 0; i < 2; i++) {
+		list_del_init(&link->end[i].node);
+		link->ep[i]->nr_links--;
+	}
+	return link;
+}
+
+/* Kill both directions and wake everyone waiting on them. */
+static void mbox_link_kill(struct mbox_link *link)
+{
+	int i;
+
+	trace_mbox_peer_loss(link->id, pid_nr(link->ep[0]->pid),
+			     pid_nr(link->ep[1]->pid));
+	for (i = 0; i < 2; i++)
+		mbox_flow_kill(&link->ep[i]->inbox, &link->chan[i].flow);
 }
 
 /* May current signal @task? The rule of kill(2) (kill_ok_by_cred()). */
@@ -93,64 +267,101 @@ static bool mbox_ep_mode_admits(struct mbox_ep *ep)
 	return (ep->obj.mode & 0020) && in_group_p(ep->obj.gid);
 }
 
-/**
- * mbox_ep_may_send - find the endpoint of process @nr and check that the
- *	caller may open a link to it
- * @from: the caller's endpoint
- * @nr: the peer's process ID in the caller's pid namespace
- * @to: out: the peer's endpoint, referenced
- *
- * The errors leak no more than kill(2) does: -ESRCH when there is no such
- * process, -EPERM when the caller may neither signal it nor send to it by
- * its endpoint's mode, and only then -ECONNREFUSED when it has no endpoint.
- * Called with mbox_links_lock held.
- *
- * Return: 0 or a negative errno; -EINVAL for a link with oneself.
+/*
+ * May the caller open a link to process @pid, whose endpoint is @ep (or
+ * NULL)? The errors leak no more than kill(2) does: -ESRCH when there is no
+ * such process, -EPERM when the caller may neither signal it nor send to it
+ * by its endpoint's mode, and only then -ECONNREFUSED when it has no
+ * endpoint.
  */
-int mbox_ep_may_send(struct mbox_ep *from, pid_t nr,
-		     struct mbox_ep **to)
+static int mbox_ep_may_link(struct pid *pid, struct mbox_ep *ep)
 {
 	struct task_struct *task;
-	struct mbox_ep *ep;
-	struct pid *pid;
 	int ret = 0;
 
-	lockdep_assert_held(&mbox_links_lock);
-	if (nr <= 0)
-		return -EINVAL;
-	pid = find_get_pid(nr);
 	task = pid ? get_pid_task(pid, PIDTYPE_TGID) : NULL;
-	if (!task) {
-		put_pid(pid);
+	if (!task)
 		return -ESRCH;
-	}
-	if (pid == from->pid) {
-		ret = -EINVAL;
-		goto out;
-	}
-	ep = mbox_ep_lookup(pid);
 	if (!(ep && mbox_ep_mode_admits(ep)) && !mbox_may_signal(task))
 		ret = -EPERM;
 	else if (!ep)
 		ret = -ECONNREFUSED;
-	if (ret && ep)
-		mbox_ep_put(ep);
-	if (!ret)
-		*to = ep;
-out:
 	put_task_struct(task);
-	put_pid(pid);
 	return ret;
 }
 
+/* mbox_link_lookup() with @pid (not @me's) looked up; under the lock. */
+static struct mbox_link *mbox_link_lookup_pid(struct mbox_ep *me,
+					      struct pid *pid, bool create)
+{
+	struct mbox_ep *peer = pid ? mbox_ep_lookup(pid) : NULL;
+	struct mbox_link *link = peer ? mbox_link_find(me, peer) : NULL;
+	int ret = 0;
+
+	lockdep_assert_held(&mbox_links_lock);
+	if (!link && !create)
+		ret = -ENOTCONN;
+	else if (!link)
+		ret = mbox_ep_may_link(pid, peer);
+	if (!ret && !link) {
+		link = mbox_link_new(me, peer);
+		if (!link)
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		mbox_link_get(link);
+	if (peer)
+		mbox_ep_put(peer);
+	return ret ? ERR_PTR(ret) : link;
+}
+
+/**
+ * mbox_link_lookup - the link between @me and process @nr
+ * @me: the caller's endpoint
+ * @nr: the peer's pid in the caller's pid namespace
+ * @create: make the link if there is none: an existing link is used
+ *	whoever made it, a new one needs the caller to be allowed to send to
+ *	the peer (see mbox_ep_may_link())
+ *
+ * The one way every pid-addressed command finds its link. A process never
+ * links with itself: its own pid is -EINVAL.
+ *
+ * Return: the link, referenced, or ERR_PTR: -EINVAL (@nr not a pid, or our
+ * own), -ENOTCONN (no link, not @create), -EPIPE (@me is shut down), or
+ * with @create -ESRCH, -EPERM, -ECONNREFUSED, -ENOMEM.
+ */
+struct mbox_link *mbox_link_lookup(struct mbox_ep *me, pid_t nr, bool create)
+{
+	struct mbox_link *link;
+	struct pid *pid;
+
+	if (nr <= 0)
+		return ERR_PTR(create ? -EINVAL : -ENOTCONN);
+	pid = find_get_pid(nr);
+	if (pid == me->pid) {
+		put_pid(pid);
+		return ERR_PTR(-EINVAL);
+	}
+	mutex_lock(&mbox_links_lock);
+	if (me->dead)
+		link = ERR_PTR(create ? -EPIPE : -ENOTCONN);
+	else
+		link = mbox_link_lookup_pid(me, pid, create);
+	mutex_unlock(&mbox_links_lock);
+	put_pid(pid);
+	return link;
+}
+
+/* ---- endpoint lifetime ---- */
+
 /*
- * Shut @ep down: out of the pid table, every link killed, queued messages
- * dropped, waiters woken. Idempotent.
+ * Shut @ep down: out of the pid table, every link killed, the inbox shut
+ * down (queued messages dropped, waiters woken), unanswered calls dropped.
+ * Idempotent.
  */
 static void mbox_ep_shutdown(struct mbox_ep *ep)
 {
 	struct mbox_link *link;
-	LIST_HEAD(freed);
 
 	mutex_lock(&mbox_links_lock);
 	if (ep->dead) {
@@ -168,14 +379,8 @@ static void mbox_ep_shutdown(struct mbox_ep *ep)
 	}
 	mutex_unlock(&mbox_links_lock);
 
-	spin_lock(&ep->inbox.lock);
-	ep->inbox.dead = true;
-	mbox_queue_purge(&ep->inbox, &freed);
-	spin_unlock(&ep->inbox.lock);
-	wake_up_all(&ep->inbox.recv_wq);
-	wake_up_all(&ep->inbox.send_wq);
-	mbox_put_list(&freed);
-	mbox_link_drop_pending(ep);
+	mbox_queue_shutdown(&ep->inbox);
+	mbox_pending_close(ep);
 }
 
 /* Has the thread group of @pid exited (all its threads zombies or gone)? */
@@ -211,7 +416,8 @@ static void mbox_endpoint_destroy(struct mbox_obj *obj)
 {
 	struct mbox_ep *ep = to_endpoint(obj);
 
-	/* Shut down, so every link, message and call is gone already. */
+	/* Shut down (or never published): nothing can be queued any more. */
+	mbox_queue_purge(&ep->inbox);
 	put_pid(ep->pid);
 	atomic_long_dec(&mbox_nr_endpoints);
 	kfree(ep);
@@ -243,56 +449,15 @@ static const struct mbox_obj_ops mbox_endpoint_obj_ops = {
 	.show = mbox_endpoint_show,
 };
 
-/* The endpoint's descriptor is gone: shut down and drop its reference. */
-static void mbox_ep_close(struct mbox_ep *ep)
-{
-	remove_wait_queue(&ep->pid->wait_pidfd, &ep->exit_wait);
-	cancel_work_sync(&ep->exit_work);
-	mbox_ep_shutdown(ep);
-	mbox_ep_put(ep);
-}
-
-static int mbox_endpoint_release(struct inode *inode, struct file *file)
-{
-	mbox_ep_close(file->private_data);
-	return 0;
-}
-
-static __poll_t mbox_endpoint_poll(struct file *file, poll_table *pt)
-{
-	struct mbox_ep *ep = file->private_data;
-
-	poll_wait(file, &ep->inbox.recv_wq, pt);
-	return mbox_link_ep_poll(ep);
-}
-
-static long mbox_endpoint_ioctl(struct file *file, unsigned int cmd,
-				unsigned long arg)
-{
-	return mbox_ioctl_dispatch(file, cmd, arg, mbox_endpoint_ops,
-				   mbox_endpoint_nr_ops);
-}
-
-static const struct file_operations mbox_endpoint_fops = {
-	.owner = THIS_MODULE,
-	.poll = mbox_endpoint_poll,
-	.unlocked_ioctl = mbox_endpoint_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.release = mbox_endpoint_release,
-};
-
-static int mbox_endpoint_check(const struct mbox_endpoint *cmd)
-{
-	if (cmd->flags & ~MBOX_EP_FLAGS || cmd->__reserved || cmd->id)
-		return -EINVAL;
-	if (cmd->mode & ~MBOX_EP_MODES)
-		return -EINVAL;
-	if (cmd->msg_size_max > mbox_limit_msg_size())
-		return -EINVAL;
-	return 0;
-}
-
-static struct mbox_ep *mbox_endpoint_new(const struct mbox_endpoint *cmd)
+/**
+ * mbox_ep_new - a new endpoint for the caller, not yet reachable
+ * @cmd: as MBOX_IOC_ENDPOINT asked (checked)
+ *
+ * Publish it with mbox_ep_publish(), or undo it with mbox_ep_discard().
+ *
+ * Return: the endpoint, or an ERR_PTR.
+ */
+struct mbox_ep *mbox_ep_new(const struct mbox_endpoint *cmd)
 {
 	struct mbox_ep *ep;
 	int ret;
@@ -307,11 +472,11 @@ static struct mbox_ep *mbox_endpoint_new(const struct mbox_endpoint *cmd)
 	}
 	ep->pid = get_task_pid(current, PIDTYPE_TGID);
 	INIT_LIST_HEAD(&ep->links);
-	INIT_LIST_HEAD(&ep->calls);
 	INIT_LIST_HEAD(&ep->pending);
 	spin_lock_init(&ep->pending_lock);
 	ep->capacity = cmd->capacity ?: MBOX_LINK_CAPACITY_DEFAULT;
-	mbox_queue_init(&ep->inbox, MBOX_CAPACITY_UNBOUNDED, cmd->msg_size_max);
+	mbox_queue_init(&ep->inbox, NULL, &ep->obj.id, 0, MBOX_CAPACITY_UNBOUNDED,
+			cmd->msg_size_max, 0);
 	ep->msg_size_max = ep->inbox.msg_size_max;
 	init_waitqueue_func_entry(&ep->exit_wait, mbox_ep_exit_wake);
 	INIT_WORK(&ep->exit_work, mbox_ep_exit_work);
@@ -319,8 +484,23 @@ static struct mbox_ep *mbox_endpoint_new(const struct mbox_endpoint *cmd)
 	return ep;
 }
 
-/* Make @ep the caller's endpoint: -EEXIST if the process has one. */
-static int mbox_endpoint_publish(struct mbox_ep *ep)
+/* Undo mbox_ep_new() of an endpoint that was never published. */
+void mbox_ep_discard(struct mbox_ep *ep)
+{
+	mbox_obj_fini(&ep->obj);
+	mbox_endpoint_destroy(&ep->obj);
+}
+
+/**
+ * mbox_ep_publish - make @ep the caller's endpoint, reachable by its pid,
+ *	and watch for the process's exit
+ * @ep: from mbox_ep_new()
+ *
+ * From here on mbox_ep_close() undoes it.
+ *
+ * Return: 0, or -EEXIST if the process has an endpoint.
+ */
+int mbox_ep_publish(struct mbox_ep *ep)
 {
 	struct mbox_ep *old;
 	int ret;
@@ -333,44 +513,23 @@ static int mbox_endpoint_publish(struct mbox_ep *ep)
 		return -EEXIST;
 	}
 	ret = mbox_obj_link(&ep->obj, "");
-	if (!ret) {
-		/* Tracepoints name the inbox by its endpoint. */
-		ep->inbox.obj.id = ep->obj.id;
+	if (!ret)
 		hash_add(mbox_eps, &ep->pid_node, (unsigned long)ep->pid);
-	}
 	mutex_unlock(&mbox_links_lock);
+	if (!ret)
+		add_wait_queue(&ep->pid->wait_pidfd, &ep->exit_wait);
 	return ret;
 }
 
-int mbox_endpoint_create(struct mbox_ucmd *ucmd)
+/**
+ * mbox_ep_close - the endpoint's descriptor is gone: shut it down and drop
+ *	the descriptor's reference
+ * @ep: a published endpoint
+ */
+void mbox_ep_close(struct mbox_ep *ep)
 {
-	struct mbox_endpoint *cmd = ucmd->cmd;
-	struct mbox_ep *ep;
-	struct file *file;
-	int ret;
-
-	ret = mbox_endpoint_check(cmd);
-	if (ret)
-		return ret;
-	ep = mbox_endpoint_new(cmd);
-	if (IS_ERR(ep))
-		return PTR_ERR(ep);
-	ret = mbox_endpoint_publish(ep);
-	if (ret) {
-		mbox_obj_fini(&ep->obj);
-		mbox_endpoint_destroy(&ep->obj);
-		return ret;
-	}
-	/* From here on mbox_ep_close() undoes the endpoint. */
-	add_wait_queue(&ep->pid->wait_pidfd, &ep->exit_wait);
-
-	file = anon_inode_getfile("[mbox-endpoint]", &mbox_endpoint_fops, ep,
-				  O_RDWR | ((cmd->flags & MBOX_EP_NONBLOCK) ? O_NONBLOCK : 0));
-	if (IS_ERR(file)) {
-		mbox_ep_close(ep);
-		return PTR_ERR(file);
-	}
-	/* The file's release shuts the endpoint down. */
-	cmd->id = ep->obj.id;
-	return mbox_ucmd_install(ucmd, sizeof(*cmd), file, cmd->flags & MBOX_EP_CLOEXEC);
+	remove_wait_queue(&ep->pid->wait_pidfd, &ep->exit_wait);
+	cancel_work_sync(&ep->exit_work);
+	mbox_ep_shutdown(ep);
+	mbox_ep_put(ep);
 }

@@ -1,52 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mbox: direct links between endpoints, and calls over them.
+ * mbox: messages over direct links, calls, and the endpoint and link
+ * descriptors.
  *
- * There is one link per pair of endpoints, made by the first send (or link
- * open, or receive from the peer) and used in both directions. A message on
- * a link is queued in the receiving endpoint's inbox, a mailbox queue
- * (mailbox.c), tagged with its direction (struct mbox_chan): the same
- * two-phase receive, rendezvous hand-over and withdrawal as for mailboxes.
- * A synchronous send is a rendezvous offer; an asynchronous one is bounded
- * per direction by the receiver's capacity.
- *
- * A link dies with either endpoint: both directions are marked dead under
- * their inbox locks and every waiter is woken, so a blocked send, receive
- * from that peer or call returns -ECONNRESET at once; sends started later get
- * -EPIPE. Messages the dead peer had queued are still received.
+ * A message on a link is queued in the receiving endpoint's inbox (a queue,
+ * queue.c) in its direction's flow: the same two-phase receive, rendezvous
+ * hand-over and withdrawal as for mailboxes. A synchronous send is a
+ * rendezvous offer; an asynchronous one is bounded per direction by the
+ * receiver's capacity. Endpoints and the link graph are endpoint.c's.
  *
  * Calls. The caller's request carries a kernel-chosen call ID and a record
  * (struct mbox_call_rec) that the server keeps once it has received the
- * request. A reply is accepted only from the server holding that record, and
- * only while the caller waits for it (struct mbox_call_wait on the caller's
- * @calls), so it can reach no other call and no abandoned call.
+ * request. A reply is accepted only from the server holding that record,
+ * and only while the caller's receive expects it (struct mbox_expect, see
+ * queue.h), so it can reach no other call and no abandoned call: a reply
+ * that comes after the caller gave up is refused with -ENOENT.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 
-#include "mbox_internal.h"
-#include "mbox_trace.h"
+#include "endpoint.h"
+#include "limits.h"
+#include "msg.h"
+#include "ucmd.h"
+#include "wait.h"
 
+#define MBOX_EP_FLAGS		(MBOX_EP_CLOEXEC | MBOX_EP_NONBLOCK)
+#define MBOX_EP_MODES		0022	/* group and other write: who else may send */
 #define MBOX_LINK_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_LINK_ASYNC | MBOX_LINK_REPLY)
 #define MBOX_LINK_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC | \
 				 MBOX_RECV_FROM_PID | MBOX_RECV_REPLY)
 #define MBOX_LINK_OPEN_FLAGS	(MBOX_LINK_CLOEXEC | MBOX_LINK_NONBLOCK)
 
-static atomic64_t mbox_next_link_id = ATOMIC64_INIT(0);
-atomic_long_t mbox_nr_links = ATOMIC_LONG_INIT(0);
 static atomic64_t mbox_next_call_id = ATOMIC64_INIT(0);
-
-/**
- * struct mbox_call_wait - a caller waiting for its reply
- * @node: in the caller's endpoint's @calls, under its inbox lock
- * @id: the call
- */
-struct mbox_call_wait {
-	struct list_head node;
-	u64 id;
-};
 
 /**
  * struct mbox_link_file - a link descriptor's private data
@@ -60,223 +48,57 @@ struct mbox_link_file {
 
 static const struct file_operations mbox_link_fops;
 
-int mbox_link_side(const struct mbox_link *link, const struct mbox_ep *ep)
+/* The direction of @link that delivers to @me, and the one away from it. */
+static struct mbox_chan *mbox_chan_in(struct mbox_link *link, struct mbox_ep *me)
 {
-	return link->ep[1] == ep;
+	return &link->chan[mbox_link_side(link, me)];
 }
 
-static void mbox_link_release(struct kref *kref)
+static struct mbox_chan *mbox_chan_out(struct mbox_link *link, struct mbox_ep *me)
 {
-	struct mbox_link *link = container_of(kref, struct mbox_link, ref);
-
-	trace_mbox_destroy(MBOX_TYPE_LINK, link->id, "");
-	mbox_ep_put(link->ep[0]);
-	mbox_ep_put(link->ep[1]);
-	kfree(link);
-	atomic_long_dec(&mbox_nr_links);
-}
-
-void mbox_link_put(struct mbox_link *link)
-{
-	kref_put(&link->ref, mbox_link_release);
-}
-
-static void mbox_call_rec_free(struct mbox_call_rec *rec)
-{
-	mbox_link_put(rec->link);
-	kfree(rec);
-}
-
-/* A link message is freed: drop what it holds. */
-void mbox_link_msg_free(struct mbox_msg *msg)
-{
-	if (msg->call)
-		mbox_call_rec_free(msg->call);
-	if (msg->chan)
-		mbox_link_put(msg->chan->link);
-}
-
-/* The endpoint is shut down: forget the calls it never answered. */
-void mbox_link_drop_pending(struct mbox_ep *ep)
-{
-	struct mbox_call_rec *rec, *next;
-	LIST_HEAD(list);
-
-	spin_lock(&ep->pending_lock);
-	list_splice_init(&ep->pending, &list);
-	spin_unlock(&ep->pending_lock);
-	list_for_each_entry_safe(rec, next, &list, node)
-		mbox_call_rec_free(rec);
-}
-
-static struct mbox_link *mbox_link_new(struct mbox_ep *a, struct mbox_ep *b)
-{
-	struct mbox_link *link;
-	int i;
-
-	lockdep_assert_held(&mbox_links_lock);
-	link = kzalloc(sizeof(*link), GFP_KERNEL_ACCOUNT);
-	if (!link)
-		return NULL;
-	kref_init(&link->ref);		/* the endpoints' tables' */
-	atomic_long_inc(&mbox_nr_links);
-	link->id = atomic64_inc_return(&mbox_next_link_id);
-	link->ep[0] = a;
-	link->ep[1] = b;
-	for (i = 0; i < 2; i++) {
-		mbox_ep_get(link->ep[i]);
-		link->chan[i].link = link;
-		link->chan[i].to = link->ep[i];
-		link->chan[i].capacity = link->ep[i]->capacity;
-		link->chan[i].next_seq = 1;
-		link->end[i].link = link;
-		list_add_tail(&link->end[i].node, &link->ep[i]->links);
-		link->ep[i]->nr_links++;
-	}
-	trace_mbox_create(MBOX_TYPE_LINK, link->id, "");
-	return link;
-}
-
-/* The link between @me and @peer, or NULL; under mbox_links_lock. */
-static struct mbox_link *mbox_link_find(struct mbox_ep *me, struct mbox_ep *peer)
-{
-	struct mbox_link_end *end;
-
-	lockdep_assert_held(&mbox_links_lock);
-	list_for_each_entry(end, &me->links, node)
-		if (end->link->ep[0] == peer || end->link->ep[1] == peer)
-			return end->link;
-	return NULL;
-}
-
-/* Take @ep's first link off both ends' lists; the tables' reference is
- * the caller's. Under mbox_links_lock.
- */
-struct mbox_link *mbox_link_unlist_first(struct mbox_ep *ep)
-{
-	struct mbox_link_end *end;
-	struct mbox_link *link;
-	int i;
-
-	lockdep_assert_held(&mbox_links_lock);
-	end = list_first_entry_or_null(&ep->links, struct mbox_link_end, node);
-	if (!end)
-		return NULL;
-	link = end->link;
-	for (i = 0; i < 2; i++) {
-		list_del_init(&link->end[i].node);
-		link->ep[i]->nr_links--;
-	}
-	return link;
-}
-
-/* Mark both directions dead and wake everyone waiting on them. */
-void mbox_link_kill(struct mbox_link *link)
-{
-	int i;
-
-	trace_mbox_peer_loss(link);
-	for (i = 0; i < 2; i++) {
-		struct mbox_mailbox *inbox = &link->ep[i]->inbox;
-
-		spin_lock(&inbox->lock);
-		link->chan[i].dead = true;
-		spin_unlock(&inbox->lock);
-		wake_up_all(&inbox->recv_wq);
-		wake_up_all(&inbox->send_wq);
-	}
-}
-
-/**
- * mbox_link_get_peer - the link between @me and process @nr, made if need be
- * @me: the caller's endpoint
- * @nr: the peer's pid in the caller's pid namespace
- *
- * An existing link is used whoever made it; a new one needs the caller to
- * be allowed to send to the peer (mbox_ep_may_send()).
- *
- * Return: the link, referenced, or ERR_PTR(-ESRCH, -EPERM, -ECONNREFUSED,
- * -EINVAL, -EPIPE (our endpoint is shut down), -ENOMEM).
- */
-struct mbox_link *mbox_link_get_peer(struct mbox_ep *me, pid_t nr)
-{
-	struct mbox_link *link = NULL;
-	struct mbox_ep *peer = NULL;
-	struct pid *pid;
-	int ret;
-
-	mutex_lock(&mbox_links_lock);
-	if (me->dead) {
-		ret = -EPIPE;
-		goto out;
-	}
-	pid = find_get_pid(nr);
-	if (pid) {
-		peer = mbox_ep_lookup(pid);
-		put_pid(pid);
-	}
-	link = peer ? mbox_link_find(me, peer) : NULL;
-	if (peer)
-		mbox_ep_put(peer);
-	peer = NULL;
-	if (!link) {
-		ret = mbox_ep_may_send(me, nr, &peer);
-		if (ret)
-			goto out;
-		link = mbox_link_new(me, peer);
-		mbox_ep_put(peer);
-		if (!link) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	kref_get(&link->ref);
-	ret = 0;
-out:
-	mutex_unlock(&mbox_links_lock);
-	return ret ? ERR_PTR(ret) : link;
-}
-
-/* Under the receiving inbox's lock: may @msg be queued on its link? */
-static bool mbox_call_waiting(struct mbox_ep *ep, u64 id)
-{
-	struct mbox_call_wait *w;
-
-	lockdep_assert_held(&ep->inbox.lock);
-	list_for_each_entry(w, &ep->calls, node)
-		if (w->id == id)
-			return true;
-	return false;
-}
-
-int mbox_link_accepts(struct mbox_msg *msg)
-{
-	if (msg->chan->dead)
-		return -ECONNRESET;
-	if (msg->reply && !mbox_call_waiting(msg->chan->to, msg->call_id))
-		return -ENOENT;
-	return 0;
+	return &link->chan[!mbox_link_side(link, me)];
 }
 
 /* ---- sending ---- */
+
+/* A link message is freed: drop its call record and its link reference. */
+static void mbox_link_msg_release(struct mbox_msg *msg)
+{
+	struct mbox_chan *chan = container_of(msg->flow, struct mbox_chan, flow);
+
+	if (msg->call)
+		mbox_call_rec_free(msg->call);
+	mbox_link_put(chan->link);
+}
 
 /* A message from @me on @link, to the peer; the caller sets the kind. */
 static struct mbox_msg *mbox_link_msg(struct mbox_ep *me, struct mbox_link *link,
 				      u64 buf, u32 len)
 {
-	struct mbox_chan *chan = &link->chan[!mbox_link_side(link, me)];
+	struct mbox_chan *chan = mbox_chan_out(link, me);
 	struct mbox_msg *msg;
 
-	if (READ_ONCE(chan->dead))
+	if (READ_ONCE(chan->flow.dead))
 		return ERR_PTR(-EPIPE);
 	if (len > chan->to->msg_size_max)
 		return ERR_PTR(-EMSGSIZE);
 	msg = mbox_msg_alloc(u64_to_user_ptr(buf), len, me->obj.user);
 	if (IS_ERR(msg))
 		return msg;
-	kref_get(&link->ref);
-	msg->chan = chan;
+	mbox_link_get(link);
+	msg->flow = &chan->flow;
+	msg->release = mbox_link_msg_release;
 	return msg;
+}
+
+/* Queue @msg (from mbox_link_msg()) in its receiver's inbox. */
+static int mbox_link_queue(struct mbox_msg *msg, struct mbox_deadline *dl,
+			   u64 *seq)
+{
+	struct mbox_chan *chan = container_of(msg->flow, struct mbox_chan, flow);
+
+	/* The message's link reference keeps the inbox alive meanwhile. */
+	return mbox_queue_send(&chan->to->inbox, msg, dl, seq);
 }
 
 static int mbox_link_send(struct mbox_ep *me, struct mbox_link *link,
@@ -288,30 +110,7 @@ static int mbox_link_send(struct mbox_ep *me, struct mbox_link *link,
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	msg->confirm = !(cmd->flags & MBOX_LINK_ASYNC);
-	return mbox_queue_send(&msg->chan->to->inbox, msg, dl, &cmd->seq);
-}
-
-static struct mbox_call_rec *mbox_pending_take(struct mbox_ep *me, u64 id)
-{
-	struct mbox_call_rec *rec;
-
-	spin_lock(&me->pending_lock);
-	list_for_each_entry(rec, &me->pending, node) {
-		if (rec->id == id) {
-			list_del(&rec->node);
-			spin_unlock(&me->pending_lock);
-			return rec;
-		}
-	}
-	spin_unlock(&me->pending_lock);
-	return NULL;
-}
-
-static void mbox_pending_add(struct mbox_ep *me, struct mbox_call_rec *rec)
-{
-	spin_lock(&me->pending_lock);
-	list_add_tail(&rec->node, &me->pending);
-	spin_unlock(&me->pending_lock);
+	return mbox_link_queue(msg, dl, &cmd->seq);
 }
 
 /* Answer call @cmd->call_id, which @me received. */
@@ -337,8 +136,7 @@ static int mbox_link_reply(struct mbox_ep *me, struct mbox_link_send *cmd,
 	}
 	msg->reply = true;
 	msg->call_id = cmd->call_id;
-	/* The record's reference to the link keeps the caller's inbox alive. */
-	ret = mbox_queue_send(&msg->chan->to->inbox, msg, dl, &cmd->seq);
+	ret = mbox_link_queue(msg, dl, &cmd->seq);
 	mbox_call_rec_free(rec);
 	return ret == -ECONNRESET ? -EPIPE : ret;
 }
@@ -367,10 +165,8 @@ static int mbox_rx_from_link_cmd(struct mbox_rx *rx, const struct mbox_link_recv
 		return -EINVAL;
 	if (!(cmd->flags & MBOX_RECV_FROM_PID) && cmd->pid)
 		return -EINVAL;
-	memset(rx, 0, sizeof(*rx));
-	rx->buf = u64_to_user_ptr(cmd->buf);
-	rx->buflen = cmd->len;
-	rx->flags = cmd->flags & ~MBOX_RECV_FROM_PID;
+	/* The peer is matched by its link (rx->flow), not by pid. */
+	mbox_rx_init(rx, cmd->buf, cmd->len, cmd->flags & ~MBOX_RECV_FROM_PID, 0);
 	if (cmd->flags & MBOX_RECV_REPLY)
 		rx->call_id = cmd->call_id;
 	return 0;
@@ -405,7 +201,7 @@ static int mbox_link_cmd_recv(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 	if (ret)
 		return ret;
 	if (link)
-		rx.chan = &link->chan[mbox_link_side(link, me)];
+		rx.flow = &mbox_chan_in(link, me)->flow;
 	ret = mbox_link_recv(me, &rx, &dl);
 	if (ret < 0 && ret != -EMSGSIZE)
 		return ret;
@@ -436,7 +232,7 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 	if (cmd->flags & MBOX_LINK_REPLY) {
 		ret = mbox_link_reply(me, cmd, &dl);
 	} else {
-		link = mbox_link_get_peer(me, cmd->pid);
+		link = mbox_link_lookup(me, cmd->pid, true);
 		if (IS_ERR(link))
 			return PTR_ERR(link);
 		ret = mbox_link_send(me, link, cmd, &dl);
@@ -456,7 +252,7 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 	int ret;
 
 	if (cmd->flags & MBOX_RECV_FROM_PID) {
-		link = mbox_link_get_peer(me, cmd->pid);
+		link = mbox_link_lookup(me, cmd->pid, true);
 		if (IS_ERR(link))
 			return PTR_ERR(link);
 		cmd->pid = 0;
@@ -471,16 +267,12 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 static int mbox_call(struct mbox_ep *me, struct mbox_link *link,
 		     struct mbox_call *cmd, struct mbox_deadline *dl)
 {
-	struct mbox_call_wait wait = { .id = atomic64_inc_return(&mbox_next_call_id) };
-	struct mbox_rx rx = {
-		.buf = u64_to_user_ptr(cmd->reply_buf),
-		.buflen = cmd->reply_len,
-		.flags = MBOX_RECV_REPLY,
-		.call_id = wait.id,
-		.chan = &link->chan[mbox_link_side(link, me)],
+	struct mbox_expect expect = {
+		.call_id = atomic64_inc_return(&mbox_next_call_id),
 	};
 	struct mbox_call_rec *rec;
 	struct mbox_msg *msg;
+	struct mbox_rx rx;
 	u64 seq;
 	int ret;
 
@@ -492,22 +284,24 @@ static int mbox_call(struct mbox_ep *me, struct mbox_link *link,
 		kfree(rec);
 		return PTR_ERR(msg);
 	}
-	kref_get(&link->ref);
+	mbox_link_get(link);
 	rec->link = link;
-	rec->id = wait.id;
+	rec->id = expect.call_id;
 	msg->call = rec;
-	msg->call_id = wait.id;
-	cmd->call_id = wait.id;
+	msg->call_id = expect.call_id;
+	cmd->call_id = expect.call_id;
+	mbox_rx_init(&rx, cmd->reply_buf, cmd->reply_len, MBOX_RECV_REPLY, 0);
+	rx.call_id = expect.call_id;
+	rx.flow = &mbox_chan_in(link, me)->flow;
+	rx.expect = &expect;
 
-	spin_lock(&me->inbox.lock);
-	list_add(&wait.node, &me->calls);
-	spin_unlock(&me->inbox.lock);
-	ret = mbox_queue_send(&msg->chan->to->inbox, msg, dl, &seq);
+	/* Expected before the request can be answered; ended by the receive. */
+	mbox_queue_expect(&me->inbox, &expect);
+	ret = mbox_link_queue(msg, dl, &seq);
 	if (!ret)
 		ret = mbox_queue_recv(&me->inbox, &rx, dl);
-	spin_lock(&me->inbox.lock);
-	list_del(&wait.node);
-	spin_unlock(&me->inbox.lock);
+	else
+		mbox_queue_unexpect(&me->inbox, &expect);
 
 	if (ret >= 0 || ret == -EMSGSIZE)
 		cmd->reply_len = rx.len;
@@ -528,7 +322,7 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
-	link = mbox_link_get_peer(me, cmd->pid);
+	link = mbox_link_lookup(me, cmd->pid, true);
 	if (IS_ERR(link))
 		return PTR_ERR(link);
 	ret = mbox_call(me, link, cmd, &dl);
@@ -542,9 +336,9 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 static void mbox_link_fill_info(struct mbox_link_info *info, struct mbox_ep *me,
 				struct mbox_link *link)
 {
-	int side = mbox_link_side(link, me);
-	struct mbox_chan *in = &link->chan[side], *out = &link->chan[!side];
-	struct mbox_ep *peer = link->ep[!side];
+	struct mbox_flow *in = &mbox_chan_in(link, me)->flow;
+	struct mbox_chan *out = mbox_chan_out(link, me);
+	struct mbox_ep *peer = out->to;
 
 	memset(info, 0, sizeof(*info));
 	info->id = link->id;
@@ -556,10 +350,10 @@ static void mbox_link_fill_info(struct mbox_link_info *info, struct mbox_ep *me,
 		info->state |= MBOX_LINK_DEAD;
 	spin_unlock(&me->inbox.lock);
 	spin_lock(&peer->inbox.lock);
-	info->queued_out = out->nr_msgs;
-	info->sent = out->sent;
-	info->capacity = out->capacity;
-	if (out->dead)
+	info->queued_out = out->flow.nr_msgs;
+	info->sent = out->flow.sent;
+	info->capacity = out->flow.capacity;
+	if (out->flow.dead)
 		info->state |= MBOX_LINK_DEAD;
 	spin_unlock(&peer->inbox.lock);
 	if (info->state & MBOX_LINK_DEAD)
@@ -580,28 +374,14 @@ static int mbox_ep_cmd_link_info(struct mbox_ucmd *ucmd)
 {
 	struct mbox_ep *me = ucmd->file->private_data;
 	struct mbox_link_info *cmd = ucmd->cmd;
-	struct mbox_link *link = NULL;
-	struct mbox_ep *peer = NULL;
-	struct pid *pid;
+	struct mbox_link *link;
 	int ret;
 
 	if (cmd->flags || cmd->state || cmd->__reserved)
 		return -EINVAL;
-	mutex_lock(&mbox_links_lock);
-	pid = find_get_pid(cmd->pid);
-	if (pid) {
-		peer = mbox_ep_lookup(pid);
-		put_pid(pid);
-	}
-	if (peer) {
-		link = mbox_link_find(me, peer);
-		if (link)
-			kref_get(&link->ref);
-		mbox_ep_put(peer);
-	}
-	mutex_unlock(&mbox_links_lock);
-	if (!link)
-		return -ENOTCONN;
+	link = mbox_link_lookup(me, cmd->pid, false);
+	if (IS_ERR(link))
+		return PTR_ERR(link);
 	ret = mbox_link_respond_info(ucmd, me, link);
 	mbox_link_put(link);
 	return ret;
@@ -621,9 +401,7 @@ static int mbox_ep_cmd_info(struct mbox_ucmd *ucmd)
 	cmd->mode = me->obj.mode;
 	cmd->capacity = me->capacity;
 	cmd->msg_size_max = me->msg_size_max;
-	mutex_lock(&mbox_links_lock);
-	cmd->links = me->nr_links;
-	mutex_unlock(&mbox_links_lock);
+	cmd->links = mbox_ep_nr_links(me);
 	spin_lock(&me->inbox.lock);
 	cmd->msgs = me->inbox.nr_msgs;
 	cmd->bytes = me->inbox.nr_bytes;
@@ -631,37 +409,6 @@ static int mbox_ep_cmd_info(struct mbox_ucmd *ucmd)
 	cmd->send_waiters = me->inbox.send_waiters;
 	spin_unlock(&me->inbox.lock);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd);
-
-const struct mbox_ioctl_op mbox_endpoint_ops[] = {
-	MBOX_IOCTL_OP(MBOX_CMD_LINK_SEND, mbox_ep_cmd_send, struct mbox_link_send, seq),
-	MBOX_IOCTL_OP(MBOX_CMD_LINK_RECV, mbox_ep_cmd_recv, struct mbox_link_recv,
-		      __reserved),
-	MBOX_IOCTL_OP(MBOX_CMD_CALL, mbox_ep_cmd_call, struct mbox_call, call_id),
-	MBOX_IOCTL_OP(MBOX_CMD_LINK_OPEN, mbox_ep_cmd_link_open, struct mbox_link_open, id),
-	MBOX_IOCTL_OP(MBOX_CMD_LINK_INFO, mbox_ep_cmd_link_info, struct mbox_link_info,
-		      __reserved),
-	MBOX_IOCTL_OP(MBOX_CMD_ENDPOINT_INFO, mbox_ep_cmd_info, struct mbox_endpoint_info,
-		      send_waiters),
-};
-
-const size_t mbox_endpoint_nr_ops = ARRAY_SIZE(mbox_endpoint_ops);
-
-/* Endpoint poll: readable when a message (not a reply) is queued to it. */
-__poll_t mbox_link_ep_poll(struct mbox_ep *ep)
-{
-	struct mbox_rx any = { .flags = 0 };
-	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-
-	spin_lock(&ep->inbox.lock);
-	if (mbox_queue_find(&ep->inbox, &any))
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (ep->inbox.dead)
-		mask |= EPOLLHUP;
-	spin_unlock(&ep->inbox.lock);
-	return mask;
 }
 
 /* ---- link descriptors ---- */
@@ -741,11 +488,10 @@ static ssize_t mbox_link_read(struct file *file, char __user *buf, size_t count,
 			      loff_t *ppos)
 {
 	struct mbox_link_file *lf = file->private_data;
-	struct mbox_link *link = lf->link;
 	struct mbox_rx rx = {
 		.buf = buf,
 		.buflen = min_t(size_t, count, U32_MAX),
-		.chan = &link->chan[mbox_link_side(link, lf->me)],
+		.flow = &mbox_chan_in(lf->link, lf->me)->flow,
 	};
 	struct mbox_deadline dl;
 	int ret;
@@ -759,10 +505,9 @@ static ssize_t mbox_link_read(struct file *file, char __user *buf, size_t count,
 static __poll_t mbox_link_poll(struct file *file, poll_table *pt)
 {
 	struct mbox_link_file *lf = file->private_data;
-	struct mbox_link *link = lf->link;
-	int side = mbox_link_side(link, lf->me);
-	struct mbox_chan *in = &link->chan[side], *out = &link->chan[!side];
-	struct mbox_rx rx = { .chan = in };
+	struct mbox_chan *in = mbox_chan_in(lf->link, lf->me);
+	struct mbox_chan *out = mbox_chan_out(lf->link, lf->me);
+	struct mbox_rx rx = { .flow = &in->flow };
 	__poll_t mask = 0;
 
 	poll_wait(file, &lf->me->inbox.recv_wq, pt);
@@ -770,12 +515,12 @@ static __poll_t mbox_link_poll(struct file *file, poll_table *pt)
 	spin_lock(&lf->me->inbox.lock);
 	if (mbox_queue_find(&lf->me->inbox, &rx))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (in->dead)
+	if (in->flow.dead)
 		mask |= EPOLLHUP;
 	spin_unlock(&lf->me->inbox.lock);
 	spin_lock(&out->to->inbox.lock);
-	if (!out->dead && (out->capacity == MBOX_CAPACITY_UNBOUNDED ||
-			   out->nr_msgs < out->capacity))
+	if (!out->flow.dead && (out->flow.capacity == MBOX_CAPACITY_UNBOUNDED ||
+				out->flow.nr_msgs < out->flow.capacity))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_unlock(&out->to->inbox.lock);
 	return mask;
@@ -817,7 +562,7 @@ static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
 	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf)
 		return -ENOMEM;
-	lf->link = mbox_link_get_peer(me, cmd->pid);
+	lf->link = mbox_link_lookup(me, cmd->pid, true);
 	if (IS_ERR(lf->link)) {
 		ret = PTR_ERR(lf->link);
 		kfree(lf);
@@ -833,4 +578,97 @@ static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
 	}
 	cmd->id = lf->link->id;
 	return mbox_ucmd_install(ucmd, sizeof(*cmd), file, cmd->flags & MBOX_LINK_CLOEXEC);
+}
+
+/* ---- endpoint descriptors ---- */
+
+static const struct mbox_ioctl_op mbox_endpoint_ops[] = {
+	MBOX_IOCTL_OP(MBOX_CMD_LINK_SEND, mbox_ep_cmd_send, struct mbox_link_send, seq),
+	MBOX_IOCTL_OP(MBOX_CMD_LINK_RECV, mbox_ep_cmd_recv, struct mbox_link_recv,
+		      __reserved),
+	MBOX_IOCTL_OP(MBOX_CMD_CALL, mbox_ep_cmd_call, struct mbox_call, call_id),
+	MBOX_IOCTL_OP(MBOX_CMD_LINK_OPEN, mbox_ep_cmd_link_open, struct mbox_link_open, id),
+	MBOX_IOCTL_OP(MBOX_CMD_LINK_INFO, mbox_ep_cmd_link_info, struct mbox_link_info,
+		      __reserved),
+	MBOX_IOCTL_OP(MBOX_CMD_ENDPOINT_INFO, mbox_ep_cmd_info, struct mbox_endpoint_info,
+		      send_waiters),
+};
+
+static long mbox_endpoint_ioctl(struct file *file, unsigned int cmd,
+				unsigned long arg)
+{
+	return mbox_ioctl_dispatch(file, cmd, arg, mbox_endpoint_ops,
+				   ARRAY_SIZE(mbox_endpoint_ops));
+}
+
+/* Readable when a message (not a reply) is queued to the endpoint. */
+static __poll_t mbox_endpoint_poll(struct file *file, poll_table *pt)
+{
+	struct mbox_ep *ep = file->private_data;
+	struct mbox_rx any = { .flags = 0 };
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(file, &ep->inbox.recv_wq, pt);
+	spin_lock(&ep->inbox.lock);
+	if (mbox_queue_find(&ep->inbox, &any))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (ep->inbox.dead)
+		mask |= EPOLLHUP;
+	spin_unlock(&ep->inbox.lock);
+	return mask;
+}
+
+static int mbox_endpoint_release(struct inode *inode, struct file *file)
+{
+	mbox_ep_close(file->private_data);
+	return 0;
+}
+
+static const struct file_operations mbox_endpoint_fops = {
+	.owner = THIS_MODULE,
+	.poll = mbox_endpoint_poll,
+	.unlocked_ioctl = mbox_endpoint_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = mbox_endpoint_release,
+};
+
+static int mbox_endpoint_check(const struct mbox_endpoint *cmd)
+{
+	if (cmd->flags & ~MBOX_EP_FLAGS || cmd->__reserved || cmd->id)
+		return -EINVAL;
+	if (cmd->mode & ~MBOX_EP_MODES)
+		return -EINVAL;
+	if (cmd->msg_size_max > mbox_limit_msg_size())
+		return -EINVAL;
+	return 0;
+}
+
+/* MBOX_IOC_ENDPOINT on /dev/mbox: the caller's endpoint, as a descriptor. */
+int mbox_endpoint_create(struct mbox_ucmd *ucmd)
+{
+	struct mbox_endpoint *cmd = ucmd->cmd;
+	struct mbox_ep *ep;
+	struct file *file;
+	int ret;
+
+	ret = mbox_endpoint_check(cmd);
+	if (ret)
+		return ret;
+	ep = mbox_ep_new(cmd);
+	if (IS_ERR(ep))
+		return PTR_ERR(ep);
+	ret = mbox_ep_publish(ep);
+	if (ret) {
+		mbox_ep_discard(ep);
+		return ret;
+	}
+	file = anon_inode_getfile("[mbox-endpoint]", &mbox_endpoint_fops, ep,
+				  O_RDWR | ((cmd->flags & MBOX_EP_NONBLOCK) ? O_NONBLOCK : 0));
+	if (IS_ERR(file)) {
+		mbox_ep_close(ep);
+		return PTR_ERR(file);
+	}
+	/* The file's release shuts the endpoint down. */
+	cmd->id = ep->obj.id;
+	return mbox_ucmd_install(ucmd, sizeof(*cmd), file, cmd->flags & MBOX_EP_CLOEXEC);
 }

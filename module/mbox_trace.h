@@ -14,7 +14,9 @@
 
 #include <linux/tracepoint.h>
 
-#include "mbox_internal.h"
+#include "msg.h"
+#include "queue.h"
+#include "registry.h"
 
 #define show_mbox_type(type)						\
 	__print_symbolic(type,						\
@@ -56,7 +58,7 @@ DECLARE_EVENT_CLASS(mbox_msg_class,
 				     __field(u32, prio)
 				     __field(pid_t, sender)),
 		    TP_fast_assign(__entry->id = id;
-				   __entry->link = msg->chan ? msg->chan->link->id : 0;
+				   __entry->link = msg->flow ? msg->flow->id : 0;
 				   __entry->seq = msg->seq;
 				   __entry->len = msg->len;
 				   __entry->prio = msg->prio;
@@ -95,14 +97,14 @@ TRACE_EVENT(mbox_wake,
 );
 
 TRACE_EVENT(mbox_peer_loss,
-	    TP_PROTO(const struct mbox_link *link),
-	    TP_ARGS(link),
+	    TP_PROTO(u64 id, pid_t pid0, pid_t pid1),
+	    TP_ARGS(id, pid0, pid1),
 	    TP_STRUCT__entry(__field(u64, link)
 			     __field(pid_t, pid0)
 			     __field(pid_t, pid1)),
-	    TP_fast_assign(__entry->link = link->id;
-			   __entry->pid0 = pid_nr(link->ep[0]->pid);
-			   __entry->pid1 = pid_nr(link->ep[1]->pid);),
+	    TP_fast_assign(__entry->link = id;
+			   __entry->pid0 = pid0;
+			   __entry->pid1 = pid1;),
 	    TP_printk("link=%llu pids=%d,%d", __entry->link, __entry->pid0,
 		      __entry->pid1)
 );

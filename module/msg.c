@@ -4,7 +4,9 @@
  *
  * A message is one allocation (header and payload), charged to the sending
  * task's memory cgroup and to the sending user's byte quota. Its payload is
- * copied from user space before any lock is taken.
+ * copied from user space before any lock is taken. Whoever attaches
+ * references to a message sets its @release, which drops them when the
+ * message is freed.
  */
 #include <linux/cred.h>
 #include <linux/mm.h>
@@ -13,10 +15,11 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "mbox_internal.h"
-
-atomic_long_t mbox_nr_msgs = ATOMIC_LONG_INIT(0);
-atomic_long_t mbox_nr_bytes = ATOMIC_LONG_INIT(0);
+#include "limits.h"
+#include "msg.h"
+#include "registry.h"
+#include "stats.h"
+#include "user.h"
 
 /* What a message of @len bytes counts against its sender's quota. */
 size_t mbox_msg_charge(size_t len)
@@ -55,7 +58,7 @@ static struct mbox_msg *mbox_msg_new(size_t len, struct mbox_user *hint)
 		ret = -ENOMEM;
 		goto err_free_msg;
 	}
-	ret = mbox_user_charge_bytes(msg->user, mbox_msg_charge(len));
+	ret = mbox_obj_charge_bytes(msg->user, mbox_msg_charge(len));
 	if (ret)
 		goto err_put_user;
 
@@ -68,9 +71,10 @@ static struct mbox_msg *mbox_msg_new(size_t len, struct mbox_user *hint)
 	msg->len = len;
 	msg->seq = 0;
 	msg->pending = 0;
-	msg->chan = NULL;
+	msg->flow = NULL;
 	msg->call = NULL;
 	msg->call_id = 0;
+	msg->release = NULL;
 	/* current's own tgid pid cannot go away under it: no RCU needed. */
 	msg->sender = get_pid(task_tgid(current));
 	msg->uid = current_euid();
@@ -118,7 +122,18 @@ void mbox_msg_put(struct mbox_msg *msg)
 	mbox_user_uncharge_bytes(msg->user, mbox_msg_charge(msg->len));
 	mbox_user_put(msg->user);
 	put_pid(msg->sender);
-	if (msg->chan || msg->call)
-		mbox_link_msg_free(msg);
+	if (msg->release)
+		msg->release(msg);
 	kvfree(msg);
+}
+
+/* Drop one reference to each message on @list, which is left in pieces. */
+void mbox_msg_put_list(struct list_head *list)
+{
+	struct mbox_msg *msg, *next;
+
+	list_for_each_entry_safe(msg, next, list, node) {
+		list_del(&msg->node);
+		mbox_msg_put(msg);
+	}
 }

@@ -21,7 +21,11 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 
-#include "mbox_internal.h"
+#include "limits.h"
+#include "proc.h"
+#include "registry.h"
+#include "stats.h"
+#include "user.h"
 
 static struct proc_dir_entry *mbox_proc_dir;
 
@@ -33,8 +37,9 @@ static const char *const mbox_type_names[] = {
 };
 
 /* One object's line; called under mbox_registry_lock. */
-void mbox_proc_show_obj(struct seq_file *m, struct mbox_obj *obj)
+static void mbox_proc_show_obj(struct mbox_obj *obj, void *arg)
 {
+	struct seq_file *m = arg;
 	struct user_namespace *ns = seq_user_ns(m);
 
 	seq_printf(m, "%s %llu %s %u %u %04o", mbox_type_names[obj->ops->type],
@@ -49,7 +54,8 @@ void mbox_proc_show_obj(struct seq_file *m, struct mbox_obj *obj)
 static int mbox_objects_show(struct seq_file *m, void *v)
 {
 	seq_puts(m, "type id name uid gid mode details...\n");
-	return mbox_registry_show(m, m->private);
+	mbox_registry_for_each(m->private, mbox_proc_show_obj, m);
+	return 0;
 }
 
 static int mbox_objects_open(struct inode *inode, struct file *file)

@@ -15,8 +15,14 @@
  * compares namespaces. When the namespace dies the kernel clears the
  * mount's superblock s_fs_info (mq_clear_sbinfo()) before dropping its own
  * reference; a NULL there tells us the namespace is gone, and objects of a
- * dead namespace are unreachable: their names are reaped when their owner's
- * quota is short and at module exit.
+ * dead namespace are unreachable. Their names are reaped by a delayed work
+ * that runs every MBOX_REAP_INTERVAL while any named object exists (so a
+ * dead namespace's objects and charges are gone within that interval once
+ * nobody holds a descriptor), at once when a user's object or byte quota is
+ * short (so nobody is refused because of them), and at module exit.
+ *
+ * Names. Mailboxes and rings share one name space per IPC namespace: a name
+ * held by one type can not be created as the other (-EEXIST).
  */
 #include <linux/cred.h>
 #include <linux/capability.h>
@@ -29,20 +35,34 @@
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
-#include "mbox_internal.h"
+#include "limits.h"
 #include "mbox_trace.h"
+#include "registry.h"
+#include "ucmd.h"
+#include "user.h"
 
 #ifndef CONFIG_POSIX_MQUEUE
 #error "mbox scopes names by IPC namespace through its mqueue mount: needs CONFIG_POSIX_MQUEUE"
 #endif
 
-/* Protects mbox_ids, mbox_names, mbox_next_id and each object's @linked. */
+/* How often dead namespaces' objects are looked for while any is named. */
+#define MBOX_REAP_INTERVAL	HZ
+
+/*
+ * Protects mbox_ids, mbox_names, mbox_next_id, mbox_nr_named and each
+ * object's @linked, @persistent and @name_node.
+ */
 static DEFINE_MUTEX(mbox_registry_lock);
 static DEFINE_XARRAY(mbox_ids);
 static DEFINE_HASHTABLE(mbox_names, 8);
 static u64 mbox_next_id = 1;
+static unsigned long mbox_nr_named;
+
+static void mbox_reap_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(mbox_reap_work, mbox_reap_fn);
 
 static struct vfsmount *mbox_current_ns(void)
 {
@@ -177,6 +197,8 @@ int mbox_obj_link(struct mbox_obj *obj, const char *name)
 		hash_add(mbox_names, &obj->name_node, mbox_name_hash(obj->ns, name));
 		obj->persistent = true;
 		kref_get(&obj->ref);
+		if (!mbox_nr_named++)
+			schedule_delayed_work(&mbox_reap_work, MBOX_REAP_INTERVAL);
 	}
 	trace_mbox_create(obj->ops->type, obj->id, obj->name);
 out_unlock:
@@ -194,90 +216,83 @@ static bool mbox_obj_delist(struct mbox_obj *obj)
 		return false;
 	obj->linked = false;
 	obj->persistent = false;
+	if (persistent)
+		mbox_nr_named--;
 	xa_erase(&mbox_ids, obj->id);
 	if (obj->name[0])
 		hash_del(&obj->name_node);
 	return persistent;
 }
 
-static struct mbox_obj *mbox_lookup(const char *name, u64 id,
-				    const struct mbox_obj_ops *ops)
+/*
+ * The object named @name, or with ID @id when @name is "", in the caller's
+ * namespace, of any type: names are one space for every type.
+ */
+static struct mbox_obj *mbox_lookup(const char *name, u64 id)
 {
 	struct vfsmount *ns = mbox_current_ns();
 	struct mbox_obj *obj;
 
 	lockdep_assert_held(&mbox_registry_lock);
-	if (*name) {
-		obj = mbox_lookup_name(ns, name);
-	} else {
-		obj = xa_load(&mbox_ids, id);
-		if (obj && obj->ns != ns)
-			obj = NULL;
-	}
-	if (obj && obj->ops != ops)
+	if (*name)
+		return mbox_lookup_name(ns, name);
+	/* The xarray's index is an unsigned long: look up exactly @id. */
+	if (id > ULONG_MAX)
+		return NULL;
+	obj = xa_load(&mbox_ids, id);
+	if (obj && (obj->id != id || obj->ns != ns))
 		obj = NULL;
 	return obj;
 }
 
-/**
- * mbox_obj_find - look up an object of type @ops by name, or by ID when
- *	@name is "", in the caller's IPC namespace
- * @name: the name, or ""
- * @id: the ID, used when @name is ""
- * @ops: the type wanted
- *
- * Return: the object with a new reference, or NULL.
+/*
+ * Look up as mbox_lookup() does and reference the object if it is of type
+ * @ops. Return: the object, NULL if there is none, ERR_PTR(-EEXIST) if the
+ * name is another type's.
  */
-struct mbox_obj *mbox_obj_find(const char *name, u64 id,
-			       const struct mbox_obj_ops *ops)
+static struct mbox_obj *mbox_obj_find(const char *name, u64 id,
+				      const struct mbox_obj_ops *ops)
 {
 	struct mbox_obj *obj;
 
 	mutex_lock(&mbox_registry_lock);
-	obj = mbox_lookup(name, id, ops);
-	if (obj)
+	obj = mbox_lookup(name, id);
+	if (obj && obj->ops != ops)
+		obj = *name ? ERR_PTR(-EEXIST) : NULL;
+	else if (obj)
 		kref_get(&obj->ref);
 	mutex_unlock(&mbox_registry_lock);
 	return obj;
 }
 
-/**
- * mbox_obj_open - find an object of type @ops, or make and link one
- * @name: the name, or "" (by @id when opening, anonymous when creating)
- * @id: the ID, when opening an unnamed object
- * @create: make the object if it does not exist
- * @excl: with @create, -EEXIST if it exists
- * @ops: the type wanted
- * @make: returns a new object, set up with mbox_obj_init(), or an ERR_PTR
- * @arg: for @make
- * @created: set when the object was made here
- *
- * A creator that loses a race for the name opens the winner's object.
- *
- * Return: the object with a reference for the caller, or an ERR_PTR:
- * -ENOENT, -EEXIST, or @make's error.
+/*
+ * Find the object @op names, or make and link one. A creator that loses a
+ * race for the name opens the winner's object. Return: the object with a
+ * reference for the caller, or an ERR_PTR: -ENOENT, -EEXIST (also for a
+ * name another type holds), -EAGAIN (the name kept changing hands), or
+ * @op->make's error.
  */
-struct mbox_obj *mbox_obj_open(const char *name, u64 id, bool create, bool excl,
-			       const struct mbox_obj_ops *ops,
-			       struct mbox_obj *(*make)(const void *arg),
-			       const void *arg, bool *created)
+static struct mbox_obj *mbox_obj_open(const struct mbox_obj_opener *op,
+				      const char *name, bool *created)
 {
 	struct mbox_obj *obj;
 	int ret, tries;
 
 	for (tries = 0; tries < 4; tries++) {
-		if (*name || !create) {
-			obj = mbox_obj_find(name, id, ops);
-			if (obj && create && excl) {
+		if (*name || !op->create) {
+			obj = mbox_obj_find(name, op->id, op->ops);
+			if (IS_ERR(obj))
+				return op->create ? obj : ERR_PTR(-ENOENT);
+			if (obj && op->create && op->excl) {
 				mbox_obj_put(obj);
 				return ERR_PTR(-EEXIST);
 			}
 			if (obj)
 				return obj;
-			if (!create)
+			if (!op->create)
 				return ERR_PTR(-ENOENT);
 		}
-		obj = make(arg);
+		obj = op->make(op->arg);
 		if (IS_ERR(obj))
 			return obj;
 		ret = mbox_obj_link(obj, name);
@@ -286,11 +301,82 @@ struct mbox_obj *mbox_obj_open(const char *name, u64 id, bool create, bool excl,
 			return obj;
 		}
 		mbox_obj_fini(obj);
-		ops->destroy(obj);
-		if (ret != -EEXIST || excl)
+		op->ops->destroy(obj);
+		if (ret != -EEXIST || op->excl)
 			return ERR_PTR(ret);
 	}
 	return ERR_PTR(-EAGAIN);
+}
+
+/* Undo the creation of @obj: its name and ID go, as if never made. */
+static void mbox_obj_uncreate(struct mbox_obj *obj)
+{
+	bool put;
+
+	mutex_lock(&mbox_registry_lock);
+	put = mbox_obj_delist(obj);
+	mutex_unlock(&mbox_registry_lock);
+	if (put)
+		mbox_obj_put(obj);
+}
+
+/**
+ * mbox_obj_open_fd - find or create a named object and hand it out as a
+ *	new descriptor: the one way every open-or-create command works
+ * @ucmd: the command in flight; its result struct is written back before
+ *	the descriptor exists
+ * @len: the kernel size of that struct
+ * @id_out: where in the result the object's ID goes
+ * @op: what to open and how
+ *
+ * Takes effect or changes nothing: when the result can not be written back
+ * (or anything else fails after the object was created here), the new
+ * object is unlinked again, so a failed create leaves no name behind.
+ *
+ * Return: the descriptor, or a negative errno.
+ */
+int mbox_obj_open_fd(struct mbox_ucmd *ucmd, size_t len, u64 *id_out,
+		     const struct mbox_obj_opener *op)
+{
+	char name[MBOX_NAME_MAX];
+	struct mbox_obj *obj;
+	bool created = false;
+	struct file *file;
+	int ret;
+
+	ret = mbox_name_from_user(name, op->uname);
+	if (ret)
+		return ret;
+	ret = op->check(op->arg, name);
+	if (ret)
+		return ret;
+	obj = mbox_obj_open(op, name, &created);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (!created) {
+		ret = mbox_obj_permission(obj, op->may);
+		if (ret)
+			goto err_put;
+	}
+	file = op->open_file(obj, op->arg);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_put;
+	}
+	/* The file holds the caller's reference now; keep one for the undo. */
+	mbox_obj_get(obj);
+	*id_out = obj->id;
+	ret = mbox_ucmd_install(ucmd, len, file, op->cloexec);
+	if (ret < 0 && created)
+		mbox_obj_uncreate(obj);
+	mbox_obj_put(obj);
+	return ret;
+
+err_put:
+	if (created)
+		mbox_obj_uncreate(obj);
+	mbox_obj_put(obj);
+	return ret;
 }
 
 bool mbox_obj_is_linked(struct mbox_obj *obj)
@@ -310,18 +396,18 @@ static bool mbox_obj_owner(struct mbox_obj *obj)
  * mbox_obj_unlink - remove an object's name and ID (owner or CAP_IPC_OWNER)
  * @name: the name, or ""
  * @id: the ID, used when @name is ""
- * @ops: the type wanted
+ * @type: the type wanted
  *
  * Return: 0, -ENOENT, or -EPERM.
  */
-int mbox_obj_unlink(const char *name, u64 id, const struct mbox_obj_ops *ops)
+int mbox_obj_unlink(const char *name, u64 id, enum mbox_type type)
 {
 	struct mbox_obj *obj;
 	bool put;
 
 	mutex_lock(&mbox_registry_lock);
-	obj = mbox_lookup(name, id, ops);
-	if (!obj) {
+	obj = mbox_lookup(name, id);
+	if (!obj || obj->ops->type != type) {
 		mutex_unlock(&mbox_registry_lock);
 		return -ENOENT;
 	}
@@ -410,11 +496,21 @@ static void mbox_registry_reap(bool all)
 	}
 }
 
+/* Every MBOX_REAP_INTERVAL while a named object exists. */
+static void mbox_reap_fn(struct work_struct *work)
+{
+	mbox_registry_reap(false);
+	mutex_lock(&mbox_registry_lock);
+	if (mbox_nr_named)
+		schedule_delayed_work(&mbox_reap_work, MBOX_REAP_INTERVAL);
+	mutex_unlock(&mbox_registry_lock);
+}
+
 /*
  * Set up @obj for the caller (see mbox_obj_init_once()). When the caller's
  * objects_per_user is reached, first free what dead namespaces left behind,
- * so that mailboxes of namespaces that no longer exist do not count against
- * it forever.
+ * so that objects of namespaces that no longer exist never count against
+ * it.
  */
 int mbox_obj_init(struct mbox_obj *obj, const struct mbox_obj_ops *ops,
 		  umode_t mode)
@@ -428,21 +524,46 @@ int mbox_obj_init(struct mbox_obj *obj, const struct mbox_obj_ops *ops,
 	return ret;
 }
 
+/**
+ * mbox_obj_charge_bytes - charge @bytes to @user's byte quota
+ * @user: the accounting charged
+ * @bytes: how much
+ *
+ * Like mbox_obj_init(), frees dead namespaces' objects before refusing, so
+ * their messages and rings never count against anybody. Called with no
+ * lock held.
+ *
+ * Return: 0 or -EDQUOT.
+ */
+int mbox_obj_charge_bytes(struct mbox_user *user, size_t bytes)
+{
+	int ret = mbox_user_charge_bytes(user, bytes);
+
+	if (ret == -EDQUOT) {
+		mbox_registry_reap(false);
+		ret = mbox_user_charge_bytes(user, bytes);
+	}
+	return ret;
+}
+
 void mbox_registry_exit(void)
 {
+	/* No descriptor is open, so nothing links a named object any more. */
+	cancel_delayed_work_sync(&mbox_reap_work);
 	mbox_registry_reap(true);
 	WARN_ON_ONCE(!xa_empty(&mbox_ids));
 	xa_destroy(&mbox_ids);
 }
 
 /**
- * mbox_registry_show - list the objects of IPC namespace @ns
- * @m: /proc/mbox/objects
+ * mbox_registry_for_each - call @fn for each object of IPC namespace @ns
  * @ns: the namespace's token (see above)
- *
- * Return: 0.
+ * @fn: called under mbox_registry_lock; must not sleep
+ * @arg: for @fn
  */
-int mbox_registry_show(struct seq_file *m, struct vfsmount *ns)
+void mbox_registry_for_each(struct vfsmount *ns,
+			    void (*fn)(struct mbox_obj *obj, void *arg),
+			    void *arg)
 {
 	struct mbox_obj *obj;
 	unsigned long id;
@@ -450,7 +571,6 @@ int mbox_registry_show(struct seq_file *m, struct vfsmount *ns)
 	mutex_lock(&mbox_registry_lock);
 	xa_for_each(&mbox_ids, id, obj)
 		if (obj->ns == ns)
-			mbox_proc_show_obj(m, obj);
+			fn(obj, arg);
 	mutex_unlock(&mbox_registry_lock);
-	return 0;
 }

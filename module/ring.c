@@ -25,7 +25,32 @@
 #include <linux/slab.h>
 #include <linux/uidgid.h>
 
-#include "mbox_internal.h"
+#include "limits.h"
+#include "registry.h"
+#include "ring.h"
+#include "stats.h"
+#include "ucmd.h"
+#include "user.h"
+#include "wait.h"
+
+/* vm_flags became read-only, with setters, in 6.3 (probed in module/Kbuild). */
+static void mbox_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef MBOX_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static void mbox_vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef MBOX_HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
 
 enum { MBOX_PROD, MBOX_CONS, MBOX_ROLES };
 
@@ -80,8 +105,6 @@ static const u32 mbox_gone_flag[MBOX_ROLES] = {
 	MBOX_RING_F_PRODUCER_GONE, MBOX_RING_F_CONSUMER_GONE
 };
 
-atomic_long_t mbox_nr_rings = ATOMIC_LONG_INIT(0);
-
 static struct mbox_ring *to_ring(struct mbox_obj *obj)
 {
 	return container_of(obj, struct mbox_ring, obj);
@@ -130,7 +153,7 @@ static void mbox_ring_show(struct seq_file *m, struct mbox_obj *obj)
 	spin_unlock(&ring->lock);
 }
 
-const struct mbox_obj_ops mbox_ring_obj_ops = {
+static const struct mbox_obj_ops mbox_ring_obj_ops = {
 	.type = MBOX_TYPE_RING,
 	.destroy = mbox_ring_destroy,
 	.show = mbox_ring_show,
@@ -185,7 +208,7 @@ static struct mbox_obj *mbox_ring_make(const void *arg)
 		ret = -ENOMEM;
 		goto err_fini;
 	}
-	ret = mbox_user_charge_bytes(ring->user, mbox_ring_bytes(ring));
+	ret = mbox_obj_charge_bytes(ring->user, mbox_ring_bytes(ring));
 	if (ret)
 		goto err_fini;
 	ret = mbox_ring_alloc_pages(ring);
@@ -363,7 +386,7 @@ static int mbox_ring_cmd_info(struct mbox_ucmd *ucmd)
 	struct mbox_ring *ring = rf->ring;
 	const struct mbox_ring_ctrl *c = ring->ctrl;
 
-	if (cmd->flags)
+	if (cmd->flags || cmd->__reserved || cmd->layout.__reserved)
 		return -EINVAL;
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->size = ucmd->user_size;
@@ -498,8 +521,9 @@ static const struct file_operations mbox_ring_fops = {
 				 MBOX_RING_CREATE | MBOX_RING_EXCL |		\
 				 MBOX_RING_CLOEXEC | MBOX_RING_NONBLOCK)
 
-static int mbox_ring_open_check(const struct mbox_ring_open *cmd, const char *name)
+static int mbox_ring_open_check(const void *arg, const char *name)
 {
+	const struct mbox_ring_open *cmd = arg;
 	bool create = cmd->flags & MBOX_RING_CREATE;
 
 	if (cmd->flags & ~MBOX_RING_OPEN_FLAGS)
@@ -529,39 +553,18 @@ static int mbox_ring_role(u32 flags)
 	return (flags & MBOX_RING_CONSUMER) ? MBOX_CONS : -1;
 }
 
-int mbox_ring_open(struct mbox_ucmd *ucmd)
+/* A descriptor of @obj in the role @arg (struct mbox_ring_open) asks. */
+static struct file *mbox_ring_file(struct mbox_obj *obj, const void *arg)
 {
-	struct mbox_ring_open *cmd = ucmd->cmd;
+	const struct mbox_ring_open *cmd = arg;
 	int role = mbox_ring_role(cmd->flags);
-	char name[MBOX_NAME_MAX];
 	struct mbox_ring_file *rf;
-	struct mbox_obj *obj;
-	bool created = false;
 	struct file *file;
 	int ret;
 
-	ret = mbox_name_from_user(name, cmd->name);
-	if (ret)
-		return ret;
-	ret = mbox_ring_open_check(cmd, name);
-	if (ret)
-		return ret;
-	obj = mbox_obj_open(name, cmd->id, cmd->flags & MBOX_RING_CREATE,
-			    cmd->flags & MBOX_RING_EXCL, &mbox_ring_obj_ops,
-			    mbox_ring_make, cmd, &created);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	/* Producing needs write, consuming (and looking) read permission. */
-	if (!created) {
-		ret = mbox_obj_permission(obj, role == MBOX_PROD ? MAY_WRITE : MAY_READ);
-		if (ret)
-			goto err_put;
-	}
 	rf = kzalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);
-	if (!rf) {
-		ret = -ENOMEM;
-		goto err_put;
-	}
+	if (!rf)
+		return ERR_PTR(-ENOMEM);
 	rf->ring = to_ring(obj);
 	rf->role = role;
 	ret = mbox_ring_attach(rf->ring, role);
@@ -575,12 +578,30 @@ int mbox_ring_open(struct mbox_ucmd *ucmd)
 		goto err_free;
 	}
 	/* From here on the file's release detaches and drops the ring. */
-	cmd->id = obj->id;
-	return mbox_ucmd_install(ucmd, sizeof(*cmd), file, cmd->flags & MBOX_RING_CLOEXEC);
+	return file;
 
 err_free:
 	kfree(rf);
-err_put:
-	mbox_obj_put(obj);
-	return ret;
+	return ERR_PTR(ret);
+}
+
+int mbox_ring_open(struct mbox_ucmd *ucmd)
+{
+	struct mbox_ring_open *cmd = ucmd->cmd;
+	const struct mbox_obj_opener op = {
+		.ops = &mbox_ring_obj_ops,
+		.uname = cmd->name,
+		.id = cmd->id,
+		.create = cmd->flags & MBOX_RING_CREATE,
+		.excl = cmd->flags & MBOX_RING_EXCL,
+		/* Producing needs write, consuming (and looking) read permission. */
+		.may = (cmd->flags & MBOX_RING_PRODUCER) ? MAY_WRITE : MAY_READ,
+		.cloexec = cmd->flags & MBOX_RING_CLOEXEC,
+		.check = mbox_ring_open_check,
+		.make = mbox_ring_make,
+		.open_file = mbox_ring_file,
+		.arg = cmd,
+	};
+
+	return mbox_obj_open_fd(ucmd, sizeof(*cmd), &cmd->id, &op);
 }

@@ -12,7 +12,7 @@
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
 
-#include "mbox_internal.h"
+#include "ucmd.h"
 
 /**
  * mbox_ucmd_respond - copy a handler's result back to user space

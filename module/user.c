@@ -13,7 +13,8 @@
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
 
-#include "mbox_internal.h"
+#include "limits.h"
+#include "user.h"
 
 /* Protects mbox_users and every mbox_user's @node. */
 static DEFINE_SPINLOCK(mbox_users_lock);

@@ -13,7 +13,7 @@
 #include <linux/ktime.h>
 #include <linux/sched/signal.h>
 
-#include "mbox_internal.h"
+#include "wait.h"
 #include "mbox_trace.h"
 
 int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,

@@ -59,9 +59,9 @@ if [ ${#pkgs[@]} -gt 0 ]; then
 		die "apt-get install failed; see $MBOX_CACHE/apt-install.log"
 fi
 
-# kselftest harness and checkpatch from linux-source-6.1.
+# kselftest harness, checkpatch and kernel-doc from linux-source-6.1.
 tools_dir=$MBOX_CACHE/linux-6.1-tools
-if [ ! -f "$tools_dir/.ready" ]; then
+if [ ! -f "$tools_dir/.ready" ] || [ ! -f "$tools_dir/scripts/kernel-doc" ]; then
 	tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
 	[ -n "$tarball" ] || die "linux-source-6.1 is installed but its tarball is missing"
 	log "extracting kselftest harness and checkpatch from $tarball"
@@ -71,6 +71,7 @@ if [ ! -f "$tools_dir/.ready" ]; then
 		linux-source-6.1/tools/testing/selftests/kselftest.h \
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/kernel-doc \
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch
 	touch "$tools_dir/.ready"

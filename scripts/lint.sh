@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make lint: checkpatch.pl --strict over module/ and uapi/, then for each
-# kernel a W=1 build with -Werror and sparse (C=2). Any finding fails.
+# make lint: checkpatch.pl --strict and kernel-doc over module/ and uapi/,
+# then for each kernel a W=1 build with -Werror and sparse (C=2), whose
+# objects must show no cycle of calls between files (scripts/layers.sh).
+# Any finding fails.
 #
 #   scripts/lint.sh KERNEL...
 set -uo pipefail
@@ -22,6 +24,16 @@ if [ -n "$out" ]; then
 	status=1
 else
 	log "checkpatch --strict: clean"
+fi
+
+kerneldoc=$MBOX_CACHE/linux-6.1-tools/scripts/kernel-doc
+out=$(perl "$kerneldoc" -none module/*.c module/*.h uapi/linux/*.h 2>&1)
+if [ -n "$out" ]; then
+	printf '%s\n' "$out"
+	log "kernel-doc: findings above"
+	status=1
+else
+	log "kernel-doc: clean"
 fi
 
 # The public headers must compile on their own, in strict C and in C++.
@@ -57,6 +69,11 @@ for k in "$@"; do
 		status=1
 	else
 		log "kernel $k: W=1 and sparse (C=2) clean"
+	fi
+	if "$here/layers.sh" "$dir/module"; then
+		log "kernel $k: no cycle of calls between module files"
+	else
+		status=1
 	fi
 done
 exit $status

@@ -115,6 +115,8 @@ struct mbox_open {
 	__u64 max_bytes;
 };
 
+#define MBOX_UNLINK_RING	_BITUL(0)	/* the object is a ring */
+
 /**
  * struct mbox_unlink - remove a mailbox's (or ring's) name and ID
  *	(MBOX_IOC_UNLINK)
@@ -126,8 +128,6 @@ struct mbox_open {
  * Only the owner (or a holder of CAP_IPC_OWNER) may unlink. The mailbox
  * lives on until its last descriptor is closed, but can no longer be opened.
  */
-#define MBOX_UNLINK_RING	_BITUL(0)	/* the object is a ring */
-
 struct mbox_unlink {
 	__u32 size;
 	__u32 flags;
@@ -607,7 +607,9 @@ struct mbox_link_info {
  * @flags: must be 0
  * @id: the endpoint's ID
  * @pid: its process, in the caller's pid namespace
- * @mode: @capacity: @msg_size_max: as created
+ * @mode: as created
+ * @capacity: as created
+ * @msg_size_max: as created
  * @links: links alive now
  * @msgs: messages queued to it now
  * @bytes: their bytes
@@ -683,7 +685,8 @@ struct mbox_endpoint_info {
  *	observer, which may only map the control area and read info). A role
  *	held by another descriptor: -EBUSY. The role is held until the
  *	descriptor's last reference, mappings included, is gone.
- * @name: @id: as for struct mbox_open (rings and mailboxes share names)
+ * @name: as for struct mbox_open (rings and mailboxes share names)
+ * @id: as for struct mbox_open (rings and mailboxes share names)
  * @mode: in, when creating: permission bits (0777 mask)
  * @data_size: in, when creating: bytes of the data area, a power of two from
  *	the page size to the module parameter ring_size_max; 0 when not
@@ -709,9 +712,11 @@ struct mbox_ring_open {
  * @flags: MBOX_RING_F_*; a new attacher clears its role's GONE bit
  * @data_size: bytes in the data area
  * @rec_max: the largest record payload
+ * @__pad0: always 0
  * @prod_waiting: non-zero while the producer sleeps or polls for room
  * @cons_waiting: non-zero while the consumer sleeps or polls for records
- * @prod_sleeps: @cons_sleeps: times each side went to sleep in the kernel
+ * @prod_sleeps: times the producer went to sleep in the kernel
+ * @cons_sleeps: times the consumer went to sleep in the kernel
  * @wake_calls: MBOX_IOC_RING_WAKE calls
  * @wakeups: of those, the ones that found a sleeper to wake
  */
@@ -739,11 +744,19 @@ struct mbox_ring_rec {
 
 /**
  * struct mbox_ring_layout - where everything is (part of mbox_ring_info)
- * @ctrl_off: @prod_off: @cons_off: @data_off: mmap offsets of the areas
- * @ctrl_len: @prod_len: @cons_len: @data_len: their mmap lengths
+ * @ctrl_off: mmap offsets of the areas
+ * @prod_off: mmap offsets of the areas
+ * @cons_off: mmap offsets of the areas
+ * @data_off: mmap offsets of the areas
+ * @ctrl_len: their mmap lengths
+ * @prod_len: their mmap lengths
+ * @cons_len: their mmap lengths
+ * @data_len: their mmap lengths
  * @prod_index: offset of the producer index (__u32) in the producer area
  * @cons_index: offset of the consumer index (__u32) in the consumer area
- * @ctrl_flags: @ctrl_prod_waiting: @ctrl_cons_waiting: offsets of those
+ * @ctrl_flags: offsets of those
+ * @ctrl_prod_waiting: offsets of those
+ * @ctrl_cons_waiting: offsets of those
  *	fields of struct mbox_ring_ctrl in the control area
  * @__reserved: 0
  */
@@ -807,12 +820,21 @@ struct mbox_ring_wake {
  *	(MBOX_IOC_RING_INFO on a ring descriptor)
  * @size: sizeof(struct mbox_ring_info)
  * @flags: must be 0
- * @id: @mode: @uid: @gid: as for struct mbox_info
+ * @id: as for struct mbox_info
+ * @mode: as for struct mbox_info
+ * @uid: as for struct mbox_info
+ * @gid: as for struct mbox_info
  * @role: the caller's: MBOX_RING_PRODUCER, MBOX_RING_CONSUMER or 0
  * @state: MBOX_RING_F_* now, and MBOX_STATE_UNLINKED << 8 once unlinked
- * @data_size: @rec_max: as in the control area
- * @prod: @cons: the indices as the kernel reads them now
- * @prod_sleeps: @cons_sleeps: @wake_calls: @wakeups: as in the control area
+ * @data_size: as in the control area
+ * @rec_max: as in the control area
+ * @prod: the producer's index as the kernel reads it now
+ * @cons: the consumer's index as the kernel reads it now
+ * @__reserved: must be 0 (so must @layout's)
+ * @prod_sleeps: as in the control area
+ * @cons_sleeps: as in the control area
+ * @wake_calls: as in the control area
+ * @wakeups: as in the control area
  * @layout: where to map what
  */
 struct mbox_ring_info {

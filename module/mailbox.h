@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mbox: mailboxes (mailbox.c), their broadcast mode (broadcast.c) and the
+ * batch commands' loop (batch.c). Built on the queue and the registry.
+ *
+ * Locking: a mailbox's queue lock also protects its broadcast
+ * subscriptions (@subs, @nr_subs, and each mbox_sub's fields but @lock).
+ * mbox_sub.lock (mutex) serialises receives through one subscription; the
+ * queue lock nests inside it.
+ */
+#ifndef _MBOX_MAILBOX_H
+#define _MBOX_MAILBOX_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include "queue.h"
+#include "registry.h"
+
+struct file;
+struct mbox_deadline;
+struct mbox_ucmd;
+
+/**
+ * struct mbox_mailbox - a mailbox
+ * @obj: identity, permissions, lifetime
+ * @mb_flags: MBOX_MB_*
+ * @q: its messages and waiters
+ * @subs: broadcast subscriptions (struct mbox_sub), under @q.lock
+ * @nr_subs: how many
+ */
+struct mbox_mailbox {
+	struct mbox_obj obj;
+	u32 mb_flags;
+	struct mbox_queue q;
+	struct list_head subs;
+	u32 nr_subs;
+};
+
+/**
+ * struct mbox_sub - one descriptor's broadcast subscription
+ * @node: in its mailbox's @subs (under the queue's lock)
+ * @next_seq: the first sequence number it has not received
+ * @missed: messages it lost to the overflow policy, not yet reported
+ * @lock: serialises receives through this subscription
+ */
+struct mbox_sub {
+	struct list_head node;
+	u64 next_seq;
+	u32 missed;
+	struct mutex lock;	/* serialises receives through this subscription */
+};
+
+/**
+ * struct mbox_file - a mailbox descriptor's private data
+ * @mb: the mailbox (one reference)
+ * @sub: the broadcast subscription made through this descriptor, or NULL
+ *	(set once, under the queue's lock)
+ */
+struct mbox_file {
+	struct mbox_mailbox *mb;
+	struct mbox_sub *sub;
+};
+
+/* mailbox.c */
+int mbox_mailbox_open(struct mbox_ucmd *ucmd);
+
+/* broadcast.c */
+extern const struct mbox_queue_ops mbox_bcast_queue_ops;
+int mbox_cmd_subscribe(struct mbox_ucmd *ucmd);
+void mbox_bcast_unsubscribe(struct mbox_file *mf);
+int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
+		    struct mbox_deadline *dl);
+bool mbox_bcast_readable(struct mbox_mailbox *mb, struct mbox_sub *sub);
+
+/* batch.c */
+
+/**
+ * typedef mbox_batch_fn - move one entry of a batch
+ * @ctx: the caller's
+ * @uentry: the user's entry
+ * @entry_size: its size
+ * @flags: the batch's flags
+ * @dl: the deadline (non-blocking after the first entry)
+ *
+ * Return: 0 (done, go on), 1 (done, stop), or a negative errno (not done).
+ */
+typedef int (*mbox_batch_fn)(void *ctx, void __user *uentry, u32 entry_size,
+			     u32 flags, struct mbox_deadline *dl);
+
+int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
+		   size_t min_entry, u32 allowed, mbox_batch_fn fn, void *ctx);
+
+#endif /* _MBOX_MAILBOX_H */

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mbox: messages (msg.c). Below the queue; knows nothing of what a message
+ * travels through: whoever attaches something to a message (a link
+ * reference, a call record) sets @release to drop it.
+ */
+#ifndef _MBOX_MSG_H
+#define _MBOX_MSG_H
+
+#include <linux/list.h>
+#include <linux/pid.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+
+struct mbox_call_rec;
+struct mbox_flow;
+struct mbox_user;
+
+enum mbox_msg_state {
+	MBOX_MSG_QUEUED,	/* waiting for a receiver */
+	MBOX_MSG_CLAIMED,	/* a receiver is copying it out */
+	MBOX_MSG_DELIVERED,	/* received; off the queue */
+	MBOX_MSG_WITHDRAWN,	/* its sender gave up, or it was dropped */
+};
+
+/**
+ * struct mbox_msg - one message
+ * @node: in its queue while QUEUED or CLAIMED (under the queue's lock)
+ * @ref: the queue's reference, a claiming receiver's, a confirming sender's
+ * @state: enum mbox_msg_state (under the queue's lock)
+ * @confirm: its sender waits until it is delivered (rendezvous or
+ *	MBOX_SEND_CONFIRM); such a message is never dropped
+ * @prio: priority
+ * @reply: a reply: received only by the receive that expects @call_id
+ * @len: payload length
+ * @seq: sequence number in its queue (or its flow)
+ * @pending: broadcast: subscribers that have not received it yet
+ * @sender: the sending process (thread group)
+ * @uid: the sender's effective uid
+ * @user: the sender's accounting, charged mbox_msg_charge(@len)
+ * @flow: the stream within its queue it belongs to (a link direction), or
+ *	NULL
+ * @call: a call's request: the record the receiver keeps until it replies
+ * @call_id: a call's request or reply: the call
+ * @release: drops what was attached to the message (@flow's owner, @call)
+ *	when it is freed; NULL if nothing was
+ * @data: payload
+ */
+struct mbox_msg {
+	struct list_head node;
+	refcount_t ref;
+	u8 state;
+	bool confirm;
+	u8 prio;
+	bool reply;
+	u32 len;
+	u64 seq;
+	u32 pending;
+	struct pid *sender;
+	kuid_t uid;
+	struct mbox_user *user;
+	struct mbox_flow *flow;
+	struct mbox_call_rec *call;
+	u64 call_id;
+	void (*release)(struct mbox_msg *msg);
+	u8 data[];
+};
+
+size_t mbox_msg_charge(size_t len);
+struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
+				struct mbox_user *hint);
+void mbox_msg_put(struct mbox_msg *msg);
+void mbox_msg_put_list(struct list_head *list);
+
+#endif /* _MBOX_MSG_H */

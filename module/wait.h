@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mbox: blocking with deadlines, timeouts and signals (wait.c). Below the
+ * queue and the rings; knows only wait queues and spinlocks.
+ */
+#ifndef _MBOX_WAIT_H
+#define _MBOX_WAIT_H
+
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <uapi/linux/mbox.h>
+
+/**
+ * struct mbox_wakes - wake-ups a batch leaves to its end
+ * @queued: messages queued, for the receivers (one wake-up for them all)
+ * @freed: slots freed, for the senders waiting for room (one each)
+ */
+struct mbox_wakes {
+	u32 queued;
+	u32 freed;
+};
+
+/**
+ * struct mbox_deadline - how long a blocking call may wait
+ * @nonblock: never wait (-EAGAIN)
+ * @timed: @expires is set
+ * @relative: the caller gave a relative timeout (interrupted: -EINTR, not
+ *	restarted, so the wait can not be stretched)
+ * @clock: CLOCK_MONOTONIC or CLOCK_REALTIME
+ * @expires: absolute expiry on @clock
+ * @defer: NULL, or (batches) where to count the wake-ups that the call
+ *	leaves to the batch's end, so that a batch wakes each side once
+ */
+struct mbox_deadline {
+	bool nonblock;
+	bool timed;
+	bool relative;
+	clockid_t clock;
+	ktime_t expires;
+	struct mbox_wakes *defer;
+};
+
+#define MBOX_WAIT_FLAGS (MBOX_WAIT_NONBLOCK | MBOX_WAIT_TIMEOUT |		\
+			 MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME)
+
+int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
+		       s64 timeout_ns);
+int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
+		     struct mbox_deadline *dl, u64 id);
+int mbox_wait_locked_exclusive(wait_queue_head_t *wq, spinlock_t *lock,
+			       struct mbox_deadline *dl, u64 id);
+
+/**
+ * mbox_wake_poll - wake_up_poll(), skipped when nobody waits on @wq
+ * @wq: a queue's recv_wq or send_wq
+ * @key: the poll events made ready
+ *
+ * Only after changing the condition under the queue's lock: its waiters
+ * join @wq under that lock after checking the condition, and its pollers
+ * join @wq before taking that lock to check; either way one of the two sees
+ * the other, so an empty @wq here means nobody can miss the change.
+ */
+static inline void mbox_wake_poll(wait_queue_head_t *wq, __poll_t key)
+{
+	/* No barrier needed: the lock orders the check, see above. */
+	if (waitqueue_active(wq))
+		wake_up_poll(wq, key);
+}
+
+#endif /* _MBOX_WAIT_H */
