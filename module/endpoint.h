@@ -13,8 +13,8 @@
  *	this endpoint.
  *   mbox_ep.pending_lock (spinlock): @pending and @pending_closed. Taken
  *	with no other lock held.
- * The order, outermost first: mbox_links_lock, mbox_registry_lock, then any
- * one spinlock (a queue's, a ring's, pending_lock, mbox_users_lock).
+ * The order of every lock of the module is written once, in
+ * docs/internals.md ("Locks").
  */
 #ifndef _MBOX_ENDPOINT_H
 #define _MBOX_ENDPOINT_H

@@ -2,6 +2,10 @@
 /*
  * mbox: per-user accounting (user.c). Below everything that allocates on a
  * user's behalf; calls only the limits.
+ *
+ * Locking: mbox_users_lock (spinlock, user.c) protects the users table and
+ * every mbox_user's @node; the counters are atomics, read and changed
+ * without it. Innermost: taken with at most the registry's mutex held.
  */
 #ifndef _MBOX_USER_H
 #define _MBOX_USER_H
