@@ -34,16 +34,20 @@ static void __user *mbox_batch_entry(const struct mbox_batch *cmd, u32 i)
 	return u64_to_user_ptr(cmd->msgs + (u64)i * cmd->entry_size);
 }
 
+/*
+ * What went through is returned whatever happens to the write-back of
+ * @done: the header was writable when the batch began (see
+ * mbox_batch_run()), and a batch that moved messages succeeded.
+ */
 static int mbox_batch_done(struct mbox_ucmd *ucmd, u32 done, int err)
 {
 	struct mbox_batch *cmd = ucmd->cmd;
-	int ret;
 
 	if (!done)
 		return err;
 	cmd->done = done;
-	ret = mbox_ucmd_respond(ucmd, sizeof(*cmd));
-	return ret ?: done;
+	mbox_ucmd_respond(ucmd, sizeof(*cmd));
+	return done;
 }
 
 /**
@@ -70,6 +74,11 @@ int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
 	if (ret)
 		return ret;
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	if (ret)
+		return ret;
+	/* Fail before the first entry if @done could not be handed back. */
+	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_batch, done),
+			      sizeof(cmd->done));
 	if (ret)
 		return ret;
 	dl.defer = &wakes;

@@ -107,8 +107,8 @@ static void mbox_bcast_consume(struct mbox_mailbox *mb, struct mbox_sub *sub,
 		mbox_bcast_reap(mb, freed);
 	}
 	mb->q.received++;
-	rx->dropped = sub->missed;
-	sub->missed = 0;
+	/* What was reported; drops since then are the next receive's. */
+	sub->missed -= rx->dropped;
 	spin_unlock(&mb->q.lock);
 	wake_up_poll(&mb->q.send_wq, EPOLLOUT | EPOLLWRNORM);
 }
@@ -161,9 +161,12 @@ int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
 		goto out_unlock;
 	}
 	refcount_inc(&msg->ref);
+	if (!(rx->flags & MBOX_RECV_PEEK))
+		rx->dropped = sub->missed;
 	spin_unlock(&mb->q.lock);
 
-	ret = mbox_copy_out(rx, msg);
+	/* Until consumed, the subscription's position has not moved. */
+	ret = mbox_copy_out_respond(rx, msg);
 	if (ret >= 0 && !(rx->flags & MBOX_RECV_PEEK)) {
 		trace_mbox_recv(mb->obj.id, msg);
 		mbox_bcast_consume(mb, sub, msg, rx, &freed);

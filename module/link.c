@@ -18,6 +18,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 
@@ -71,23 +72,40 @@ static void mbox_link_msg_release(struct mbox_msg *msg)
 	mbox_link_put(chan->link);
 }
 
+/*
+ * Put @msg (from mbox_msg_alloc(), by @me) on @link, to the peer; the
+ * caller sets the kind. On error the caller still owns @msg as it was.
+ */
+static int mbox_link_attach(struct mbox_ep *me, struct mbox_link *link,
+			    struct mbox_msg *msg)
+{
+	struct mbox_chan *chan = mbox_chan_out(link, me);
+
+	if (READ_ONCE(chan->flow.dead))
+		return -EPIPE;
+	if (msg->len > chan->to->msg_size_max)
+		return -EMSGSIZE;
+	mbox_link_get(link);
+	msg->flow = &chan->flow;
+	msg->release = mbox_link_msg_release;
+	return 0;
+}
+
 /* A message from @me on @link, to the peer; the caller sets the kind. */
 static struct mbox_msg *mbox_link_msg(struct mbox_ep *me, struct mbox_link *link,
 				      u64 buf, u32 len)
 {
-	struct mbox_chan *chan = mbox_chan_out(link, me);
 	struct mbox_msg *msg;
+	int ret;
 
-	if (READ_ONCE(chan->flow.dead))
-		return ERR_PTR(-EPIPE);
-	if (len > chan->to->msg_size_max)
-		return ERR_PTR(-EMSGSIZE);
 	msg = mbox_msg_alloc(u64_to_user_ptr(buf), len, me->obj.user);
 	if (IS_ERR(msg))
 		return msg;
-	mbox_link_get(link);
-	msg->flow = &chan->flow;
-	msg->release = mbox_link_msg_release;
+	ret = mbox_link_attach(me, link, msg);
+	if (ret) {
+		mbox_msg_put(msg);
+		return ERR_PTR(ret);
+	}
 	return msg;
 }
 
@@ -101,16 +119,53 @@ static int mbox_link_queue(struct mbox_msg *msg, struct mbox_deadline *dl,
 	return mbox_queue_send(&chan->to->inbox, msg, dl, seq);
 }
 
+/* Send @msg (consumed) from @me over @link, as @cmd asks. */
+static int mbox_link_send_msg(struct mbox_ep *me, struct mbox_link *link,
+			      struct mbox_msg *msg, struct mbox_link_send *cmd,
+			      struct mbox_deadline *dl)
+{
+	int ret = mbox_link_attach(me, link, msg);
+
+	if (ret) {
+		mbox_msg_put(msg);
+		return ret;
+	}
+	msg->confirm = !(cmd->flags & MBOX_LINK_ASYNC);
+	return mbox_link_queue(msg, dl, &cmd->seq);
+}
+
 static int mbox_link_send(struct mbox_ep *me, struct mbox_link *link,
 			  struct mbox_link_send *cmd, struct mbox_deadline *dl)
 {
 	struct mbox_msg *msg;
 
-	msg = mbox_link_msg(me, link, cmd->buf, cmd->len);
+	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	msg->confirm = !(cmd->flags & MBOX_LINK_ASYNC);
-	return mbox_link_queue(msg, dl, &cmd->seq);
+	return mbox_link_send_msg(me, link, msg, cmd, dl);
+}
+
+/* Send to the process @cmd->pid: the message is copied in before the link
+ * is looked up (or made), so a bad buffer makes no link.
+ */
+static int mbox_link_send_pid(struct mbox_ep *me, struct mbox_link_send *cmd,
+			      struct mbox_deadline *dl)
+{
+	struct mbox_link *link;
+	struct mbox_msg *msg;
+	int ret;
+
+	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	link = mbox_link_lookup(me, cmd->pid, true);
+	if (IS_ERR(link)) {
+		mbox_msg_put(msg);
+		return PTR_ERR(link);
+	}
+	ret = mbox_link_send_msg(me, link, msg, cmd, dl);
+	mbox_link_put(link);
+	return ret;
 }
 
 /* Answer call @cmd->call_id, which @me received. */
@@ -182,6 +237,25 @@ static void mbox_rx_to_link_cmd(struct mbox_link_recv *cmd, const struct mbox_rx
 	cmd->uid = rx->uid;
 }
 
+/**
+ * struct mbox_link_rx - a receive (or a call's) through an ioctl
+ * @rx: the request
+ * @ucmd: the call, whose struct gets the result
+ */
+struct mbox_link_rx {
+	struct mbox_rx rx;
+	struct mbox_ucmd *ucmd;
+};
+
+/* The result, written back while the message is still only claimed. */
+static int mbox_link_recv_respond(struct mbox_rx *rx)
+{
+	struct mbox_link_rx *c = container_of(rx, struct mbox_link_rx, rx);
+
+	mbox_rx_to_link_cmd(c->ucmd->cmd, rx);
+	return mbox_ucmd_respond(c->ucmd, sizeof(struct mbox_link_recv));
+}
+
 /*
  * Receive on @me, from @link's peer only if @link; report like a mailbox
  * receive: -EMSGSIZE still tells the length needed.
@@ -189,23 +263,24 @@ static void mbox_rx_to_link_cmd(struct mbox_link_recv *cmd, const struct mbox_rx
 static int mbox_link_cmd_recv(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 			      struct mbox_link *link)
 {
+	struct mbox_link_rx c = { .ucmd = ucmd };
 	struct mbox_link_recv *cmd = ucmd->cmd;
 	struct mbox_deadline dl;
-	struct mbox_rx rx;
 	int ret, err;
 
-	ret = mbox_rx_from_link_cmd(&rx, cmd);
+	ret = mbox_rx_from_link_cmd(&c.rx, cmd);
 	if (ret)
 		return ret;
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
 	if (link)
-		rx.flow = &mbox_chan_in(link, me)->flow;
-	ret = mbox_link_recv(me, &rx, &dl);
-	if (ret < 0 && ret != -EMSGSIZE)
+		c.rx.flow = &mbox_chan_in(link, me)->flow;
+	c.rx.respond = mbox_link_recv_respond;
+	ret = mbox_link_recv(me, &c.rx, &dl);
+	if (ret != -EMSGSIZE)
 		return ret;
-	mbox_rx_to_link_cmd(cmd, &rx);
+	mbox_rx_to_link_cmd(cmd, &c.rx);
 	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
 	return err ?: ret;
 }
@@ -217,7 +292,6 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 	struct mbox_ep *me = ucmd->file->private_data;
 	struct mbox_link_send *cmd = ucmd->cmd;
 	struct mbox_deadline dl;
-	struct mbox_link *link;
 	int ret;
 
 	if (cmd->flags & ~MBOX_LINK_SEND_FLAGS)
@@ -229,19 +303,19 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
-	if (cmd->flags & MBOX_LINK_REPLY) {
-		ret = mbox_link_reply(me, cmd, &dl);
-	} else {
-		link = mbox_link_lookup(me, cmd->pid, true);
-		if (IS_ERR(link))
-			return PTR_ERR(link);
-		ret = mbox_link_send(me, link, cmd, &dl);
-		mbox_link_put(link);
-	}
+	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_link_send, seq),
+			      sizeof(cmd->seq));
 	if (ret)
 		return ret;
-	return mbox_ucmd_put_u64(ucmd, offsetof(struct mbox_link_send, seq),
-				 cmd->seq);
+	if (cmd->flags & MBOX_LINK_REPLY)
+		ret = mbox_link_reply(me, cmd, &dl);
+	else
+		ret = mbox_link_send_pid(me, cmd, &dl);
+	if (ret)
+		return ret;
+	/* Sent is sent: a fault now only loses the sequence number. */
+	mbox_ucmd_put_u64(ucmd, offsetof(struct mbox_link_send, seq), cmd->seq);
+	return 0;
 }
 
 static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
@@ -252,6 +326,10 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 	int ret;
 
 	if (cmd->flags & MBOX_RECV_FROM_PID) {
+		/* Before a link is made for it. */
+		ret = mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+		if (ret)
+			return ret;
 		link = mbox_link_lookup(me, cmd->pid, true);
 		if (IS_ERR(link))
 			return PTR_ERR(link);
@@ -263,26 +341,41 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 	return ret;
 }
 
-/* Queue the request, then wait for its reply on our inbox. */
+/* The call's result, written back while its reply is only claimed. */
+static int mbox_call_respond(struct mbox_rx *rx)
+{
+	struct mbox_link_rx *c = container_of(rx, struct mbox_link_rx, rx);
+	struct mbox_call *cmd = c->ucmd->cmd;
+
+	cmd->reply_len = rx->len;
+	return mbox_ucmd_respond(c->ucmd, sizeof(*cmd));
+}
+
+/*
+ * Queue the request @msg (consumed) on @link, then wait for its reply on
+ * our inbox. The result is written back while the reply is claimed; a
+ * reply that can not be handed back (its buffer or the struct faulted after
+ * the checks in mbox_ep_cmd_call()) is discarded: nobody else may take it.
+ */
 static int mbox_call(struct mbox_ep *me, struct mbox_link *link,
-		     struct mbox_call *cmd, struct mbox_deadline *dl)
+		     struct mbox_msg *msg, struct mbox_ucmd *ucmd,
+		     struct mbox_deadline *dl)
 {
 	struct mbox_expect expect = {
 		.call_id = atomic64_inc_return(&mbox_next_call_id),
 	};
+	struct mbox_link_rx c = { .ucmd = ucmd };
+	struct mbox_call *cmd = ucmd->cmd;
 	struct mbox_call_rec *rec;
-	struct mbox_msg *msg;
-	struct mbox_rx rx;
 	u64 seq;
 	int ret;
 
 	rec = kmalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
-	if (!rec)
-		return -ENOMEM;
-	msg = mbox_link_msg(me, link, cmd->buf, cmd->len);
-	if (IS_ERR(msg)) {
+	ret = rec ? mbox_link_attach(me, link, msg) : -ENOMEM;
+	if (ret) {
 		kfree(rec);
-		return PTR_ERR(msg);
+		mbox_msg_put(msg);
+		return ret;
 	}
 	mbox_link_get(link);
 	rec->link = link;
@@ -290,23 +383,44 @@ static int mbox_call(struct mbox_ep *me, struct mbox_link *link,
 	msg->call = rec;
 	msg->call_id = expect.call_id;
 	cmd->call_id = expect.call_id;
-	mbox_rx_init(&rx, cmd->reply_buf, cmd->reply_len, MBOX_RECV_REPLY, 0);
-	rx.call_id = expect.call_id;
-	rx.flow = &mbox_chan_in(link, me)->flow;
-	rx.expect = &expect;
+	mbox_rx_init(&c.rx, cmd->reply_buf, cmd->reply_len, MBOX_RECV_REPLY, 0);
+	c.rx.call_id = expect.call_id;
+	c.rx.flow = &mbox_chan_in(link, me)->flow;
+	c.rx.expect = &expect;
+	c.rx.respond = mbox_call_respond;
+	c.rx.discard_on_fault = true;
 
 	/* Expected before the request can be answered; ended by the receive. */
 	mbox_queue_expect(&me->inbox, &expect);
 	ret = mbox_link_queue(msg, dl, &seq);
 	if (!ret)
-		ret = mbox_queue_recv(&me->inbox, &rx, dl);
+		ret = mbox_queue_recv(&me->inbox, &c.rx, dl);
 	else
 		mbox_queue_unexpect(&me->inbox, &expect);
 
-	if (ret >= 0 || ret == -EMSGSIZE)
-		cmd->reply_len = rx.len;
+	if (ret == -EMSGSIZE)
+		cmd->reply_len = c.rx.len;
 	/* Restarting would send the request again. */
 	return ret == -ERESTARTSYS ? -EINTR : ret;
+}
+
+/*
+ * Before the request goes: the struct must take the result and the reply
+ * buffer must be writable (as far as a reply to @me can be long), so that
+ * a call that fails on them sent nothing.
+ */
+static int mbox_call_check(struct mbox_ucmd *ucmd, struct mbox_ep *me)
+{
+	struct mbox_call *cmd = ucmd->cmd;
+	size_t n = min(cmd->reply_len, me->msg_size_max);
+	int ret;
+
+	ret = mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+	if (ret)
+		return ret;
+	if (n && fault_in_safe_writeable(u64_to_user_ptr(cmd->reply_buf), n))
+		return -EFAULT;
+	return 0;
 }
 
 static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
@@ -315,6 +429,7 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	struct mbox_call *cmd = ucmd->cmd;
 	struct mbox_deadline dl;
 	struct mbox_link *link;
+	struct mbox_msg *msg;
 	int ret, err;
 
 	if (cmd->flags & ~MBOX_WAIT_FLAGS || cmd->__reserved || cmd->call_id)
@@ -322,13 +437,22 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
-	link = mbox_link_lookup(me, cmd->pid, true);
-	if (IS_ERR(link))
-		return PTR_ERR(link);
-	ret = mbox_call(me, link, cmd, &dl);
-	mbox_link_put(link);
-	if (ret < 0 && ret != -EMSGSIZE)
+	ret = mbox_call_check(ucmd, me);
+	if (ret)
 		return ret;
+	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	link = mbox_link_lookup(me, cmd->pid, true);
+	if (IS_ERR(link)) {
+		mbox_msg_put(msg);
+		return PTR_ERR(link);
+	}
+	ret = mbox_call(me, link, msg, ucmd, &dl);
+	mbox_link_put(link);
+	if (ret != -EMSGSIZE)
+		return ret;
+	/* The reply is kept for MBOX_RECV_REPLY: say its call and length. */
 	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
 	return err ?: ret;
 }
@@ -425,11 +549,16 @@ static int mbox_lf_cmd_send(struct mbox_ucmd *ucmd)
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
+	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_link_send, seq),
+			      sizeof(cmd->seq));
+	if (ret)
+		return ret;
 	ret = mbox_link_send(lf->me, lf->link, cmd, &dl);
 	if (ret)
 		return ret;
-	return mbox_ucmd_put_u64(ucmd, offsetof(struct mbox_link_send, seq),
-				 cmd->seq);
+	/* Sent is sent: a fault now only loses the sequence number. */
+	mbox_ucmd_put_u64(ucmd, offsetof(struct mbox_link_send, seq), cmd->seq);
+	return 0;
 }
 
 static int mbox_lf_cmd_recv(struct mbox_ucmd *ucmd)
@@ -559,6 +688,10 @@ static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags & ~MBOX_LINK_OPEN_FLAGS || cmd->__reserved || cmd->id)
 		return -EINVAL;
+	/* Before a link is made for it. */
+	ret = mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+	if (ret)
+		return ret;
 	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf)
 		return -ENOMEM;

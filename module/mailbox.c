@@ -115,34 +115,63 @@ static int mbox_cmd_send(struct mbox_ucmd *ucmd)
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
+	/* Fail before sending if the sequence number could not be handed back. */
+	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_send, seq), sizeof(cmd->seq));
+	if (ret)
+		return ret;
 	ret = mbox_send(ucmd->file->private_data, ucmd->file,
 			u64_to_user_ptr(cmd->buf), cmd->len, cmd->prio, cmd->flags,
 			&dl, &cmd->seq);
 	if (ret)
 		return ret;
-	/* The one output field: cheaper than writing the struct back. */
-	return mbox_ucmd_put_u64(ucmd, offsetof(struct mbox_send, seq), cmd->seq);
+	/*
+	 * The one output field: cheaper than writing the struct back. Sent is
+	 * sent: if the struct was made read-only meanwhile, only the sequence
+	 * number is lost (the field keeps what the caller put there).
+	 */
+	mbox_ucmd_put_u64(ucmd, offsetof(struct mbox_send, seq), cmd->seq);
+	return 0;
+}
+
+/**
+ * struct mbox_recv_call - a receive through MBOX_IOC_RECV
+ * @rx: the request
+ * @ucmd: the call, whose struct gets the result
+ */
+struct mbox_recv_call {
+	struct mbox_rx rx;
+	struct mbox_ucmd *ucmd;
+};
+
+/* The result, written back while the message is still only claimed. */
+static int mbox_recv_respond(struct mbox_rx *rx)
+{
+	struct mbox_recv_call *c = container_of(rx, struct mbox_recv_call, rx);
+
+	mbox_rx_to_cmd(c->ucmd->cmd, rx);
+	return mbox_ucmd_respond(c->ucmd, sizeof(struct mbox_recv));
 }
 
 static int mbox_cmd_recv(struct mbox_ucmd *ucmd)
 {
+	struct mbox_recv_call c = { .ucmd = ucmd };
 	struct mbox_recv *cmd = ucmd->cmd;
 	struct mbox_deadline dl;
-	struct mbox_rx rx;
 	int ret, err;
 
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
-	ret = mbox_rx_from_cmd(&rx, cmd);
+	ret = mbox_rx_from_cmd(&c.rx, cmd);
 	if (ret)
 		return ret;
-	ret = mbox_recv(ucmd->file->private_data, ucmd->file, &rx, &dl);
-	mbox_rx_release(&rx);
-	if (ret < 0 && ret != -EMSGSIZE)
+	c.rx.respond = mbox_recv_respond;
+	ret = mbox_recv(ucmd->file->private_data, ucmd->file, &c.rx, &dl);
+	mbox_rx_release(&c.rx);
+	if (ret != -EMSGSIZE)
 		return ret;
-	/* -EMSGSIZE still reports the length needed. */
-	mbox_rx_to_cmd(cmd, &rx);
+	/* -EMSGSIZE still reports the length needed; nothing was taken. */
+	mbox_rx_to_cmd(cmd, &c.rx);
 	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
 	return err ?: ret;
 }
@@ -160,6 +189,9 @@ static int mbox_send_entry(void *ctx, void __user *uentry, u32 entry_size,
 		return ret;
 	if (e.size || e.flags || e.timeout_ns)
 		return -EINVAL;
+	/* Fail before sending if the sequence number could not be handed back. */
+	if (put_user(e.seq, (u64 __user *)(uentry + offsetof(struct mbox_send, seq))))
+		return -EFAULT;
 	ret = mbox_send(file->private_data, file, u64_to_user_ptr(e.buf), e.len,
 			e.prio, 0, dl, &e.seq);
 	if (ret)
@@ -178,35 +210,55 @@ static int mbox_cmd_send_batch(struct mbox_ucmd *ucmd)
 			      MBOX_WAIT_FLAGS, mbox_send_entry, ucmd->file);
 }
 
+/**
+ * struct mbox_recv_entry - one entry of MBOX_IOC_RECV_BATCH in flight
+ * @rx: the request
+ * @e: the entry, kernel copy
+ * @uentry: the user's entry
+ * @n: the bytes of it to write back
+ */
+struct mbox_recv_entry {
+	struct mbox_rx rx;
+	struct mbox_recv e;
+	void __user *uentry;
+	size_t n;
+};
+
+/* The entry's result, written back while the message is only claimed. */
+static int mbox_recv_entry_respond(struct mbox_rx *rx)
+{
+	struct mbox_recv_entry *c = container_of(rx, struct mbox_recv_entry, rx);
+
+	mbox_rx_to_cmd(&c->e, rx);
+	return copy_to_user(c->uentry, &c->e, c->n) ? -EFAULT : 0;
+}
+
 /* One entry of MBOX_IOC_RECV_BATCH (see batch.c). */
 static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 			   u32 flags, struct mbox_deadline *dl)
 {
-	size_t n = min_t(size_t, entry_size, sizeof(struct mbox_recv));
+	struct mbox_recv_entry c = {
+		.uentry = uentry,
+		.n = min_t(size_t, entry_size, sizeof(struct mbox_recv)),
+	};
 	struct file *file = ctx;
-	struct mbox_recv e;
-	struct mbox_rx rx;
-	int ret, copied;
+	int ret;
 
-	ret = copy_struct_from_user(&e, sizeof(e), uentry, entry_size);
+	ret = copy_struct_from_user(&c.e, sizeof(c.e), uentry, entry_size);
 	if (ret)
 		return ret;
-	if (e.size || e.flags || e.timeout_ns)
+	if (c.e.size || c.e.flags || c.e.timeout_ns)
 		return -EINVAL;
-	ret = mbox_rx_from_cmd(&rx, &e);
+	ret = mbox_rx_from_cmd(&c.rx, &c.e);
 	if (ret)
 		return ret;
-	rx.flags = flags & MBOX_RECV_TRUNC;
-	/* Make sure the result can be written before a message is taken. */
-	if (copy_to_user(uentry, &e, n))
-		return -EFAULT;
-	copied = mbox_recv(file->private_data, file, &rx, dl);
-	if (copied < 0 && copied != -EMSGSIZE)
-		return copied;
-	mbox_rx_to_cmd(&e, &rx);
-	if (copy_to_user(uentry, &e, n))
-		return -EFAULT;
-	return copied < 0 ? copied : 0;
+	c.rx.flags = flags & MBOX_RECV_TRUNC;
+	c.rx.respond = mbox_recv_entry_respond;
+	ret = mbox_recv(file->private_data, file, &c.rx, dl);
+	if (ret != -EMSGSIZE)
+		return ret < 0 ? ret : 0;
+	/* Nothing was taken; the entry says what length is needed. */
+	return mbox_recv_entry_respond(&c.rx) ?: ret;
 }
 
 static int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd)

@@ -595,6 +595,23 @@ int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg)
 	return copy_to_user(rx->buf, msg->data, n) ? -EFAULT : n;
 }
 
+/**
+ * mbox_copy_out_respond - copy a claimed message out and write the result
+ *	back (@rx->respond), still claimed
+ * @rx: the request
+ * @msg: the message
+ *
+ * Return: the bytes copied, or -EFAULT (then nothing is to be taken).
+ */
+int mbox_copy_out_respond(struct mbox_rx *rx, struct mbox_msg *msg)
+{
+	int copied = mbox_copy_out(rx, msg);
+
+	if (copied >= 0 && rx->respond && rx->respond(rx))
+		return -EFAULT;
+	return copied;
+}
+
 /* The receive ends: a call no longer expects its reply. Under the lock. */
 static void mbox_rx_end(struct mbox_queue *q, struct mbox_rx *rx)
 {
@@ -603,8 +620,12 @@ static void mbox_rx_end(struct mbox_queue *q, struct mbox_rx *rx)
 		list_del_init(&rx->expect->node);
 }
 
-/* A copy-out faulted: put @msg back, or free it if @q died meanwhile. */
-static void mbox_recv_fault(struct mbox_queue *q, struct mbox_msg *msg)
+/*
+ * A copy-out faulted: put @msg back in place, or free it if @q died
+ * meanwhile (or @rx discards what it can not take).
+ */
+static void mbox_recv_fault(struct mbox_queue *q, struct mbox_rx *rx,
+			    struct mbox_msg *msg)
 {
 	lockdep_assert_held(&q->lock);
 	/*
@@ -612,7 +633,7 @@ static void mbox_recv_fault(struct mbox_queue *q, struct mbox_msg *msg)
 	 * queue's purge skipped it because it was claimed. An offer is its
 	 * sender's to withdraw (the flow died first, so the sender is woken).
 	 */
-	if (q->dead && !msg->confirm) {
+	if ((q->dead || rx->discard_on_fault) && !msg->confirm) {
 		mbox_dequeue(q, msg);
 		msg->state = MBOX_MSG_WITHDRAWN;
 		refcount_dec(&msg->ref);	/* the queue's; we hold one */
@@ -639,7 +660,7 @@ static int mbox_finish_recv(struct mbox_queue *q, struct mbox_rx *rx,
 	}
 	mbox_rx_end(q, rx);
 	if (copied < 0) {
-		mbox_recv_fault(q, msg);
+		mbox_recv_fault(q, rx, msg);
 		spin_unlock(&q->lock);
 		mbox_wake_poll(&q->recv_wq, MBOX_EPOLLIN);
 		/* Queued again, it can be dropped for a waiting sender. */
@@ -657,8 +678,8 @@ static int mbox_finish_recv(struct mbox_queue *q, struct mbox_rx *rx,
 	/* A receiver of a call keeps its record until it replies. */
 	rx->call = msg->call;
 	msg->call = NULL;
-	rx->dropped = q->missed;
-	q->missed = 0;
+	/* What was reported; drops since then are the next receive's. */
+	q->missed -= rx->dropped;
 	spin_unlock(&q->lock);
 	if (dl->defer)
 		dl->defer->freed++;
@@ -694,13 +715,15 @@ static int mbox_recv_once(struct mbox_queue *q, struct mbox_rx *rx,
 	if (rx->flags & MBOX_RECV_PEEK) {
 		mbox_rx_end(q, rx);
 		spin_unlock(&q->lock);
-		ret = mbox_copy_out(rx, msg);
+		ret = mbox_copy_out_respond(rx, msg);
 		mbox_msg_put(msg);
 		return ret;
 	}
 	msg->state = MBOX_MSG_CLAIMED;
+	rx->dropped = q->missed;
 	spin_unlock(&q->lock);
-	return mbox_finish_recv(q, rx, msg, mbox_copy_out(rx, msg), dl, again);
+	return mbox_finish_recv(q, rx, msg, mbox_copy_out_respond(rx, msg), dl,
+				again);
 
 out_end:
 	mbox_rx_end(q, rx);

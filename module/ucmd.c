@@ -31,6 +31,29 @@ int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
 }
 
 /**
+ * mbox_ucmd_probe - make sure part of the user's struct can be written back
+ * @ucmd: the call in flight
+ * @offset: where the output fields start
+ * @len: how many bytes they take
+ *
+ * Writes the bytes back as they were read (the user's struct holds them
+ * already), so that a command whose results could not be handed back
+ * fails with -EFAULT before it changes anything. Only the part inside the
+ * user's struct is touched.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len)
+{
+	if (ucmd->user_size <= offset)
+		return 0;
+	len = min_t(size_t, len, ucmd->user_size - offset);
+	if (copy_to_user(ucmd->ubuffer + offset, ucmd->cmd + offset, len))
+		return -EFAULT;
+	return 0;
+}
+
+/**
  * mbox_ucmd_put_u64 - hand back one 64-bit output field
  * @ucmd: the call in flight
  * @offset: the field's offset in the argument struct

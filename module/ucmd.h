@@ -55,6 +55,7 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops);
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len);
+int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len);
 int mbox_ucmd_put_u64(struct mbox_ucmd *ucmd, size_t offset, u64 val);
 int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
 		      bool cloexec);
