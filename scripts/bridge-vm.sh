@@ -115,15 +115,18 @@ finish() {
 }
 
 if [ "$role" = a ]; then
-	for mb in prio:100 k1:1000 k2:1000 k3:1000 r:1000 full:5 ctl:4 bench:64 benchrx:64; do
+	for mb in prio:100 k1:1000 k2:1000 k3:1000 r:1000 full:5 ctl:4 bench:64 benchrx:64 lossy:100; do
 		mboxctl create "${mb%%:*}" -m 0666 -c "${mb#*:}" >/dev/null
 	done
+	mboxctl create news -m 0666 -c 64 -B >/dev/null
 	{
 		broker "$pass"
 		for b in prio k1 k2 k3 r ctl; do binding out $b; done
 		binding out full "max-length = 5" "overflow = reject-publish"
 		binding out bench
 		printf '\n[in benchrx]\nmailbox = benchrx\nqueue = mbox.bench\n'
+		binding out lossy "max-length = 10" "overflow = drop-head"
+		printf '\n[out news]\nmailbox = news\nexchange = mbox.news\n'
 	} >$conf
 
 	# --- bad configuration and a wrong password: clear error, exit 1
@@ -221,13 +224,23 @@ if [ "$role" = a ]; then
 	wait $spid
 	check "full: the blocked sender completes once the far side receives" [ $? -eq 0 ]
 
+	# --- lossy: a drop-oldest path (drop-head queue of 10, far mailbox of 5
+	# that nobody reads yet): the oldest are dropped, the newest arrive
+	bridgecheck send lossy lossy 50 >/dev/null
+	bridgecheck wait lossy received 50 -t 60 >/dev/null
+	check "lossy: the near bridge published all 50 (the queue dropped the oldest)" [ $? -eq 0 ]
+	mboxctl send ctl lossy
+
+	# --- news: a broadcast mailbox -> a fanout exchange -> two far bindings
+	check "news: 50 messages sent to the broadcast mailbox" bridgecheck send news news 50
+
 	# --- the benchmark: both bridges here, one clock
 	echo "--- benchmark (through the bridge, then a plain librabbitmq pair)"
 	check "bench: through the bridge" bridge-bench mbox bench benchrx 500
 	check "bench: plain librabbitmq publisher/consumer" \
 		bridge-bench amqp 10.0.2.100 "$port" mbox "$pass" mbox.bench-plain 500
 	# Let every outbound mailbox drain before stopping.
-	for mb in prio k1 k2 k3 r full ctl; do
+	for mb in prio k1 k2 k3 r full ctl lossy news; do
 		bridgecheck wait "$mb" received "$(bridgecheck get "$mb" sent)" -t 60 >/dev/null ||
 			echo "    $mb did not drain"
 	done
@@ -236,7 +249,7 @@ if [ "$role" = a ]; then
 fi
 
 # ---- role b: the far machine
-for mb in prio:100 k1:1000 k2:1000 k3:1000 r:1000 full:5 ctl:4; do
+for mb in prio:100 k1:1000 k2:1000 k3:1000 r:1000 full:5 ctl:4 lossy:5 news1:100 news2:100; do
 	mboxctl create "${mb%%:*}" -m 0666 -c "${mb#*:}" >/dev/null
 done
 {
@@ -244,6 +257,9 @@ done
 	binding in prio "envelope = yes"
 	for b in k1 k2 k3 r ctl; do binding in $b; done
 	binding in full "max-length = 5" "overflow = reject-publish" "prefetch = 1"
+	binding in lossy "max-length = 10" "overflow = drop-head" "prefetch = 1"
+	printf '\n[in news1]\nmailbox = news1\nexchange = mbox.news\n'
+	printf '\n[in news2]\nmailbox = news2\nexchange = mbox.news\n'
 } >$conf
 # The first instance dies after putting k2's 100th message in the mailbox,
 # before acking it (the worst moment for the inbound side).
@@ -298,5 +314,24 @@ msg=$(mboxctl recv ctl -t 120000)
 check "full: the near side says it saw EAGAIN and a blocked sender ($msg)" [ "$msg" = drain ]
 check "full: then every message arrives exactly once, in order" \
 	bridgecheck recv full full 40 -t 120
+
+msg=$(mboxctl recv ctl -t 120000)
+check "lossy: the near side published all 50 ($msg)" [ "$msg" = lossy ]
+bridgecheck recv -l lossy lossy 50 -t 60 >/tmp/lossy.out
+rc=$?
+cat /tmp/lossy.out
+n=$(awk '{ print $2 }' /tmp/lossy.out)
+check "lossy: drop-head kept the newest, dropped the oldest ($n of 50 arrived, the last among them, in order, none twice)" \
+	sh -c "[ $rc -eq 0 ] && [ ${n:-50} -lt 50 ]"
+
+bridgecheck recv news1 news 50 -t 120 >/tmp/news1.out &
+n1=$!
+bridgecheck recv news2 news 50 -t 120 >/tmp/news2.out
+rc2=$?
+wait $n1
+rc1=$?
+cat /tmp/news1.out /tmp/news2.out
+check "news: a broadcast mailbox through a fanout exchange: each far binding gets every message once" \
+	sh -c "[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ]"
 finish
 exit 0
