@@ -237,7 +237,11 @@ check-install: deps
 BRIDGE_SRCS := tools/bridge/main.c tools/bridge/config.c tools/bridge/state.c \
 	tools/bridge/amqp.c tools/bridge/worker.c
 BRIDGE_BINS := $(O)/tools/mbox-bridge $(O)/tools/bridgecheck $(O)/tools/bridge-bench
-bridge: $(BRIDGE_BINS)
+bridge: $(BRIDGE_BINS) $(O)/tools/bridge-dedupe-test
+
+$(O)/tools/bridge-dedupe-test: tools/bridge/dedupe_test.c tools/bridge/state.c tools/bridge/bridge.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/bridge/state.c
 
 $(O)/tools/mbox-bridge: $(BRIDGE_SRCS) tools/bridge/bridge.h $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
@@ -255,7 +259,7 @@ check-bridge: deps
 	@scripts/deps.sh bridge
 	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib tools bridge
 	@scripts/check-bridge.sh -m $(O)/k-6.1/module/mbox.ko -l $(LIB_SO) \
-		$(BRIDGE_BINS) $(TOOLS)
+		-u $(O)/tools/bridge-dedupe-test $(BRIDGE_BINS) $(TOOLS)
 
 demo-bridge: deps
 	@scripts/deps.sh bridge

@@ -81,7 +81,7 @@ wait_bridge_exit() {
 
 # Whether process $1 (our child) still runs: a zombie does not.
 running() {
-	[ -r /proc/$1/stat ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$1/stat
+	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"
 }
 
 kill_bridge() {

@@ -5,9 +5,10 @@
 # loopback, two VMs ("machines") each with mbox.ko and mbox-bridge, reaching
 # the broker through QEMU user networking (scripts/vm-run.sh -N).
 #
-#   scripts/check-bridge.sh [-d] -m MODULE -l LIBMBOX FILE...
+#   scripts/check-bridge.sh [-d] -m MODULE -l LIBMBOX [-u TEST]... FILE...
 #
 #   -d   the demo (scripts/demo-bridge.sh in both VMs) instead of the tests
+#   -u   a host-side unit test to run first (prints "... ok", exits 0)
 #
 # The broker runs as this user from build/bridge/rabbit (its own data
 # directory, config, Erlang cookie, node name and epmd port), listening on
@@ -26,11 +27,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 demo=0
 module=
 libs=()
-while getopts "dm:l:" opt; do
+units=()
+while getopts "dm:l:u:" opt; do
 	case $opt in
 	d) demo=1 ;;
 	m) module=$OPTARG ;;
 	l) libs+=(-l "$OPTARG") ;;
+	u) units+=("$OPTARG") ;;
 	*) die "bad option; see the header of $0" ;;
 	esac
 done
@@ -109,8 +112,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+hostpass=0 hostfail=0
+for u in ${units[@]+"${units[@]}"}; do
+	if "$u"; then
+		echo "ok - host: $(basename "$u")"
+		hostpass=$((hostpass + 1))
+	else
+		echo "not ok - host: $(basename "$u")"
+		hostfail=$((hostfail + 1))
+	fi
+done
+
 stamp "starting rabbitmq-server on 127.0.0.1:$port (data in $rabbit)"
-start_broker || { echo "0 passed, 1 failed"; exit 1; }
+start_broker || { echo "$hostpass passed, $((hostfail + 1)) failed"; exit 1; }
 
 script=$here/bridge-vm.sh
 [ $demo -eq 1 ] && script=$here/demo-bridge.sh
@@ -143,7 +157,7 @@ wait "$vma"
 rca=$?
 wait "$vmb"
 rcb=$?
-vma= vmb=
+vma='' vmb=''
 sleep 0.5
 kill $ta $tb 2>/dev/null
 wait $ta $tb 2>/dev/null
@@ -155,6 +169,7 @@ if [ $demo -eq 1 ]; then
 fi
 pass=$(cat "$work"/vm-{a,b}/output.log | grep -c '^ok ')
 fail=$(cat "$work"/vm-{a,b}/output.log | grep -c '^not ok ')
+pass=$((pass + hostpass)) fail=$((fail + hostfail))
 [ $rca -eq 0 ] || fail=$((fail + 1))
 [ $rcb -eq 0 ] || fail=$((fail + 1))
 if grep -q '^MARK broker-restart' "$work/vm-b/output.log" && [ $restarted -eq 0 ]; then

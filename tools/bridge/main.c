@@ -249,11 +249,6 @@ static int run(struct bridge *br)
 	sigset_t set;
 	int devfd, ret;
 
-	ret = mkdir_p(br->state_dir);
-	if (ret < 0) {
-		fprintf(stderr, "mbox-bridge: state-dir %s: %s\n", br->state_dir, strerror(-ret));
-		return 1;
-	}
 	devfd = mbox_dev_open(0);
 	if (devfd < 0) {
 		fprintf(stderr, "mbox-bridge: cannot open %s: %s%s\n", MBOX_DEVICE_PATH,
@@ -276,6 +271,11 @@ static int run(struct bridge *br)
 		close(fd);
 	}
 	close(devfd);
+	ret = mkdir_p(br->state_dir);
+	if (ret < 0) {
+		fprintf(stderr, "mbox-bridge: state-dir %s: %s\n", br->state_dir, strerror(-ret));
+		return 1;
+	}
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

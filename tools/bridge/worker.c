@@ -501,8 +501,12 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 		struct mbox_info info;
 
 		ret = mbox_info(in->fd, &info);
-		if (ret < 0)
-			goto refuse;
+		if (ret < 0) {
+			snprintf(in->err, sizeof(in->err), "mailbox '%s': %s", b->mailbox,
+				 mbox_strerror(ret));
+			fatal(b, in->err);
+			return 1;
+		}
 		ret = dedupe_pending(in->dd, id, in->mbid, info.sent);
 		if (ret < 0) {
 			snprintf(in->err, sizeof(in->err), "state file: %s", strerror(-ret));
