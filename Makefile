@@ -10,6 +10,9 @@
 #                         pages; honours DESTDIR and PREFIX (docs/install.md)
 #   make check-install    install into a scratch DESTDIR, pkg-config, man lint,
 #                         dkms build against Debian's headers package
+#   make check-bridge     the mailbox bridge over RabbitMQ: a broker on the
+#                         host's loopback, two VMs (docs/bridge.md)
+#   make demo-bridge      two VMs exchanging messages through the broker
 #   make deps             install what is missing (done by demo/check/lint)
 #
 # The module is built against $(KDIR) in place when KDIR is given (or when the
@@ -64,7 +67,8 @@ VM_MODULE = $(O)/k-$(KERNEL)/module/mbox.ko
 VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES) $(BENCH)
 
 .PHONY: all module vm-module lib selftests tools examples deps check check-debug demo lint \
-	checkpatch clean install dkms-src check-install bench bench-bin
+	checkpatch clean install dkms-src check-install bench bench-bin \
+	bridge check-bridge demo-bridge
 all: module lib selftests tools examples bench-bin
 
 deps:
@@ -227,6 +231,41 @@ check-install: deps
 	@scripts/deps.sh install
 	@$(MAKE) --no-print-directory lib tools
 	@scripts/check-install.sh
+
+# The mailbox bridge over RabbitMQ (docs/bridge.md). Not part of "all": it
+# needs librabbitmq-dev ("scripts/deps.sh bridge" installs it).
+BRIDGE_SRCS := tools/bridge/main.c tools/bridge/config.c tools/bridge/state.c \
+	tools/bridge/amqp.c tools/bridge/worker.c
+BRIDGE_BINS := $(O)/tools/mbox-bridge $(O)/tools/bridgecheck $(O)/tools/bridge-bench
+bridge: $(BRIDGE_BINS) $(O)/tools/bridge-dedupe-test
+
+$(O)/tools/bridge-dedupe-test: tools/bridge/dedupe_test.c tools/bridge/state.c tools/bridge/bridge.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/bridge/state.c
+
+$(O)/tools/mbox-bridge: $(BRIDGE_SRCS) tools/bridge/bridge.h $(LIB_HDRS) $(O)/lib/libmbox.so
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $(BRIDGE_SRCS) -L$(O)/lib -lmbox -lrabbitmq
+
+$(O)/tools/bridgecheck: tools/bridge/bridgecheck.c $(LIB_HDRS) $(O)/lib/libmbox.so
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+
+$(O)/tools/bridge-bench: tools/bridge/bridge-bench.c $(LIB_HDRS) $(O)/lib/libmbox.so
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< -L$(O)/lib -lmbox -lrabbitmq
+
+check-bridge: deps
+	@scripts/deps.sh bridge
+	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib tools bridge
+	@scripts/check-bridge.sh -m $(O)/k-6.1/module/mbox.ko -l $(LIB_SO) \
+		-u $(O)/tools/bridge-dedupe-test $(BRIDGE_BINS) $(TOOLS)
+
+demo-bridge: deps
+	@scripts/deps.sh bridge
+	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib tools bridge
+	@scripts/check-bridge.sh -d -m $(O)/k-6.1/module/mbox.ko -l $(LIB_SO) \
+		$(BRIDGE_BINS) $(TOOLS)
 
 clean:
 	rm -rf $(O)

@@ -40,6 +40,7 @@ for k in "${kernels[@]}"; do
 	debug) packages+=(flex bison bc libelf-dev libssl-dev) ;;
 	install) packages+=(pkgconf mandoc man-db dkms) ;;
 	bench) packages+=(gnuplot-nox linux-perf) ;;
+	bridge) packages+=(librabbitmq-dev rabbitmq-server socat) ;;
 	esac
 done
 
@@ -79,5 +80,11 @@ fi
 
 for k in "${kernels[@]}"; do
 	case $k in install | bench) continue ;; esac
+	if [ "$k" = bridge ]; then
+		# Two VMs on the stock kernel, with a NIC (make check-bridge).
+		"$here/kernel.sh" fetch 6.1
+		"$here/nic-module.sh" 6.1
+		continue
+	fi
 	"$here/kernel.sh" fetch "$k"
 done

@@ -17,6 +17,11 @@
 #   -i           deterministic timing: one vCPU under QEMU -icount shift=5
 #                (guest time is 32 ns per instruction executed)
 #   -q           do not stream the script's output to stdout
+#   -N PORT      networking (repeatable): an e1000 NIC on QEMU user networking
+#                with restrict=on; the guest's eth0 is 10.0.2.15 and reaches the
+#                host's 127.0.0.1:PORT at 10.0.2.100:PORT (guestfwd through
+#                socat), and nothing else. Needs the NIC module that
+#                "scripts/deps.sh bridge" fetches.
 #
 # Inside the VM: busybox as userland, /proc, /sys, /dev, debugfs, tracefs,
 # /dev/mqueue and /dev/shm mounted; "insmod mbox.ko", then SCRIPT runs from
@@ -43,9 +48,10 @@ append=
 quiet=0
 nodebug=0
 icount=0
+fwd_ports=()
 files=()
 libs=()
-while getopts "k:m:f:l:t:o:a:niq" opt; do
+while getopts "k:m:f:l:t:o:a:niqN:" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -57,6 +63,7 @@ while getopts "k:m:f:l:t:o:a:niq" opt; do
 	n) nodebug=1 ;;
 	i) icount=1 ;;
 	q) quiet=1 ;;
+	N) fwd_ports+=("$OPTARG") ;;
 	*) die "bad option; see the header of $0" ;;
 	esac
 done
@@ -102,6 +109,18 @@ for f in "${libs[@]}"; do
 	copy_with_libs "$f" "$root/usr/lib/"
 done
 
+net=()
+if [ ${#fwd_ports[@]} -gt 0 ]; then
+	nic=$MBOX_CACHE/kernels/$("$here/kernel.sh" release "$kernel")/nic/e1000.ko
+	[ -f "$nic" ] || die "no NIC module $nic; run scripts/deps.sh bridge"
+	cp "$nic" "$root/mbox/e1000.ko"
+	netdev=user,id=n0,restrict=on
+	for p in "${fwd_ports[@]}"; do
+		netdev+=",guestfwd=tcp:10.0.2.100:$p-cmd:socat -lf/dev/null - TCP:127.0.0.1:$p"
+	done
+	net=(-netdev "$netdev" -device e1000,netdev=n0)
+fi
+
 cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s
@@ -117,6 +136,12 @@ mount -t mqueue mqueue /dev/mqueue 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # Loopback, for the benchmark's TCP peer.
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
+# vm-run.sh -N: user networking through an e1000 NIC.
+if [ -f /mbox/e1000.ko ] && insmod /mbox/e1000.ko; then
+	ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 &&
+		ip route add default via 10.0.2.2 ||
+		echo "mbox-vm: could not configure eth0" > /dev/console
+fi
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 echo 1 > /proc/sys/kernel/printk_devkmsg 2>/dev/null
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
@@ -212,6 +237,7 @@ set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	"${accel[@]}" -smp $smp -m 1536 -nodefaults -nographic -no-reboot \
 	-kernel "$image" -initrd "$outdir/initramfs.cpio" -append "$cmdline" \
+	${net[@]+"${net[@]}"} \
 	-serial "file:$console" -serial "file:$output" \
 	-monitor none </dev/null >"$outdir/qemu.log" 2>&1 &
 qpid=$!

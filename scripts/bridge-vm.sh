@@ -1,0 +1,337 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-bridge, inside one of the two VMs (busybox sh):
+#
+#   bridge-vm.sh ROLE PORT PASSWORD
+#
+# ROLE "a" is the near machine (senders, outbound bindings), "b" the far one
+# (inbound bindings, receivers). They meet only through the broker at
+# 10.0.2.100:PORT (the host's loopback). Each case prints "ok - ..." or
+# "not ok - ..."; scripts/check-bridge.sh counts them. "MARK ..." lines tell
+# the host when to act (restart the broker).
+role=$1
+port=$2
+pass=$3
+hostname "vm-$role"
+state=/tmp/bridge-state
+conf=/tmp/bridge.conf
+log=/tmp/bridge.log
+
+check() {
+	desc=$1
+	shift
+	if "$@"; then echo "ok - $desc"; else echo "not ok - $desc"; fi
+}
+
+broker() {
+	cat <<EOF
+[broker]
+host = 10.0.2.100
+port = $port
+user = mbox
+password = $1
+connect-timeout = 3000
+backoff-min = 100
+backoff-max = 1000
+
+[bridge]
+state-dir = $state
+EOF
+}
+
+# The same queue arguments on both sides (the broker refuses a mismatch).
+binding() {	# DIR NAME [extra lines]
+	dir=$1 name=$2
+	shift 2
+	printf '\n[%s %s]\nmailbox = %s\nqueue = mbox.%s\n' "$dir" "$name" "$name" "$name"
+	for l in "$@"; do echo "$l"; done
+}
+
+# The bridge runs under a supervisor that restarts it whenever it exits, as
+# systemd's Restart= would; its exit statuses go to /tmp/bridge-exits. The
+# first run gets the environment given (the crash hook).
+supervise() {
+	first="$*"
+	: >/tmp/bridge-exits
+	while [ ! -e /tmp/bridge-stop ]; do
+		# shellcheck disable=SC2086
+		env $first mbox-bridge -c $conf 2>>$log &
+		echo $! >/tmp/bridge.pid
+		wait $!
+		echo $? >>/tmp/bridge-exits
+		first=
+		[ -e /tmp/bridge-stop ] || sleep 0.3
+	done
+}
+start_bridge() {	# [ENV=VALUE]
+	supervise "$@" &
+	spvpid=$!
+	sleep 0.2
+}
+# Wait up to $1 seconds for the bridge to have exited with status $2.
+wait_bridge_exit() {
+	n=0
+	while ! grep -qx "$2" /tmp/bridge-exits && [ $n -lt $(($1 * 5)) ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	grep -qx "$2" /tmp/bridge-exits
+}
+
+# Whether process $1 (our child) still runs: a zombie does not.
+running() {
+	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"
+}
+
+kill_bridge() {
+	kill -9 "$(cat /tmp/bridge.pid)"
+}
+
+# Wait up to $1 seconds until every binding is connected.
+wait_connected() {
+	n=0
+	while mbox-bridge -c $conf status | awk 'NR > 2 && $5 != "connected" { bad = 1 } END { exit !bad }'; do
+		[ $n -lt $(($1 * 5)) ] || return 1
+		sleep 0.2
+		n=$((n + 1))
+	done
+}
+
+status_field() {	# BINDING COLUMN(7 dups, 6 messages, 10 connects)
+	mbox-bridge -c $conf status | awk -v b="$1" -v c="$2" '$1 == b { print $c }'
+}
+
+finish() {
+	echo "--- mbox-bridge status on vm-$role"
+	mbox-bridge -c $conf status
+	touch /tmp/bridge-stop
+	kill -TERM "$(cat /tmp/bridge.pid)"
+	wait "$spvpid"
+	rc=$(tail -n 1 /tmp/bridge-exits)
+	check "vm-$role: the bridge stops cleanly on SIGTERM (exit $rc)" [ "$rc" -eq 0 ]
+	echo "--- mbox-bridge log on vm-$role"
+	cat $log
+}
+
+if [ "$role" = a ]; then
+	for mb in prio:100 k1:1000 k2:1000 k3:1000 r:1000 full:5 ctl:4 bench:64 benchrx:64 lossy:100; do
+		mboxctl create "${mb%%:*}" -m 0666 -c "${mb#*:}" >/dev/null
+	done
+	mboxctl create news -m 0666 -c 64 -B >/dev/null
+	{
+		broker "$pass"
+		for b in prio k1 k2 k3 r ctl; do binding out $b; done
+		binding out full "max-length = 5" "overflow = reject-publish"
+		binding out bench
+		printf '\n[in benchrx]\nmailbox = benchrx\nqueue = mbox.bench\n'
+		binding out lossy "max-length = 10" "overflow = drop-head"
+		printf '\n[out news]\nmailbox = news\nexchange = mbox.news\n'
+	} >$conf
+
+	# --- bad configuration and a wrong password: clear error, exit 1
+	bad() {	# DESC EXPECTED-TEXT (config on stdin)
+		cat >/tmp/bad.conf
+		out=$(mbox-bridge -c /tmp/bad.conf 2>&1)
+		rc=$?
+		echo "    mbox-bridge said: $out (exit $rc)"
+		check "bad config: $1" sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q -- \"$2\"" "$out"
+	}
+	out=$(mbox-bridge -c /nonexistent.conf 2>&1)
+	rc=$?
+	echo "    mbox-bridge said: $out (exit $rc)"
+	check "bad config: a missing file is named, exit 1" \
+		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'nonexistent.conf: cannot open'" "$out"
+	printf '[broker]\nhots = x\n' | bad "an unknown key, with its line" "bad.conf:2: unknown key 'hots'"
+	printf '[broker]\nhost = h\nport = 99999\n' | bad "a port out of range" "port: '99999' is not"
+	{ broker x; printf '[out x]\nmailbox = prio\nqueue = q\nexchange = e\n'; } |
+		bad "queue and exchange together" "exactly one of queue and exchange"
+	{ broker x; printf '[out x]\nmailbox = nosuch\nqueue = q\n'; } |
+		bad "a mailbox that does not exist" "cannot open mailbox 'nosuch'"
+	check "mbox-bridge check accepts the real configuration" mbox-bridge -c $conf check
+	{ broker wrong-password; binding out prio; } >/tmp/wrongpw.conf
+	out=$(timeout 60 mbox-bridge -c /tmp/wrongpw.conf 2>&1)
+	rc=$?
+	echo "$out" | tail -n 3 | sed 's/^/    /'
+	check "a wrong password: exit 1 and says so" \
+		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'wrong user or password'" "$out"
+
+	# --- priorities, identity and per-priority order (checked on vm-b)
+	start_bridge MBOX_BRIDGE_CRASH=confirmed:k1:100
+	check "prio: 64 messages with priorities 0-7 sent" bridgecheck send -p 8 prio prio 64 >/dev/null
+
+	# --- the outbound bridge dies between the broker's confirm and the
+	# message's removal from the mailbox (the worst moment), at message 100
+	bridgecheck send k1 k1 300 >/dev/null
+	wait_bridge_exit 120 137
+	rc=$?
+	left=$(bridgecheck get k1 queued)
+	check "k1: the outbound bridge was killed (SIGKILL) mid-stream, $left of 300 still queued" \
+		sh -c "[ $rc -eq 0 ] && [ ${left:-0} -gt 0 ]"
+
+	# --- k2: the far bridge is the one killed (vm-b); just send
+	bridgecheck send k2 k2 300 >/dev/null
+
+	# --- k3: plain kill -9 of both bridges at arbitrary points (paced, so
+	# that vm-b's kill too falls mid-stream)
+	bridgecheck send -d 20000 k3 k3 500 >/dev/null &
+	k3pid=$!
+	bridgecheck wait k3 received 120 -t 120 >/dev/null
+	kill_bridge
+	running $k3pid
+	check "k3: kill -9 of the outbound bridge mid-stream ($(bridgecheck get k3 sent) of 500 sent)" [ $? -eq 0 ]
+	wait $k3pid
+
+	# --- r: the broker restarts mid-stream. The host restarts it when vm-b
+	# has some of the messages; the first 400 are paced so that the restart
+	# falls among them, the last 200 are sent once this bridge has seen the
+	# broker go, so some messages certainly cross after the restart.
+	n0=$(wc -l <$log)
+	bridgecheck send -d 20000 r r 400 >/dev/null
+	n=0
+	until tail -n +$((n0 + 1)) $log | grep -q 'out r: .* -> disconnected'; do
+		[ $n -lt 600 ] || break
+		sleep 0.2
+		n=$((n + 1))
+	done
+	check "r: the outbound bridge saw the broker go away mid-stream" \
+		sh -c "tail -n +$((n0 + 1)) $log | grep -q 'out r: .* -> disconnected'"
+	check "r: 200 more messages sent while the broker restarts" \
+		bridgecheck send -s 400 r r 600
+	n=0
+	until tail -n +$((n0 + 1)) $log | grep -q 'out r: connecting -> connected'; do
+		[ $n -lt 600 ] || break
+		sleep 0.2
+		n=$((n + 1))
+	done
+
+	# --- full: a full far mailbox pushes back to the near sender
+	wait_connected 60
+	out=$(bridgecheck send -n full full 40)
+	rc=$?
+	sent=$(echo "$out" | awk '{ print $2 }')
+	echo "    full: non-blocking sender: $out"
+	check "full: a non-blocking send gets EAGAIN (for 3 s on end) once the far mailbox is full" [ "$rc" -eq 3 ]
+	sleep 2
+	bridgecheck send -s "${sent:-0}" full full 40 >/tmp/full.out &
+	spid=$!
+	sleep 3
+	check "full: a blocking sender blocks" running $spid
+	rej=$(status_field full 9)
+	check "full: the broker refused publishes meanwhile (reject-publish: $rej nacks)" \
+		[ "${rej:-0}" -gt 0 ]
+	mboxctl send ctl drain
+	wait $spid
+	check "full: the blocked sender completes once the far side receives" [ $? -eq 0 ]
+
+	# --- lossy: a drop-oldest path (drop-head queue of 10, far mailbox of 5
+	# that nobody reads yet): the oldest are dropped, the newest arrive
+	bridgecheck send lossy lossy 50 >/dev/null
+	bridgecheck wait lossy received 50 -t 60 >/dev/null
+	check "lossy: the near bridge published all 50 (the queue dropped the oldest)" [ $? -eq 0 ]
+	mboxctl send ctl lossy
+
+	# --- news: a broadcast mailbox -> a fanout exchange -> two far bindings
+	check "news: 50 messages sent to the broadcast mailbox" bridgecheck send news news 50
+
+	# --- the benchmark: both bridges here, one clock
+	echo "--- benchmark (through the bridge, then a plain librabbitmq pair)"
+	check "bench: through the bridge" bridge-bench mbox bench benchrx 500
+	check "bench: plain librabbitmq publisher/consumer" \
+		bridge-bench amqp 10.0.2.100 "$port" mbox "$pass" mbox.bench-plain 500
+	# Let every outbound mailbox drain before stopping.
+	for mb in prio k1 k2 k3 r full ctl lossy news; do
+		bridgecheck wait "$mb" received "$(bridgecheck get "$mb" sent)" -t 60 >/dev/null ||
+			echo "    $mb did not drain"
+	done
+	finish
+	exit 0
+fi
+
+# ---- role b: the far machine
+for mb in prio:100 k1:1000 k2:1000 k3:1000 r:1000 full:5 ctl:4 lossy:5 news1:100 news2:100; do
+	mboxctl create "${mb%%:*}" -m 0666 -c "${mb#*:}" >/dev/null
+done
+{
+	broker "$pass"
+	binding in prio "envelope = yes"
+	for b in k1 k2 k3 r ctl; do binding in $b; done
+	binding in full "max-length = 5" "overflow = reject-publish" "prefetch = 1"
+	binding in lossy "max-length = 10" "overflow = drop-head" "prefetch = 1"
+	printf '\n[in news1]\nmailbox = news1\nexchange = mbox.news\n'
+	printf '\n[in news2]\nmailbox = news2\nexchange = mbox.news\n'
+} >$conf
+# The first instance dies after putting k2's 100th message in the mailbox,
+# before acking it (the worst moment for the inbound side).
+start_bridge MBOX_BRIDGE_CRASH=sent:k2:100
+
+check "prio: priorities, sender identity, per-priority order survive the trip" \
+	bridgecheck recv -w -p 8 -e vm-a prio prio 64 -t 180
+check "k1: outbound bridge killed after a confirm: every message exactly once" \
+	bridgecheck recv k1 k1 300 -t 180
+d=$(grep -c 'in k1: dropped duplicate .*(published again)' $log)
+check "k1: the republished message (same ID) was dropped ($d duplicates)" [ "$d" -ge 1 ]
+
+bridgecheck recv k2 k2 300 -t 180 >/tmp/k2.out &
+rpid=$!
+wait_bridge_exit 180 137
+check "k2: the inbound bridge was killed (SIGKILL) after a send, before its ack" [ $? -eq 0 ]
+wait $rpid
+rc=$?
+cat /tmp/k2.out
+check "k2: inbound bridge killed after a send: every message exactly once" [ $rc -eq 0 ]
+grep -q 'it reached the mailbox' $log
+check "k2: the restarted bridge found the interrupted message in the mailbox" [ $? -eq 0 ]
+d=$(grep -c 'in k2: dropped duplicate .*(redelivered by the broker)' $log)
+check "k2: its redelivery was dropped ($d duplicates)" [ "$d" -ge 1 ]
+
+bridgecheck recv k3 k3 500 -t 180 >/tmp/k3.out &
+rpid=$!
+bridgecheck wait k3 sent 300 -t 120 >/dev/null
+kill_bridge
+n=$(bridgecheck get k3 sent)
+check "k3: kill -9 of the inbound bridge mid-stream ($n of 500 delivered)" [ "$n" -lt 500 ]
+wait $rpid
+rc=$?
+cat /tmp/k3.out
+check "k3: kill -9 of both bridges mid-stream: every message exactly once" [ $rc -eq 0 ]
+
+n0=$(wc -l <$log)
+bridgecheck recv r r 600 -t 240 >/tmp/r.out &
+rpid=$!
+bridgecheck wait r sent 60 -t 120 >/dev/null
+echo "MARK broker-restart"
+wait $rpid
+rc=$?
+cat /tmp/r.out
+check "r: broker restart mid-stream: every message exactly once" [ $rc -eq 0 ]
+c=$(tail -n +$((n0 + 1)) $log | grep -c 'in r: connecting -> connected')
+check "r: the inbound binding reconnected after the restart ($c times)" [ "$c" -ge 1 ]
+
+bridgecheck wait full queued 5 -t 120 >/dev/null
+check "full: the far mailbox filled up" [ $? -eq 0 ]
+msg=$(mboxctl recv ctl -t 120000)
+check "full: the near side says it saw EAGAIN and a blocked sender ($msg)" [ "$msg" = drain ]
+check "full: then every message arrives exactly once, in order" \
+	bridgecheck recv full full 40 -t 120
+
+msg=$(mboxctl recv ctl -t 120000)
+check "lossy: the near side published all 50 ($msg)" [ "$msg" = lossy ]
+bridgecheck recv -l lossy lossy 50 -t 60 >/tmp/lossy.out
+rc=$?
+cat /tmp/lossy.out
+n=$(awk '{ print $2 }' /tmp/lossy.out)
+check "lossy: drop-head kept the newest, dropped the oldest ($n of 50 arrived, the last among them, in order, none twice)" \
+	sh -c "[ $rc -eq 0 ] && [ ${n:-50} -lt 50 ]"
+
+bridgecheck recv news1 news 50 -t 120 >/tmp/news1.out &
+n1=$!
+bridgecheck recv news2 news 50 -t 120 >/tmp/news2.out
+rc2=$?
+wait $n1
+rc1=$?
+cat /tmp/news1.out /tmp/news2.out
+check "news: a broadcast mailbox through a fanout exchange: each far binding gets every message once" \
+	sh -c "[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ]"
+finish
+exit 0

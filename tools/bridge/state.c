@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bridge's state on disk, in state-dir:
+ *
+ * NAME.in  (inbound) an append-only log of message IDs:
+ *	"P <mailbox id> <sent> <id>"  before a blocking send into the mailbox:
+ *	                              the mailbox's "sent" counter beforehand
+ *	"D <id>"                      once the send returned
+ *   At open, the last window of D lines is the set of IDs already delivered;
+ *   a P without its D (a crash during the send) is settled by the caller
+ *   from the mailbox itself: if its "sent" counter moved past the recorded
+ *   value, the send went through. The log is compacted at open and whenever
+ *   it holds four windows' worth of lines.
+ *
+ * NAME.out (outbound) at most one message that was received from the
+ *   mailbox out of turn (a higher-priority message overtook the one just
+ *   confirmed): it is written here before it is published, and published
+ *   again at start if it is still there.
+ *
+ * Neither file is fsync'd: a killed bridge loses nothing (the page cache
+ * survives it), a machine crash may (docs/bridge.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bridge.h"
+
+struct dedupe {
+	char path[PATH_MAX];
+	int fd;
+	long window;		/* IDs remembered */
+	long count;		/* IDs in the ring now */
+	long head;		/* oldest entry */
+	char (*ids)[BR_ID_MAX];
+	uint64_t *hash;		/* of each ring entry */
+	uint32_t *table;	/* open addressing: ring index + 1, 0 empty */
+	size_t tsize;		/* a power of two, >= 2 * window */
+	long lines;		/* in the log file */
+	bool has_pending;
+	char pending_id[BR_ID_MAX];
+	uint64_t pending_mbid, pending_sent;
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+static long find(const struct dedupe *d, const char *id, uint64_t h, size_t *slot)
+{
+	size_t mask = d->tsize - 1, i = h & mask;
+
+	for (; d->table[i]; i = (i + 1) & mask) {
+		long r = (long)d->table[i] - 1;
+
+		if (d->hash[r] == h && !strcmp(d->ids[r], id)) {
+			if (slot)
+				*slot = i;
+			return r;
+		}
+	}
+	if (slot)
+		*slot = i;
+	return -1;
+}
+
+/* Remove table slot @i, shifting later entries of its cluster back. */
+static void table_delete(struct dedupe *d, size_t i)
+{
+	size_t mask = d->tsize - 1, j = i;
+
+	d->table[i] = 0;
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & mask;
+		if (!d->table[j])
+			return;
+		k = d->hash[d->table[j] - 1] & mask;
+		/* Move j back to i unless k lies cyclically in (i, j]. */
+		if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		d->table[i] = d->table[j];
+		d->table[j] = 0;
+		i = j;
+	}
+}
+
+static void add(struct dedupe *d, const char *id)
+{
+	uint64_t h = fnv(id);
+	size_t slot;
+	long r;
+
+	if (find(d, id, h, &slot) >= 0)
+		return;
+	if (d->count == d->window) {
+		size_t old;
+
+		r = d->head;
+		if (find(d, d->ids[r], d->hash[r], &old) >= 0)
+			table_delete(d, old);
+		d->head = (d->head + 1) % d->window;
+		d->count--;
+		find(d, id, h, &slot);	/* the deletion may have moved the free slot */
+	}
+	r = (d->head + d->count) % d->window;
+	snprintf(d->ids[r], BR_ID_MAX, "%s", id);
+	d->hash[r] = h;
+	d->table[slot] = (uint32_t)r + 1;
+	d->count++;
+}
+
+bool dedupe_seen(struct dedupe *d, const char *id)
+{
+	return find(d, id, fnv(id), NULL) >= 0;
+}
+
+/* Rewrite the log with the remembered IDs (and the pending entry). */
+static int compact(struct dedupe *d)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	for (long i = 0; i < d->count; i++)
+		fprintf(f, "D %s\n", d->ids[(d->head + i) % d->window]);
+	if (d->has_pending)
+		fprintf(f, "P %" PRIu64 " %" PRIu64 " %s\n", d->pending_mbid,
+			d->pending_sent, d->pending_id);
+	if (fclose(f) == EOF || rename(tmp, d->path)) {
+		int e = -errno;
+
+		unlink(tmp);
+		return e;
+	}
+	fd = open(d->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = fd;
+	d->lines = d->count + d->has_pending;
+	return 0;
+}
+
+struct dedupe *dedupe_open(const char *path, long window, char *err, size_t errlen)
+{
+	struct dedupe *d = calloc(1, sizeof(*d));
+	char line[BR_ID_MAX + 64];
+	FILE *f;
+	int ret;
+
+	if (!d)
+		goto nomem;
+	d->fd = -1;
+	d->window = window;
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	d->tsize = 1;
+	while (d->tsize < (size_t)window * 2)
+		d->tsize <<= 1;
+	d->ids = calloc((size_t)window, BR_ID_MAX);
+	d->hash = calloc((size_t)window, sizeof(*d->hash));
+	d->table = calloc(d->tsize, sizeof(*d->table));
+	if (!d->ids || !d->hash || !d->table)
+		goto nomem;
+	f = fopen(path, "r");
+	if (!f && errno != ENOENT) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		dedupe_close(d);
+		return NULL;
+	}
+	while (f && fgets(line, sizeof(line), f)) {
+		char id[BR_ID_MAX];
+		uint64_t mbid, sent;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "D %95s", id) == 1) {
+			add(d, id);
+			if (d->has_pending && !strcmp(id, d->pending_id))
+				d->has_pending = false;
+		} else if (sscanf(line, "P %" SCNu64 " %" SCNu64 " %95s", &mbid, &sent, id) == 3) {
+			d->has_pending = true;
+			d->pending_mbid = mbid;
+			d->pending_sent = sent;
+			snprintf(d->pending_id, sizeof(d->pending_id), "%s", id);
+		}	/* else: a line cut short by a crash; ignore it */
+	}
+	if (f)
+		fclose(f);
+	ret = compact(d);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-ret));
+		dedupe_close(d);
+		return NULL;
+	}
+	return d;
+nomem:
+	snprintf(err, errlen, "out of memory for a dedupe window of %ld IDs", window);
+	dedupe_close(d);
+	return NULL;
+}
+
+static int append(struct dedupe *d, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (write(d->fd, line, n) != (ssize_t)n)
+		return -errno ? -errno : -EIO;
+	if (++d->lines > 4 * d->window)
+		return compact(d);
+	return 0;
+}
+
+int dedupe_pending(struct dedupe *d, const char *id, uint64_t mbid, uint64_t sent)
+{
+	char line[BR_ID_MAX + 64];
+
+	d->has_pending = true;
+	snprintf(d->pending_id, sizeof(d->pending_id), "%s", id);
+	d->pending_mbid = mbid;
+	d->pending_sent = sent;
+	snprintf(line, sizeof(line), "P %" PRIu64 " %" PRIu64 " %s\n", mbid, sent, id);
+	return append(d, line);
+}
+
+int dedupe_done(struct dedupe *d, const char *id)
+{
+	char line[BR_ID_MAX + 8];
+
+	add(d, id);
+	d->has_pending = false;
+	snprintf(line, sizeof(line), "D %s\n", id);
+	return append(d, line);
+}
+
+int dedupe_get_pending(struct dedupe *d, char *id, uint64_t *mbid, uint64_t *sent)
+{
+	if (!d->has_pending)
+		return 0;
+	snprintf(id, BR_ID_MAX, "%s", d->pending_id);
+	*mbid = d->pending_mbid;
+	*sent = d->pending_sent;
+	return 1;
+}
+
+int dedupe_settle(struct dedupe *d, bool delivered)
+{
+	if (!d->has_pending)
+		return 0;
+	if (delivered)
+		add(d, d->pending_id);
+	d->has_pending = false;
+	return compact(d);
+}
+
+void dedupe_close(struct dedupe *d)
+{
+	if (!d)
+		return;
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->ids);
+	free(d->hash);
+	free(d->table);
+	free(d);
+}
+
+/* ---- the outbound journal ---- */
+
+#define JOURNAL_MAGIC 0x6d62786a726e6c31ULL	/* "mbxjrnl1" */
+
+struct jhdr {
+	uint64_t magic;
+	struct br_msg m;
+};
+
+int journal_write(const char *path, const struct br_msg *m, const void *buf)
+{
+	char tmp[PATH_MAX + 8];
+	struct jhdr h = { .magic = JOURNAL_MAGIC, .m = *m };
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    write(fd, buf, m->len) != (ssize_t)m->len)
+		ret = errno ? -errno : -EIO;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+int journal_read(const char *path, struct br_msg *m, void *buf, size_t cap)
+{
+	struct jhdr h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret = 1;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) || h.magic != JOURNAL_MAGIC ||
+	    h.m.len > cap || read(fd, buf, h.m.len) != (ssize_t)h.m.len)
+		ret = -EBADMSG;
+	close(fd);
+	if (ret == 1)
+		*m = h.m;
+	return ret;
+}
+
+int journal_clear(const char *path)
+{
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
