@@ -542,28 +542,25 @@ TEST_F(quota, dead_ipc_namespace_gives_back_its_rings)
 
 /* ---- bug 3: a reply accepted after its caller gave up ---- */
 
-#define RACE_CALLS	4000
-#define RACE_THREADS	3
+#define RACE_CALLS	5000
 #define RACE_TIMEOUT_NS	1000000LL	/* 1 ms */
-#define RACE_BUDGET_NS	(6 * SEC_NS)	/* stop calling after this long */
+#define RACE_BUDGET_NS	(8 * SEC_NS)	/* stop calling after this long */
+#define RACE_NO_REPLY	1		/* reply_ret[i] until the server replies */
 /*
- * Messages the caller never receives during the race: each time a calling
- * thread wakes up it walks past them looking for its reply, holding the
- * inbox's lock; that keeps the lock busy, so that a thread's relock after
- * its wait timed out often queues behind a reply.
+ * Messages the caller never receives during the race: each time it wakes
+ * up, its call walks past them looking for its reply, holding the inbox's
+ * lock, so that a reply attempted meanwhile queues on the lock and takes it
+ * as the call lets go after timing out, inside the window.
  */
 #define RACE_BALLAST	1000
 
 struct race {
 	int64_t start[RACE_CALLS];	/* when call i began */
 	int call_ret[RACE_CALLS];
-	int reply_ret[RACE_CALLS];
-	int next;			/* the next call's index */
-	int stop;			/* the callers are done */
+	int reply_ret[RACE_CALLS];	/* RACE_NO_REPLY, or what mbox_reply() said */
+	int served;			/* calls the server is done with */
+	int stop;			/* the caller is done */
 	int64_t delay_ns;		/* the server's delay at the end */
-	int cep;
-	pid_t server;
-	int64_t begin;
 };
 
 static void pin_to_cpu(int cpu)
@@ -579,7 +576,7 @@ static void pin_to_cpu(int cpu)
  * Reply to call i at start[i] + delay, busy-waiting for the moment, and
  * move the delay toward the caller's timeout: later after a reply that got
  * in, earlier after one refused. So the replies keep landing where the
- * callers' waits end, the window of the bug. Poll rather than sleep: a
+ * caller's wait ends, the window of the bug. Poll rather than sleep: a
  * vCPU's wake-up under TCG takes from 0.1 to several ms.
  */
 static int race_server(struct race *sh, int ready)
@@ -615,23 +612,7 @@ static int race_server(struct race *sh, int ready)
 		else if (delay > 2000)
 			delay -= 2000;
 		sh->delay_ns = delay;
-	}
-}
-
-/* A calling thread: calls with a 1 ms timeout until the budget is spent. */
-static void *race_caller(void *arg)
-{
-	struct race *sh = arg;
-	char reply[8];
-
-	for (;;) {
-		int i = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED);
-
-		if (i >= RACE_CALLS || now_ns(CLOCK_MONOTONIC) - sh->begin > RACE_BUDGET_NS)
-			return NULL;
-		sh->start[i] = now_ns(CLOCK_MONOTONIC);
-		sh->call_ret[i] = mbox_call(sh->cep, sh->server, &i, sizeof(i), reply,
-					    sizeof(reply), MBOX_WAIT_TIMEOUT, RACE_TIMEOUT_NS, NULL);
+		__atomic_store_n(&sh->served, i + 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -639,45 +620,56 @@ static void *race_caller(void *arg)
  * Issue 15, bug 3: a reply that arrives after its caller's call timed out
  * gets -ENOENT and is never queued (docs/links.md). The gap was between
  * the caller's wait timing out and its call being withdrawn: a reply there
- * returned 0 to the server and stayed in the caller's inbox for ever.
- * Several threads of the caller's process call at once (each call is
- * still answered only to its own caller), against a server that answers
- * about when the calls time out.
+ * returned 0 to the server and stayed in the caller's inbox for ever. A
+ * race: on today's module it hits a few calls in a thousand (see the log
+ * line), so the test finds the bug in most runs, not all; it never fails
+ * on a module without it.
  */
 TEST(no_reply_accepted_after_the_call_timed_out)
 {
 	int timedout = 0, answered = 0, refused = 0, lost = 0, calls, drained = 0;
 	struct mbox_endpoint_info info;
-	pthread_t t[RACE_THREADS];
+	int cep, ready[2];
 	struct race *sh;
-	int ready[2];
+	int64_t begin;
+	char reply[8];
 	pid_t server;
-	char buf[8];
 
 	sh = shared_page(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
+	for (int i = 0; i < RACE_CALLS; i++)
+		sh->reply_ret[i] = RACE_NO_REPLY;
 	ASSERT_EQ(0, pipe(ready));
-	sh->cep = mbox_endpoint(-1, 0, MBOX_CAPACITY_UNBOUNDED, NULL);
-	ASSERT_LE(0, sh->cep);
-	server = fork();	/* not into the shared page: the child would write 0 */
+	cep = mbox_endpoint(-1, 0, MBOX_CAPACITY_UNBOUNDED, NULL);
+	ASSERT_LE(0, cep);
+	server = fork();
 	ASSERT_LE(0, server);
 	if (server == 0)
 		_exit(race_server(sh, ready[1]));
-	sh->server = server;
-	ASSERT_EQ(1, read(ready[0], buf, 1));
-	ASSERT_EQ(0, mbox_endpoint_info(sh->cep, &info));
+	ASSERT_EQ(1, read(ready[0], reply, 1));
+	ASSERT_EQ(0, mbox_endpoint_info(cep, &info));
 	ASSERT_EQ(RACE_BALLAST, info.msgs);
-	sh->begin = now_ns(CLOCK_MONOTONIC);
-	for (int i = 0; i < RACE_THREADS; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_caller, sh));
-	for (int i = 0; i < RACE_THREADS; i++)
-		pthread_join(t[i], NULL);
+	pin_to_cpu(0);
+	begin = now_ns(CLOCK_MONOTONIC);
+	for (calls = 0; calls < RACE_CALLS; calls++) {
+		int64_t t;
+		int i = calls;
+
+		if (now_ns(CLOCK_MONOTONIC) - begin > RACE_BUDGET_NS)
+			break;
+		sh->start[i] = now_ns(CLOCK_MONOTONIC);
+		sh->call_ret[i] = mbox_call(cep, server, &i, sizeof(i), reply, sizeof(reply),
+					    MBOX_WAIT_TIMEOUT, RACE_TIMEOUT_NS, NULL);
+		/* One call at a time: wait until the server is done with it. */
+		t = now_ns(CLOCK_MONOTONIC);
+		while (__atomic_load_n(&sh->served, __ATOMIC_ACQUIRE) <= i &&
+		       now_ns(CLOCK_MONOTONIC) - t < 5 * SEC_NS)
+			;
+		ASSERT_LT(i, sh->served);
+	}
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
 	ASSERT_EQ(0, wait_child(server));
-	calls = sh->next < RACE_CALLS ? sh->next - RACE_THREADS : RACE_CALLS;
-	ASSERT_EQ(0, mbox_endpoint_info(sh->cep, &info));
-	TH_LOG("before the drain: %llu queued", (unsigned long long)info.msgs);
-	while (mbox_link_recv(sh->cep, 0, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL) == 7)
+	while (mbox_link_recv(cep, 0, reply, sizeof(reply), MBOX_WAIT_NONBLOCK, 0, NULL) == 7)
 		drained++;
 	EXPECT_EQ(RACE_BALLAST, drained);
 	for (int i = 0; i < calls; i++) {
@@ -687,18 +679,20 @@ TEST(no_reply_accepted_after_the_call_timed_out)
 		if (sh->call_ret[i] == -ETIMEDOUT && sh->reply_ret[i] == 0)
 			lost++;
 	}
-	ASSERT_EQ(0, mbox_endpoint_info(sh->cep, &info));
+	ASSERT_EQ(0, mbox_endpoint_info(cep, &info));
 	TH_LOG("%d calls in %lld ms: %d answered, %d timed out; %d replies refused, %d accepted after the timeout; %llu left queued; server delay %lld us",
-	       calls, (long long)(now_ns(CLOCK_MONOTONIC) - sh->begin) / 1000000, answered,
+	       calls, (long long)(now_ns(CLOCK_MONOTONIC) - begin) / 1000000, answered,
 	       timedout, refused, lost, (unsigned long long)info.msgs,
 	       (long long)sh->delay_ns / 1000);
 	/* Both sides of the race were exercised. */
 	EXPECT_LT(0, answered);
 	EXPECT_LT(0, timedout);
 	EXPECT_EQ(0, lost);
+	EXPECT_EQ(timedout, refused);
+	/* No reply stranded in the caller's inbox. */
 	EXPECT_EQ(0, info.msgs);
 	EXPECT_EQ(0, info.bytes);
-	close(sh->cep);
+	close(cep);
 	munmap(sh, sizeof(*sh));
 }
 
