@@ -148,7 +148,7 @@ static int uffd_fail(struct uffd_page *u)
 	return ioctl(u->uffd, UFFDIO_WAKE, &range);
 }
 
-/* ---- bug 1: an endpoint shut down while a receive of its copies out ---- */
+/* ---- bug 1: an endpoint shut down while one of its messages is copied out ---- */
 
 struct stalled {
 	int step;		/* 0, or the step of the server that failed */
