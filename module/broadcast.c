@@ -165,8 +165,7 @@ int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
 		rx->dropped = sub->missed;
 	spin_unlock(&mb->q.lock);
 
-	/* Until consumed, the subscription's position has not moved. */
-	ret = mbox_copy_out_respond(rx, msg);
+	ret = mbox_copy_out(rx, msg);
 	if (ret >= 0 && !(rx->flags & MBOX_RECV_PEEK)) {
 		trace_mbox_recv(mb->obj.id, msg);
 		mbox_bcast_consume(mb, sub, msg, rx, &freed);

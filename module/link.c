@@ -237,52 +237,39 @@ static void mbox_rx_to_link_cmd(struct mbox_link_recv *cmd, const struct mbox_rx
 	cmd->uid = rx->uid;
 }
 
-/**
- * struct mbox_link_rx - a receive (or a call's) through an ioctl
- * @rx: the request
- * @ucmd: the call, whose struct gets the result
- */
-struct mbox_link_rx {
-	struct mbox_rx rx;
-	struct mbox_ucmd *ucmd;
-};
-
-/* The result, written back while the message is still only claimed. */
-static int mbox_link_recv_respond(struct mbox_rx *rx)
-{
-	struct mbox_link_rx *c = container_of(rx, struct mbox_link_rx, rx);
-
-	mbox_rx_to_link_cmd(c->ucmd->cmd, rx);
-	return mbox_ucmd_respond(c->ucmd, sizeof(struct mbox_link_recv));
-}
-
 /*
  * Receive on @me, from @link's peer only if @link; report like a mailbox
- * receive: -EMSGSIZE still tells the length needed.
+ * receive (mbox_cmd_recv()): -EMSGSIZE still tells the length needed.
  */
 static int mbox_link_cmd_recv(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 			      struct mbox_link *link)
 {
-	struct mbox_link_rx c = { .ucmd = ucmd };
 	struct mbox_link_recv *cmd = ucmd->cmd;
 	struct mbox_deadline dl;
+	struct mbox_rx rx;
 	int ret, err;
 
-	ret = mbox_rx_from_link_cmd(&c.rx, cmd);
+	ret = mbox_rx_from_link_cmd(&rx, cmd);
 	if (ret)
 		return ret;
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
-	if (link)
-		c.rx.flow = &mbox_chan_in(link, me)->flow;
-	c.rx.respond = mbox_link_recv_respond;
-	ret = mbox_link_recv(me, &c.rx, &dl);
-	if (ret != -EMSGSIZE)
+	/* Fail before taking a message if the result could not be handed back. */
+	ret = mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+	if (ret)
 		return ret;
-	mbox_rx_to_link_cmd(cmd, &c.rx);
+	if (link)
+		rx.flow = &mbox_chan_in(link, me)->flow;
+	ret = mbox_link_recv(me, &rx, &dl);
+	if (ret < 0 && ret != -EMSGSIZE)
+		return ret;
+	mbox_rx_to_link_cmd(cmd, &rx);
 	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
-	return err ?: ret;
+	/* Received is received (see mbox_cmd_recv()). */
+	if (ret == -EMSGSIZE)
+		return err ?: ret;
+	return ret;
 }
 
 /* ---- ioctls on an endpoint descriptor ---- */
@@ -341,32 +328,20 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 	return ret;
 }
 
-/* The call's result, written back while its reply is only claimed. */
-static int mbox_call_respond(struct mbox_rx *rx)
-{
-	struct mbox_link_rx *c = container_of(rx, struct mbox_link_rx, rx);
-	struct mbox_call *cmd = c->ucmd->cmd;
-
-	cmd->reply_len = rx->len;
-	return mbox_ucmd_respond(c->ucmd, sizeof(*cmd));
-}
-
 /*
  * Queue the request @msg (consumed) on @link, then wait for its reply on
- * our inbox. The result is written back while the reply is claimed; a
- * reply that can not be handed back (its buffer or the struct faulted after
+ * our inbox. A reply that can not be copied out (its buffer unmapped after
  * the checks in mbox_ep_cmd_call()) is discarded: nobody else may take it.
  */
 static int mbox_call(struct mbox_ep *me, struct mbox_link *link,
-		     struct mbox_msg *msg, struct mbox_ucmd *ucmd,
+		     struct mbox_msg *msg, struct mbox_call *cmd,
 		     struct mbox_deadline *dl)
 {
 	struct mbox_expect expect = {
 		.call_id = atomic64_inc_return(&mbox_next_call_id),
 	};
-	struct mbox_link_rx c = { .ucmd = ucmd };
-	struct mbox_call *cmd = ucmd->cmd;
 	struct mbox_call_rec *rec;
+	struct mbox_rx rx;
 	u64 seq;
 	int ret;
 
@@ -383,23 +358,22 @@ static int mbox_call(struct mbox_ep *me, struct mbox_link *link,
 	msg->call = rec;
 	msg->call_id = expect.call_id;
 	cmd->call_id = expect.call_id;
-	mbox_rx_init(&c.rx, cmd->reply_buf, cmd->reply_len, MBOX_RECV_REPLY, 0);
-	c.rx.call_id = expect.call_id;
-	c.rx.flow = &mbox_chan_in(link, me)->flow;
-	c.rx.expect = &expect;
-	c.rx.respond = mbox_call_respond;
-	c.rx.discard_on_fault = true;
+	mbox_rx_init(&rx, cmd->reply_buf, cmd->reply_len, MBOX_RECV_REPLY, 0);
+	rx.call_id = expect.call_id;
+	rx.flow = &mbox_chan_in(link, me)->flow;
+	rx.expect = &expect;
+	rx.discard_on_fault = true;
 
 	/* Expected before the request can be answered; ended by the receive. */
 	mbox_queue_expect(&me->inbox, &expect);
 	ret = mbox_link_queue(msg, dl, &seq);
 	if (!ret)
-		ret = mbox_queue_recv(&me->inbox, &c.rx, dl);
+		ret = mbox_queue_recv(&me->inbox, &rx, dl);
 	else
 		mbox_queue_unexpect(&me->inbox, &expect);
 
-	if (ret == -EMSGSIZE)
-		cmd->reply_len = c.rx.len;
+	if (ret >= 0 || ret == -EMSGSIZE)
+		cmd->reply_len = rx.len;
 	/* Restarting would send the request again. */
 	return ret == -ERESTARTSYS ? -EINTR : ret;
 }
@@ -448,13 +422,20 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 		mbox_msg_put(msg);
 		return PTR_ERR(link);
 	}
-	ret = mbox_call(me, link, msg, ucmd, &dl);
+	ret = mbox_call(me, link, msg, cmd, &dl);
 	mbox_link_put(link);
-	if (ret != -EMSGSIZE)
+	if (ret < 0 && ret != -EMSGSIZE)
 		return ret;
-	/* The reply is kept for MBOX_RECV_REPLY: say its call and length. */
+	/*
+	 * Answered is answered: the reply is in the buffer and its length is
+	 * returned even if the struct can no longer be written (checked before
+	 * the request went). After -EMSGSIZE the reply is kept for
+	 * MBOX_RECV_REPLY: the struct says its call and length.
+	 */
 	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
-	return err ?: ret;
+	if (ret == -EMSGSIZE)
+		return err ?: ret;
+	return ret;
 }
 
 static void mbox_link_fill_info(struct mbox_link_info *info, struct mbox_ep *me,

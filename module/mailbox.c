@@ -133,47 +133,37 @@ static int mbox_cmd_send(struct mbox_ucmd *ucmd)
 	return 0;
 }
 
-/**
- * struct mbox_recv_call - a receive through MBOX_IOC_RECV
- * @rx: the request
- * @ucmd: the call, whose struct gets the result
- */
-struct mbox_recv_call {
-	struct mbox_rx rx;
-	struct mbox_ucmd *ucmd;
-};
-
-/* The result, written back while the message is still only claimed. */
-static int mbox_recv_respond(struct mbox_rx *rx)
-{
-	struct mbox_recv_call *c = container_of(rx, struct mbox_recv_call, rx);
-
-	mbox_rx_to_cmd(c->ucmd->cmd, rx);
-	return mbox_ucmd_respond(c->ucmd, sizeof(struct mbox_recv));
-}
-
 static int mbox_cmd_recv(struct mbox_ucmd *ucmd)
 {
-	struct mbox_recv_call c = { .ucmd = ucmd };
 	struct mbox_recv *cmd = ucmd->cmd;
 	struct mbox_deadline dl;
+	struct mbox_rx rx;
 	int ret, err;
 
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
 		return ret;
-	ret = mbox_rx_from_cmd(&c.rx, cmd);
+	/* Fail before taking a message if the result could not be handed back. */
+	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_recv, len), sizeof(*cmd));
 	if (ret)
 		return ret;
-	c.rx.respond = mbox_recv_respond;
-	ret = mbox_recv(ucmd->file->private_data, ucmd->file, &c.rx, &dl);
-	mbox_rx_release(&c.rx);
-	if (ret != -EMSGSIZE)
+	ret = mbox_rx_from_cmd(&rx, cmd);
+	if (ret)
 		return ret;
-	/* -EMSGSIZE still reports the length needed; nothing was taken. */
-	mbox_rx_to_cmd(cmd, &c.rx);
+	ret = mbox_recv(ucmd->file->private_data, ucmd->file, &rx, &dl);
+	mbox_rx_release(&rx);
+	if (ret < 0 && ret != -EMSGSIZE)
+		return ret;
+	mbox_rx_to_cmd(cmd, &rx);
 	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
-	return err ?: ret;
+	/*
+	 * Received is received: the payload is in the buffer and the length is
+	 * returned, even if another thread made the struct read-only since the
+	 * probe. -EMSGSIZE still reports the length needed; nothing was taken.
+	 */
+	if (ret == -EMSGSIZE)
+		return err ?: ret;
+	return ret;
 }
 
 /* One entry of MBOX_IOC_SEND_BATCH (see batch.c). */
@@ -210,55 +200,49 @@ static int mbox_cmd_send_batch(struct mbox_ucmd *ucmd)
 			      MBOX_WAIT_FLAGS, mbox_send_entry, ucmd->file);
 }
 
-/**
- * struct mbox_recv_entry - one entry of MBOX_IOC_RECV_BATCH in flight
- * @rx: the request
- * @e: the entry, kernel copy
- * @uentry: the user's entry
- * @n: the bytes of it to write back
- */
-struct mbox_recv_entry {
-	struct mbox_rx rx;
-	struct mbox_recv e;
-	void __user *uentry;
-	size_t n;
-};
-
-/* The entry's result, written back while the message is only claimed. */
-static int mbox_recv_entry_respond(struct mbox_rx *rx)
+/* Can the entry at @uentry, @n bytes, be written back? Its first and last byte. */
+static int mbox_entry_probe(void __user *uentry, const void *e, size_t n)
 {
-	struct mbox_recv_entry *c = container_of(rx, struct mbox_recv_entry, rx);
+	u8 __user *u = uentry;
+	const u8 *k = e;
 
-	mbox_rx_to_cmd(&c->e, rx);
-	return copy_to_user(c->uentry, &c->e, c->n) ? -EFAULT : 0;
+	if (put_user(k[0], u) || put_user(k[n - 1], u + n - 1))
+		return -EFAULT;
+	return 0;
 }
 
 /* One entry of MBOX_IOC_RECV_BATCH (see batch.c). */
 static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 			   u32 flags, struct mbox_deadline *dl)
 {
-	struct mbox_recv_entry c = {
-		.uentry = uentry,
-		.n = min_t(size_t, entry_size, sizeof(struct mbox_recv)),
-	};
+	size_t n = min_t(size_t, entry_size, sizeof(struct mbox_recv));
 	struct file *file = ctx;
-	int ret;
+	struct mbox_recv e;
+	struct mbox_rx rx;
+	int ret, copied;
 
-	ret = copy_struct_from_user(&c.e, sizeof(c.e), uentry, entry_size);
+	ret = copy_struct_from_user(&e, sizeof(e), uentry, entry_size);
 	if (ret)
 		return ret;
-	if (c.e.size || c.e.flags || c.e.timeout_ns)
+	if (e.size || e.flags || e.timeout_ns)
 		return -EINVAL;
-	ret = mbox_rx_from_cmd(&c.rx, &c.e);
+	ret = mbox_rx_from_cmd(&rx, &e);
 	if (ret)
 		return ret;
-	c.rx.flags = flags & MBOX_RECV_TRUNC;
-	c.rx.respond = mbox_recv_entry_respond;
-	ret = mbox_recv(file->private_data, file, &c.rx, dl);
-	if (ret != -EMSGSIZE)
-		return ret < 0 ? ret : 0;
-	/* Nothing was taken; the entry says what length is needed. */
-	return mbox_recv_entry_respond(&c.rx) ?: ret;
+	rx.flags = flags & MBOX_RECV_TRUNC;
+	/* Make sure the result can be written before a message is taken. */
+	ret = mbox_entry_probe(uentry, &e, n);
+	if (ret)
+		return ret;
+	copied = mbox_recv(file->private_data, file, &rx, dl);
+	if (copied < 0 && copied != -EMSGSIZE)
+		return copied;
+	mbox_rx_to_cmd(&e, &rx);
+	ret = copy_to_user(uentry, &e, n) ? -EFAULT : 0;
+	if (copied == -EMSGSIZE)
+		return ret ?: copied;
+	/* Received: a fault now (the entry unmapped since) ends the batch. */
+	return ret ? 1 : 0;
 }
 
 static int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd)

@@ -595,23 +595,6 @@ int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg)
 	return copy_to_user(rx->buf, msg->data, n) ? -EFAULT : n;
 }
 
-/**
- * mbox_copy_out_respond - copy a claimed message out and write the result
- *	back (@rx->respond), still claimed
- * @rx: the request
- * @msg: the message
- *
- * Return: the bytes copied, or -EFAULT (then nothing is to be taken).
- */
-int mbox_copy_out_respond(struct mbox_rx *rx, struct mbox_msg *msg)
-{
-	int copied = mbox_copy_out(rx, msg);
-
-	if (copied >= 0 && rx->respond && rx->respond(rx))
-		return -EFAULT;
-	return copied;
-}
-
 /* The receive ends: a call no longer expects its reply. Under the lock. */
 static void mbox_rx_end(struct mbox_queue *q, struct mbox_rx *rx)
 {
@@ -715,15 +698,14 @@ static int mbox_recv_once(struct mbox_queue *q, struct mbox_rx *rx,
 	if (rx->flags & MBOX_RECV_PEEK) {
 		mbox_rx_end(q, rx);
 		spin_unlock(&q->lock);
-		ret = mbox_copy_out_respond(rx, msg);
+		ret = mbox_copy_out(rx, msg);
 		mbox_msg_put(msg);
 		return ret;
 	}
 	msg->state = MBOX_MSG_CLAIMED;
 	rx->dropped = q->missed;
 	spin_unlock(&q->lock);
-	return mbox_finish_recv(q, rx, msg, mbox_copy_out_respond(rx, msg), dl,
-				again);
+	return mbox_finish_recv(q, rx, msg, mbox_copy_out(rx, msg), dl, again);
 
 out_end:
 	mbox_rx_end(q, rx);

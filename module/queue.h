@@ -147,12 +147,8 @@ struct mbox_queue {
  * @expect: a call's expected reply, ended with the receive
  * @call_id: with MBOX_RECV_REPLY: the call whose reply is wanted; out: the
  *	message's call
- * @respond: NULL, or writes the result back to user space once the payload
- *	is copied and while the message is still only claimed (0 or -EFAULT):
- *	if it fails the message is put back, so a receive that reports an
- *	error has taken nothing
- * @discard_on_fault: a message whose copy-out (or @respond) faults is
- *	dropped instead of put back (a call's reply: nobody else can take it)
+ * @discard_on_fault: a message whose copy-out faults is dropped instead of
+ *	put back (a call's reply: nobody else can take it)
  * @call: out: a received call's record, now the receiver's to keep
  * @link_id: out: the message's flow ID, 0 for a mailbox's message
  * @len: the result
@@ -172,7 +168,6 @@ struct mbox_rx {
 	struct pid_namespace *from_ns;
 	struct mbox_flow *flow;
 	struct mbox_expect *expect;
-	int (*respond)(struct mbox_rx *rx);
 	bool discard_on_fault;
 	u64 call_id;
 	struct mbox_call_rec *call;
@@ -206,6 +201,5 @@ void mbox_dequeue(struct mbox_queue *q, struct mbox_msg *msg);
 int mbox_rx_init(struct mbox_rx *rx, u64 buf, u32 len, u32 flags, pid_t from);
 void mbox_rx_release(struct mbox_rx *rx);
 int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg);
-int mbox_copy_out_respond(struct mbox_rx *rx, struct mbox_msg *msg);
 
 #endif /* _MBOX_QUEUE_H */

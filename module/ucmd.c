@@ -36,19 +36,27 @@ int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
  * @offset: where the output fields start
  * @len: how many bytes they take
  *
- * Writes the bytes back as they were read (the user's struct holds them
- * already), so that a command whose results could not be handed back
- * fails with -EFAULT before it changes anything. Only the part inside the
- * user's struct is touched.
+ * Writes the first and the last byte of the region back as they were read
+ * (the user's struct holds them already): the region is smaller than a
+ * page, so that touches every page it spans. A command whose results could
+ * not be handed back then fails with -EFAULT before it changes anything.
+ * Only the part inside the user's struct is touched. (Two byte stores, not
+ * a copy: a copy from the kernel's stack costs the hardened-usercopy stack
+ * walk, which measurably slowed every send.)
  *
  * Return: 0 or -EFAULT.
  */
 int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len)
 {
-	if (ucmd->user_size <= offset)
+	const u8 *kbuf = ucmd->cmd;
+	u8 __user *ubuf = ucmd->ubuffer;
+	size_t last;
+
+	if (ucmd->user_size <= offset || !len)
 		return 0;
-	len = min_t(size_t, len, ucmd->user_size - offset);
-	if (copy_to_user(ucmd->ubuffer + offset, ucmd->cmd + offset, len))
+	last = offset + min_t(size_t, len, ucmd->user_size - offset) - 1;
+	if (put_user(kbuf[offset], ubuf + offset) ||
+	    put_user(kbuf[last], ubuf + last))
 		return -EFAULT;
 	return 0;
 }
