@@ -206,9 +206,11 @@ static int mbox_entry_probe(void __user *uentry, const void *e, size_t n)
 	u8 __user *u = uentry;
 	const u8 *k = e;
 
-	if (put_user(k[0], u) || put_user(k[n - 1], u + n - 1))
+	if (put_user(k[0], u))
 		return -EFAULT;
-	return 0;
+	if (!(((unsigned long)u ^ (unsigned long)(u + n - 1)) & PAGE_MASK))
+		return 0;
+	return put_user(k[n - 1], u + n - 1) ? -EFAULT : 0;
 }
 
 /* One entry of MBOX_IOC_RECV_BATCH (see batch.c). */

@@ -36,9 +36,9 @@ int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
  * @offset: where the output fields start
  * @len: how many bytes they take
  *
- * Writes the first and the last byte of the region back as they were read
- * (the user's struct holds them already): the region is smaller than a
- * page, so that touches every page it spans. A command whose results could
+ * Writes the first and (if on another page) the last byte of the region
+ * back as they were read (the user's struct holds them already): the
+ * region is smaller than a page, so that touches every page it spans. A command whose results could
  * not be handed back then fails with -EFAULT before it changes anything.
  * Only the part inside the user's struct is touched. (Two byte stores, not
  * a copy: a copy from the kernel's stack costs the hardened-usercopy stack
@@ -55,10 +55,12 @@ int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len)
 	if (ucmd->user_size <= offset || !len)
 		return 0;
 	last = offset + min_t(size_t, len, ucmd->user_size - offset) - 1;
-	if (put_user(kbuf[offset], ubuf + offset) ||
-	    put_user(kbuf[last], ubuf + last))
+	if (put_user(kbuf[offset], ubuf + offset))
 		return -EFAULT;
-	return 0;
+	/* One page holds the first byte: then it holds them all. */
+	if (!(((unsigned long)(ubuf + offset) ^ (unsigned long)(ubuf + last)) & PAGE_MASK))
+		return 0;
+	return put_user(kbuf[last], ubuf + last) ? -EFAULT : 0;
 }
 
 /**
