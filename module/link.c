@@ -20,6 +20,8 @@
 #include <linux/file.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "endpoint.h"
@@ -457,8 +459,13 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	return err ?: ret;
 }
 
+/*
+ * Fill @info with @link's counters as @me sees them, the peer's pid seen
+ * from @ns: the one reading behind MBOX_IOC_LINK_INFO and a link
+ * descriptor's fdinfo.
+ */
 static void mbox_link_fill_info(struct mbox_link_info *info, struct mbox_ep *me,
-				struct mbox_link *link)
+				struct mbox_link *link, struct pid_namespace *ns)
 {
 	struct mbox_flow *in = &mbox_chan_in(link, me)->flow;
 	struct mbox_chan *out = mbox_chan_out(link, me);
@@ -466,7 +473,7 @@ static void mbox_link_fill_info(struct mbox_link_info *info, struct mbox_ep *me,
 
 	memset(info, 0, sizeof(*info));
 	info->id = link->id;
-	info->pid = pid_vnr(peer->pid);
+	info->pid = pid_nr_ns(peer->pid, ns);
 	spin_lock(&me->inbox.lock);
 	info->queued_in = in->nr_msgs;
 	info->received = in->received;
@@ -489,7 +496,7 @@ static int mbox_link_respond_info(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 {
 	struct mbox_link_info *cmd = ucmd->cmd;
 
-	mbox_link_fill_info(cmd, me, link);
+	mbox_link_fill_info(cmd, me, link, task_active_pid_ns(current));
 	cmd->size = ucmd->user_size;
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
@@ -511,6 +518,28 @@ static int mbox_ep_cmd_link_info(struct mbox_ucmd *ucmd)
 	return ret;
 }
 
+/*
+ * Fill @info with @ep's state, its pid seen from @ns: the one reading
+ * behind MBOX_IOC_ENDPOINT_INFO and the endpoint descriptor's fdinfo.
+ */
+static void mbox_ep_fill_info(struct mbox_endpoint_info *info, struct mbox_ep *ep,
+			      struct pid_namespace *ns)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = ep->obj.id;
+	info->pid = pid_nr_ns(ep->pid, ns);
+	info->mode = ep->obj.mode;
+	info->capacity = ep->capacity;
+	info->msg_size_max = ep->msg_size_max;
+	info->links = mbox_ep_nr_links(ep);
+	spin_lock(&ep->inbox.lock);
+	info->msgs = ep->inbox.nr_msgs;
+	info->bytes = ep->inbox.nr_bytes;
+	info->recv_waiters = ep->inbox.nr_receivers;
+	info->send_waiters = ep->inbox.send_waiters;
+	spin_unlock(&ep->inbox.lock);
+}
+
 static int mbox_ep_cmd_info(struct mbox_ucmd *ucmd)
 {
 	struct mbox_ep *me = ucmd->file->private_data;
@@ -518,21 +547,15 @@ static int mbox_ep_cmd_info(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EINVAL;
-	memset(cmd, 0, sizeof(*cmd));
+	mbox_ep_fill_info(cmd, me, task_active_pid_ns(current));
 	cmd->size = ucmd->user_size;
-	cmd->id = me->obj.id;
-	cmd->pid = pid_vnr(me->pid);
-	cmd->mode = me->obj.mode;
-	cmd->capacity = me->capacity;
-	cmd->msg_size_max = me->msg_size_max;
-	cmd->links = mbox_ep_nr_links(me);
-	spin_lock(&me->inbox.lock);
-	cmd->msgs = me->inbox.nr_msgs;
-	cmd->bytes = me->inbox.nr_bytes;
-	cmd->recv_waiters = me->inbox.nr_receivers;
-	cmd->send_waiters = me->inbox.send_waiters;
-	spin_unlock(&me->inbox.lock);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* The pid namespace of the /proc an fdinfo file is read through. */
+static struct pid_namespace *mbox_seq_pid_ns(struct seq_file *m)
+{
+	return proc_pid_ns(file_inode(m->file)->i_sb);
 }
 
 /* ---- link descriptors ---- */
@@ -668,6 +691,29 @@ static int mbox_link_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * /proc/<pid>/fdinfo/<fd>: what MBOX_IOC_LINK_INFO reports on this
+ * descriptor, one "mbox-" key a line, the peer seen from the pid namespace
+ * of the /proc being read.
+ */
+static void mbox_link_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbox_link_file *lf = file->private_data;
+	struct mbox_link_info info;
+
+	mbox_link_fill_info(&info, lf->me, lf->link, mbox_seq_pid_ns(m));
+	seq_puts(m, "mbox-type:\tlink\n");
+	seq_printf(m, "mbox-id:\t%llu\n", info.id);
+	seq_printf(m, "mbox-endpoint:\t%llu\n", lf->me->obj.id);
+	seq_printf(m, "mbox-peer-pid:\t%d\n", info.pid);
+	seq_printf(m, "mbox-state:\t%#x\n", info.state);
+	seq_printf(m, "mbox-queued-in:\t%llu\n", info.queued_in);
+	seq_printf(m, "mbox-queued-out:\t%llu\n", info.queued_out);
+	seq_printf(m, "mbox-sent:\t%llu\n", info.sent);
+	seq_printf(m, "mbox-received:\t%llu\n", info.received);
+	seq_printf(m, "mbox-capacity:\t%u\n", info.capacity);
+}
+
 static const struct file_operations mbox_link_fops = {
 	.owner = THIS_MODULE,
 	.read = mbox_link_read,
@@ -676,6 +722,7 @@ static const struct file_operations mbox_link_fops = {
 	.unlocked_ioctl = mbox_link_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_link_file_release,
+	.show_fdinfo = mbox_link_show_fdinfo,
 };
 
 static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
@@ -757,12 +804,35 @@ static int mbox_endpoint_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * /proc/<pid>/fdinfo/<fd>: what MBOX_IOC_ENDPOINT_INFO reports, one "mbox-"
+ * key a line, the pid seen from the pid namespace of the /proc being read.
+ */
+static void mbox_endpoint_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbox_endpoint_info info;
+
+	mbox_ep_fill_info(&info, file->private_data, mbox_seq_pid_ns(m));
+	seq_puts(m, "mbox-type:\tendpoint\n");
+	seq_printf(m, "mbox-id:\t%llu\n", info.id);
+	seq_printf(m, "mbox-pid:\t%d\n", info.pid);
+	seq_printf(m, "mbox-mode:\t%04o\n", info.mode);
+	seq_printf(m, "mbox-capacity:\t%u\n", info.capacity);
+	seq_printf(m, "mbox-msg-size-max:\t%u\n", info.msg_size_max);
+	seq_printf(m, "mbox-links:\t%llu\n", info.links);
+	seq_printf(m, "mbox-msgs:\t%llu\n", info.msgs);
+	seq_printf(m, "mbox-bytes:\t%llu\n", info.bytes);
+	seq_printf(m, "mbox-recv-waiters:\t%u\n", info.recv_waiters);
+	seq_printf(m, "mbox-send-waiters:\t%u\n", info.send_waiters);
+}
+
 static const struct file_operations mbox_endpoint_fops = {
 	.owner = THIS_MODULE,
 	.poll = mbox_endpoint_poll,
 	.unlocked_ioctl = mbox_endpoint_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_endpoint_release,
+	.show_fdinfo = mbox_endpoint_show_fdinfo,
 };
 
 static int mbox_endpoint_check(const struct mbox_endpoint *cmd)
