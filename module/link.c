@@ -32,10 +32,19 @@
 
 #define MBOX_EP_FLAGS		(MBOX_EP_CLOEXEC | MBOX_EP_NONBLOCK)
 #define MBOX_EP_MODES		0022	/* group and other write: who else may send */
-#define MBOX_LINK_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_LINK_ASYNC | MBOX_LINK_REPLY)
+#define MBOX_LINK_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_LINK_ASYNC | MBOX_LINK_REPLY | \
+				 MBOX_PEER_PIDFD)
 #define MBOX_LINK_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC | \
-				 MBOX_RECV_FROM_PID | MBOX_RECV_REPLY)
-#define MBOX_LINK_OPEN_FLAGS	(MBOX_LINK_CLOEXEC | MBOX_LINK_NONBLOCK)
+				 MBOX_RECV_FROM_PID | MBOX_RECV_REPLY | MBOX_PEER_PIDFD)
+#define MBOX_LINK_OPEN_FLAGS	(MBOX_LINK_CLOEXEC | MBOX_LINK_NONBLOCK | MBOX_PEER_PIDFD)
+#define MBOX_CALL_FLAGS		(MBOX_WAIT_FLAGS | MBOX_PEER_PIDFD)
+
+/* How mbox_link_lookup() takes the pid field of a command with @flags. */
+static unsigned int mbox_lookup_how(u32 flags, bool create)
+{
+	return (create ? MBOX_LOOKUP_CREATE : 0) |
+	       ((flags & MBOX_PEER_PIDFD) ? MBOX_LOOKUP_PIDFD : 0);
+}
 
 static atomic64_t mbox_next_call_id = ATOMIC64_INIT(0);
 
@@ -160,7 +169,7 @@ static int mbox_link_send_pid(struct mbox_ep *me, struct mbox_link_send *cmd,
 	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	link = mbox_link_lookup(me, cmd->pid, true);
+	link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
 	if (IS_ERR(link)) {
 		mbox_msg_put(msg);
 		return PTR_ERR(link);
@@ -213,17 +222,28 @@ static int mbox_link_recv(struct mbox_ep *me, struct mbox_rx *rx,
 	return ret;
 }
 
-static int mbox_rx_from_link_cmd(struct mbox_rx *rx, const struct mbox_link_recv *cmd)
+static int mbox_link_recv_check(const struct mbox_link_recv *cmd)
 {
 	if (cmd->flags & ~MBOX_LINK_RECV_FLAGS || cmd->__reserved)
 		return -EINVAL;
 	if ((cmd->flags & MBOX_RECV_REPLY) &&
 	    (!cmd->call_id || (cmd->flags & MBOX_RECV_FROM_PID)))
 		return -EINVAL;
-	if (!(cmd->flags & MBOX_RECV_FROM_PID) && cmd->pid)
+	if (!(cmd->flags & MBOX_RECV_FROM_PID) &&
+	    (cmd->pid || (cmd->flags & MBOX_PEER_PIDFD)))
 		return -EINVAL;
+	return 0;
+}
+
+static int mbox_rx_from_link_cmd(struct mbox_rx *rx, const struct mbox_link_recv *cmd)
+{
+	int ret = mbox_link_recv_check(cmd);
+
+	if (ret)
+		return ret;
 	/* The peer is matched by its link (rx->flow), not by pid. */
-	mbox_rx_init(rx, cmd->buf, cmd->len, cmd->flags & ~MBOX_RECV_FROM_PID, 0);
+	mbox_rx_init(rx, cmd->buf, cmd->len,
+		     cmd->flags & ~(MBOX_RECV_FROM_PID | MBOX_PEER_PIDFD), 0);
 	if (cmd->flags & MBOX_RECV_REPLY)
 		rx->call_id = cmd->call_id;
 	return 0;
@@ -300,7 +320,7 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 		return -EINVAL;
 	if (!!(cmd->flags & MBOX_LINK_REPLY) != !!cmd->call_id)
 		return -EINVAL;
-	if ((cmd->flags & MBOX_LINK_REPLY) && cmd->pid)
+	if ((cmd->flags & MBOX_LINK_REPLY) && (cmd->pid || (cmd->flags & MBOX_PEER_PIDFD)))
 		return -EINVAL;
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
@@ -329,10 +349,10 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags & MBOX_RECV_FROM_PID) {
 		/* Before a link is made for it. */
-		ret = mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+		ret = mbox_link_recv_check(cmd) ?: mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
 		if (ret)
 			return ret;
-		link = mbox_link_lookup(me, cmd->pid, true);
+		link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
 		if (IS_ERR(link))
 			return PTR_ERR(link);
 		cmd->pid = 0;
@@ -434,7 +454,7 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	struct mbox_msg *msg;
 	int ret, err;
 
-	if (cmd->flags & ~MBOX_WAIT_FLAGS || cmd->__reserved || cmd->call_id)
+	if (cmd->flags & ~MBOX_CALL_FLAGS || cmd->__reserved || cmd->call_id)
 		return -EINVAL;
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
@@ -445,7 +465,7 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	link = mbox_link_lookup(me, cmd->pid, true);
+	link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
 	if (IS_ERR(link)) {
 		mbox_msg_put(msg);
 		return PTR_ERR(link);
@@ -495,9 +515,11 @@ static int mbox_link_respond_info(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 				  struct mbox_link *link)
 {
 	struct mbox_link_info *cmd = ucmd->cmd;
+	u32 flags = cmd->flags;
 
 	mbox_link_fill_info(cmd, me, link, task_active_pid_ns(current));
 	cmd->size = ucmd->user_size;
+	cmd->flags = flags;
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -508,9 +530,9 @@ static int mbox_ep_cmd_link_info(struct mbox_ucmd *ucmd)
 	struct mbox_link *link;
 	int ret;
 
-	if (cmd->flags || cmd->state || cmd->__reserved)
+	if (cmd->flags & ~MBOX_PEER_PIDFD || cmd->state || cmd->__reserved)
 		return -EINVAL;
-	link = mbox_link_lookup(me, cmd->pid, false);
+	link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, false));
 	if (IS_ERR(link))
 		return PTR_ERR(link);
 	ret = mbox_link_respond_info(ucmd, me, link);
@@ -589,7 +611,7 @@ static int mbox_lf_cmd_recv(struct mbox_ucmd *ucmd)
 	struct mbox_link_file *lf = ucmd->file->private_data;
 	struct mbox_link_recv *cmd = ucmd->cmd;
 
-	if (cmd->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_REPLY))
+	if (cmd->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_REPLY | MBOX_PEER_PIDFD))
 		return -EINVAL;
 	return mbox_link_cmd_recv(ucmd, lf->me, lf->link);
 }
@@ -742,7 +764,7 @@ static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
 	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf)
 		return -ENOMEM;
-	lf->link = mbox_link_lookup(me, cmd->pid, true);
+	lf->link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
 	if (IS_ERR(lf->link)) {
 		ret = PTR_ERR(lf->link);
 		kfree(lf);

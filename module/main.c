@@ -22,7 +22,7 @@
 
 #define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
 			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
-			 MBOX_FEAT_LINK | MBOX_FEAT_RING)
+			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD)
 
 static int mbox_cmd_version(struct mbox_ucmd *ucmd)
 {
