@@ -36,6 +36,7 @@ static const struct {
 	{ MBOX_FEAT_BROADCAST, "broadcast" },
 	{ MBOX_FEAT_LINK, "link" },
 	{ MBOX_FEAT_RING, "ring" },
+	{ MBOX_FEAT_PIDFD, "pidfd" },
 };
 
 static int cmd_version(void)
