@@ -344,6 +344,8 @@ static struct mbox_link *mbox_link_lookup_pid(struct mbox_ep *me,
  *    file operations are built in (no owning module), which a module's
  *    anon-inode file of that name would not be.
  *
+ * An O_PATH reopen of a pidfd through /proc/PID/fd has neither (its f_op
+ * is empty_fops, its private_data NULL) and is refused like any other file.
  * The file is held (fget()) while it is looked at and the struct pid
  * referenced before it is let go. A thread's pidfd (PIDFD_THREAD) holds
  * the thread's struct pid: the process it names is the thread's thread
