@@ -80,14 +80,34 @@ static struct mbox_ep *mbox_ep_lookup(struct pid *pid)
 	return NULL;
 }
 
-u64 mbox_ep_nr_links(struct mbox_ep *ep)
+/**
+ * mbox_ep_fill_info - what MBOX_IOC_ENDPOINT_INFO reports about @ep
+ * @info: filled in (zeroed first)
+ * @ep: the endpoint
+ * @ns: the pid namespace to see its pid from
+ *
+ * The one reading behind the ioctl, the descriptor's fdinfo and
+ * /proc/mbox/objects. @nr_links is read without mbox_links_lock (written
+ * under it with WRITE_ONCE()), because /proc/mbox/objects calls this under
+ * mbox_registry_lock, which nests inside it; the counters are the inbox's,
+ * under its lock.
+ */
+void mbox_ep_fill_info(struct mbox_endpoint_info *info, struct mbox_ep *ep,
+		       struct pid_namespace *ns)
 {
-	u64 n;
-
-	mutex_lock(&mbox_links_lock);
-	n = ep->nr_links;
-	mutex_unlock(&mbox_links_lock);
-	return n;
+	memset(info, 0, sizeof(*info));
+	info->id = ep->obj.id;
+	info->pid = pid_nr_ns(ep->pid, ns);
+	info->mode = ep->obj.mode;
+	info->capacity = ep->capacity;
+	info->msg_size_max = ep->msg_size_max;
+	info->links = READ_ONCE(ep->nr_links);
+	spin_lock(&ep->inbox.lock);
+	info->msgs = ep->inbox.nr_msgs;
+	info->bytes = ep->inbox.nr_bytes;
+	info->recv_waiters = ep->inbox.nr_receivers;
+	info->send_waiters = ep->inbox.send_waiters;
+	spin_unlock(&ep->inbox.lock);
 }
 
 /* ---- calls received and not answered ---- */
@@ -198,7 +218,7 @@ static struct mbox_link *mbox_link_new(struct mbox_ep *a, struct mbox_ep *b)
 		mbox_flow_init(&link->chan[i].flow, link->id, link->ep[i]->capacity);
 		link->end[i].link = link;
 		list_add_tail(&link->end[i].node, &link->ep[i]->links);
-		link->ep[i]->nr_links++;
+		WRITE_ONCE(link->ep[i]->nr_links, link->ep[i]->nr_links + 1);
 	}
 	trace_mbox_create(MBOX_TYPE_LINK, link->id, "");
 	return link;
@@ -233,7 +253,7 @@ static struct mbox_link *mbox_link_unlist_first(struct mbox_ep *ep)
 	link = end->link;
 	for (i = 0; i < 2; i++) {
 		list_del_init(&link->end[i].node);
-		link->ep[i]->nr_links--;
+		WRITE_ONCE(link->ep[i]->nr_links, link->ep[i]->nr_links - 1);
 	}
 	return link;
 }
@@ -505,23 +525,20 @@ static void mbox_endpoint_destroy(struct mbox_obj *obj)
 }
 
 /*
- * /proc/mbox/objects: what MBOX_IOC_ENDPOINT_INFO reports. The pid is seen
- * from the pid namespace of the /proc the file is read through; @nr_links is
- * read without mbox_links_lock, which nests outside the registry's.
+ * /proc/mbox/objects: what MBOX_IOC_ENDPOINT_INFO reports, read by the same
+ * code, the pid seen from the pid namespace of the /proc the file is read
+ * through.
  */
 static void mbox_endpoint_show(struct seq_file *m, struct mbox_obj *obj)
 {
-	struct mbox_ep *ep = to_endpoint(obj);
-	struct pid_namespace *ns = proc_pid_ns(file_inode(m->file)->i_sb);
+	struct mbox_endpoint_info info;
 
+	mbox_ep_fill_info(&info, to_endpoint(obj),
+			  proc_pid_ns(file_inode(m->file)->i_sb));
 	seq_printf(m, " pid=%d capacity=%u msg_size_max=%u links=%llu",
-		   pid_nr_ns(ep->pid, ns), ep->capacity, ep->msg_size_max,
-		   READ_ONCE(ep->nr_links));
-	spin_lock(&ep->inbox.lock);
+		   info.pid, info.capacity, info.msg_size_max, info.links);
 	seq_printf(m, " msgs=%llu bytes=%llu recv_waiters=%u send_waiters=%u",
-		   ep->inbox.nr_msgs, ep->inbox.nr_bytes, ep->inbox.nr_receivers,
-		   ep->inbox.send_waiters);
-	spin_unlock(&ep->inbox.lock);
+		   info.msgs, info.bytes, info.recv_waiters, info.send_waiters);
 }
 
 static const struct mbox_obj_ops mbox_endpoint_obj_ops = {

@@ -540,28 +540,6 @@ static int mbox_ep_cmd_link_info(struct mbox_ucmd *ucmd)
 	return ret;
 }
 
-/*
- * Fill @info with @ep's state, its pid seen from @ns: the one reading
- * behind MBOX_IOC_ENDPOINT_INFO and the endpoint descriptor's fdinfo.
- */
-static void mbox_ep_fill_info(struct mbox_endpoint_info *info, struct mbox_ep *ep,
-			      struct pid_namespace *ns)
-{
-	memset(info, 0, sizeof(*info));
-	info->id = ep->obj.id;
-	info->pid = pid_nr_ns(ep->pid, ns);
-	info->mode = ep->obj.mode;
-	info->capacity = ep->capacity;
-	info->msg_size_max = ep->msg_size_max;
-	info->links = mbox_ep_nr_links(ep);
-	spin_lock(&ep->inbox.lock);
-	info->msgs = ep->inbox.nr_msgs;
-	info->bytes = ep->inbox.nr_bytes;
-	info->recv_waiters = ep->inbox.nr_receivers;
-	info->send_waiters = ep->inbox.send_waiters;
-	spin_unlock(&ep->inbox.lock);
-}
-
 static int mbox_ep_cmd_info(struct mbox_ucmd *ucmd)
 {
 	struct mbox_ep *me = ucmd->file->private_data;
