@@ -321,7 +321,7 @@ MBOX_API int mbox_link_recv(int fd, pid_t from, void *buf, size_t len,
 	struct mbox_link_recv r;
 
 	memset(&r, 0, sizeof(r));
-	r.flags = flags | (from ? MBOX_RECV_FROM_PID : 0);
+	r.flags = flags | ((from || (flags & MBOX_PEER_PIDFD)) ? MBOX_RECV_FROM_PID : 0);
 	r.pid = from;
 	r.timeout_ns = timeout_ns;
 	return mbox_link_recv_cmd(fd, &r, buf, len, meta);
@@ -372,9 +372,9 @@ MBOX_API int mbox_link_open(int epfd, pid_t pid, unsigned int flags)
 
 	memset(&o, 0, sizeof(o));
 	o.size = sizeof(o);
-	o.flags = (flags & MBOX_LINK_NONBLOCK) | MBOX_LINK_CLOEXEC;
+	o.flags = (flags & (MBOX_LINK_NONBLOCK | MBOX_PEER_PIDFD)) | MBOX_LINK_CLOEXEC;
 	o.pid = pid;
-	if (flags & ~MBOX_LINK_NONBLOCK)
+	if (flags & ~(MBOX_LINK_NONBLOCK | MBOX_PEER_PIDFD))
 		return -EINVAL;
 	return mbox_ioctl(epfd, MBOX_IOC_LINK_OPEN, &o);
 }
@@ -385,6 +385,15 @@ MBOX_API int mbox_link_info(int fd, pid_t pid, struct mbox_link_info *info)
 	info->size = sizeof(*info);
 	info->pid = pid;
 	return mbox_ioctl(fd, MBOX_IOC_LINK_INFO, info);
+}
+
+MBOX_API int mbox_link_info_pidfd(int epfd, int pidfd, struct mbox_link_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->flags = MBOX_PEER_PIDFD;
+	info->pid = pidfd;
+	return mbox_ioctl(epfd, MBOX_IOC_LINK_INFO, info);
 }
 
 MBOX_API int mbox_endpoint_info(int epfd, struct mbox_endpoint_info *info)

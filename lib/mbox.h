@@ -180,6 +180,14 @@ int mbox_close(int fd);
  *
  * See docs/links.md. Peers are named by process ID; the first message
  * between two processes makes their link.
+ *
+ * Or by pidfd, with no pid-reuse window (MBOX_FEAT_PIDFD): MBOX_PEER_PIDFD
+ * in the flags of mbox_link_send(), mbox_link_recv(), mbox_call() or
+ * mbox_link_open() makes their pid_t argument a pidfd (from
+ * syscall(SYS_pidfd_open, pid, 0), CLONE_PIDFD, or received over a unix
+ * socket); mbox_link_info_pidfd() is mbox_link_info() by pidfd. Extra
+ * errors: -EBADF (not a pidfd), -ESRCH (the process has exited). A thread's
+ * pidfd (PIDFD_THREAD) names its process.
  */
 
 /**
@@ -199,7 +207,7 @@ int mbox_endpoint(int devfd, unsigned int mode, unsigned int capacity,
  * mbox_link_send() - send to process @pid through endpoint @epfd, or to the
  *	peer of link descriptor @epfd (@pid 0)
  * @flags: MBOX_LINK_ASYNC (queue and return; default: return once the peer
- *	has received it), MBOX_WAIT_*
+ *	has received it), MBOX_WAIT_*, MBOX_PEER_PIDFD (@pid is a pidfd)
  *
  * Return: 0; -ESRCH (no such process), -EPERM (not allowed), -ECONNREFUSED
  * (it has no endpoint), -EPIPE (the link is gone), -ECONNRESET (it went
@@ -211,7 +219,8 @@ int mbox_link_send(int epfd, pid_t pid, const void *buf, size_t len,
 /**
  * mbox_link_recv() - receive from any peer (@from 0) or from process @from
  *	through endpoint @fd, or from the peer of link descriptor @fd
- * @flags: MBOX_WAIT_*, MBOX_RECV_PEEK, MBOX_RECV_TRUNC
+ * @flags: MBOX_WAIT_*, MBOX_RECV_PEEK, MBOX_RECV_TRUNC, MBOX_PEER_PIDFD
+ *	(endpoint: @from is a pidfd, and may be 0)
  * @meta: if not NULL, the metadata: sender pid, len, seq, call_id (non-zero
  *	for a call: answer with mbox_reply()), link_id, uid
  *
@@ -225,7 +234,7 @@ int mbox_link_recv(int fd, pid_t from, void *buf, size_t len, unsigned int flags
 /**
  * mbox_call() - send a request to process @pid and wait for its reply
  * @reply: @reply_len: the reply buffer
- * @flags: MBOX_WAIT_* for the whole call
+ * @flags: MBOX_WAIT_* for the whole call, MBOX_PEER_PIDFD (@pid is a pidfd)
  * @call_id: if not NULL, receives the call's ID
  *
  * Return: the reply's length; -ECONNRESET (the server went), -EMSGSIZE
@@ -254,7 +263,8 @@ int mbox_reply(int epfd, uint64_t call_id, const void *buf, size_t len);
 /**
  * mbox_link_open() - a descriptor for the link with process @pid (made if
  *	need be): send/recv with pid 0, read/write, poll (EPOLLHUP when it is
- *	gone), mbox_link_info(). @flags: MBOX_LINK_NONBLOCK.
+ *	gone), mbox_link_info(). @flags: MBOX_LINK_NONBLOCK, MBOX_PEER_PIDFD
+ *	(@pid is a pidfd).
  *
  * Return: the descriptor (close-on-exec), or the errors of mbox_link_send().
  */
@@ -265,6 +275,13 @@ int mbox_link_open(int epfd, pid_t pid, unsigned int flags);
  *	or of link descriptor @fd (@pid 0). Return: 0, -ENOTCONN (no link).
  */
 int mbox_link_info(int fd, pid_t pid, struct mbox_link_info *info);
+
+/**
+ * mbox_link_info_pidfd() - mbox_link_info() of the link with the process
+ *	@pidfd names (endpoint descriptor). Return: 0, -ENOTCONN, -EBADF (not
+ *	a pidfd), -ESRCH (the process has exited).
+ */
+int mbox_link_info_pidfd(int epfd, int pidfd, struct mbox_link_info *info);
 
 /** mbox_endpoint_info() - an endpoint's counters. 0 or -errno. */
 int mbox_endpoint_info(int epfd, struct mbox_endpoint_info *info);

@@ -27,7 +27,10 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/magic.h>
 #include <linux/proc_fs.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -36,6 +39,9 @@
 #include "endpoint.h"
 #include "mbox_trace.h"
 #include "stats.h"
+
+/* include/uapi/linux/magic.h has it from 6.9 on; the value never changes. */
+#define MBOX_PID_FS_MAGIC	0x50494446	/* "PIDF" */
 
 /* See the Locking block in endpoint.h. */
 static DEFINE_MUTEX(mbox_links_lock);
@@ -74,14 +80,34 @@ static struct mbox_ep *mbox_ep_lookup(struct pid *pid)
 	return NULL;
 }
 
-u64 mbox_ep_nr_links(struct mbox_ep *ep)
+/**
+ * mbox_ep_fill_info - what MBOX_IOC_ENDPOINT_INFO reports about @ep
+ * @info: filled in (zeroed first)
+ * @ep: the endpoint
+ * @ns: the pid namespace to see its pid from
+ *
+ * The one reading behind the ioctl, the descriptor's fdinfo and
+ * /proc/mbox/objects. @nr_links is read without mbox_links_lock (written
+ * under it with WRITE_ONCE()), because /proc/mbox/objects calls this under
+ * mbox_registry_lock, which nests inside it; the counters are the inbox's,
+ * under its lock.
+ */
+void mbox_ep_fill_info(struct mbox_endpoint_info *info, struct mbox_ep *ep,
+		       struct pid_namespace *ns)
 {
-	u64 n;
-
-	mutex_lock(&mbox_links_lock);
-	n = ep->nr_links;
-	mutex_unlock(&mbox_links_lock);
-	return n;
+	memset(info, 0, sizeof(*info));
+	info->id = ep->obj.id;
+	info->pid = pid_nr_ns(ep->pid, ns);
+	info->mode = ep->obj.mode;
+	info->capacity = ep->capacity;
+	info->msg_size_max = ep->msg_size_max;
+	info->links = READ_ONCE(ep->nr_links);
+	spin_lock(&ep->inbox.lock);
+	info->msgs = ep->inbox.nr_msgs;
+	info->bytes = ep->inbox.nr_bytes;
+	info->recv_waiters = ep->inbox.nr_receivers;
+	info->send_waiters = ep->inbox.send_waiters;
+	spin_unlock(&ep->inbox.lock);
 }
 
 /* ---- calls received and not answered ---- */
@@ -192,7 +218,7 @@ static struct mbox_link *mbox_link_new(struct mbox_ep *a, struct mbox_ep *b)
 		mbox_flow_init(&link->chan[i].flow, link->id, link->ep[i]->capacity);
 		link->end[i].link = link;
 		list_add_tail(&link->end[i].node, &link->ep[i]->links);
-		link->ep[i]->nr_links++;
+		WRITE_ONCE(link->ep[i]->nr_links, link->ep[i]->nr_links + 1);
 	}
 	trace_mbox_create(MBOX_TYPE_LINK, link->id, "");
 	return link;
@@ -227,7 +253,7 @@ static struct mbox_link *mbox_link_unlist_first(struct mbox_ep *ep)
 	link = end->link;
 	for (i = 0; i < 2; i++) {
 		list_del_init(&link->end[i].node);
-		link->ep[i]->nr_links--;
+		WRITE_ONCE(link->ep[i]->nr_links, link->ep[i]->nr_links - 1);
 	}
 	return link;
 }
@@ -315,29 +341,104 @@ static struct mbox_link *mbox_link_lookup_pid(struct mbox_ep *me,
 	return ret ? ERR_PTR(ret) : link;
 }
 
+/*
+ * The struct pid of the process that pidfd @fd names, referenced.
+ *
+ * The kernel exports neither pidfd_pid() nor pidfd_get_pid() to modules
+ * (Debian's 6.1 and 6.12), so the file is recognised here, and only a file
+ * that is certainly a pidfd has its private pointer trusted:
+ *
+ *  - pidfs (6.9 and later; Debian's 6.12): every pidfd is a file of the
+ *    pidfs pseudo filesystem, whose superblock alone carries PID_FS_MAGIC
+ *    (fs/pidfs.c, init_pseudo()). The filesystem is never mounted where
+ *    user space could open anything else on it: its files are pidfds, each
+ *    inode's i_private the struct pid (pidfd_pid() reads just that), and
+ *    its root directory, the one other inode, has none. So: that magic, a
+ *    regular-file inode opened with the inode's own file operations, and a
+ *    non-NULL i_private.
+ *  - anon inodes (before pidfs; Debian's 6.1): pidfd_create() makes the
+ *    file with anon_inode_getfile("[pidfd]", &pidfd_fops, pid, ...), whose
+ *    private_data is the struct pid. A file on the anon-inode filesystem
+ *    (ANON_INODE_FS_MAGIC) gets its name from the kernel code that made it,
+ *    never from user space, and only kernel/fork.c names one "[pidfd]"; its
+ *    file operations are built in (no owning module), which a module's
+ *    anon-inode file of that name would not be.
+ *
+ * An O_PATH reopen of a pidfd through /proc/PID/fd has neither (its f_op
+ * is empty_fops, its private_data NULL) and is refused like any other file.
+ * The file is held (fget()) while it is looked at and the struct pid
+ * referenced before it is let go. A thread's pidfd (PIDFD_THREAD) holds
+ * the thread's struct pid: the process it names is the thread's thread
+ * group. A pidfd whose process has exited (no task left: reaped) is -ESRCH,
+ * and so is a thread that has exited.
+ */
+static struct pid *mbox_pidfd_pid(int fd)
+{
+	struct task_struct *task;
+	struct inode *inode;
+	struct pid *pid = NULL;
+	struct file *file;
+
+	if (fd < 0)
+		return ERR_PTR(-EBADF);
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	inode = file_inode(file);
+	if (inode->i_sb->s_magic == MBOX_PID_FS_MAGIC) {
+		if (S_ISREG(inode->i_mode) && file->f_op == inode->i_fop)
+			pid = inode->i_private;
+	} else if (inode->i_sb->s_magic == ANON_INODE_FS_MAGIC) {
+		if (!strcmp(file->f_path.dentry->d_name.name, "[pidfd]") &&
+		    file->f_op && !file->f_op->owner)
+			pid = file->private_data;
+	}
+	if (!pid) {
+		fput(file);
+		return ERR_PTR(-EBADF);
+	}
+	task = get_pid_task(pid, PIDTYPE_PID);
+	fput(file);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	pid = get_task_pid(task, PIDTYPE_TGID);
+	put_task_struct(task);
+	return pid ?: ERR_PTR(-ESRCH);
+}
+
 /**
  * mbox_link_lookup - the link between @me and process @nr
  * @me: the caller's endpoint
- * @nr: the peer's pid in the caller's pid namespace
- * @create: make the link if there is none: an existing link is used
- *	whoever made it, a new one needs the caller to be allowed to send to
- *	the peer (see mbox_ep_may_link())
+ * @nr: the peer's pid in the caller's pid namespace, or with
+ *	MBOX_LOOKUP_PIDFD a pidfd naming it
+ * @how: MBOX_LOOKUP_CREATE: make the link if there is none: an existing
+ *	link is used whoever made it, a new one needs the caller to be
+ *	allowed to send to the peer (see mbox_ep_may_link());
+ *	MBOX_LOOKUP_PIDFD: @nr is a pidfd (see mbox_pidfd_pid())
  *
- * The one way every pid-addressed command finds its link. A process never
- * links with itself: its own pid is -EINVAL.
+ * The one way every pid- or pidfd-addressed command finds its link. A
+ * process never links with itself: its own pid is -EINVAL.
  *
  * Return: the link, referenced, or ERR_PTR: -EINVAL (@nr not a pid, or our
- * own), -ENOTCONN (no link, not @create), -EPIPE (@me is shut down), or
- * with @create -ESRCH, -EPERM, -ECONNREFUSED, -ENOMEM.
+ * own), -ENOTCONN (no link, not creating), -EPIPE (@me is shut down), with
+ * MBOX_LOOKUP_PIDFD -EBADF (not a pidfd) and -ESRCH (the process exited), or
+ * when creating -ESRCH, -EPERM, -ECONNREFUSED, -ENOMEM.
  */
-struct mbox_link *mbox_link_lookup(struct mbox_ep *me, pid_t nr, bool create)
+struct mbox_link *mbox_link_lookup(struct mbox_ep *me, s32 nr, unsigned int how)
 {
+	bool create = how & MBOX_LOOKUP_CREATE;
 	struct mbox_link *link;
 	struct pid *pid;
 
-	if (nr <= 0)
-		return ERR_PTR(create ? -EINVAL : -ENOTCONN);
-	pid = find_get_pid(nr);
+	if (how & MBOX_LOOKUP_PIDFD) {
+		pid = mbox_pidfd_pid(nr);
+		if (IS_ERR(pid))
+			return ERR_CAST(pid);
+	} else {
+		if (nr <= 0)
+			return ERR_PTR(create ? -EINVAL : -ENOTCONN);
+		pid = find_get_pid(nr);
+	}
 	if (pid == me->pid) {
 		put_pid(pid);
 		return ERR_PTR(-EINVAL);
@@ -424,23 +525,20 @@ static void mbox_endpoint_destroy(struct mbox_obj *obj)
 }
 
 /*
- * /proc/mbox/objects: what MBOX_IOC_ENDPOINT_INFO reports. The pid is seen
- * from the pid namespace of the /proc the file is read through; @nr_links is
- * read without mbox_links_lock, which nests outside the registry's.
+ * /proc/mbox/objects: what MBOX_IOC_ENDPOINT_INFO reports, read by the same
+ * code, the pid seen from the pid namespace of the /proc the file is read
+ * through.
  */
 static void mbox_endpoint_show(struct seq_file *m, struct mbox_obj *obj)
 {
-	struct mbox_ep *ep = to_endpoint(obj);
-	struct pid_namespace *ns = proc_pid_ns(file_inode(m->file)->i_sb);
+	struct mbox_endpoint_info info;
 
+	mbox_ep_fill_info(&info, to_endpoint(obj),
+			  proc_pid_ns(file_inode(m->file)->i_sb));
 	seq_printf(m, " pid=%d capacity=%u msg_size_max=%u links=%llu",
-		   pid_nr_ns(ep->pid, ns), ep->capacity, ep->msg_size_max,
-		   READ_ONCE(ep->nr_links));
-	spin_lock(&ep->inbox.lock);
+		   info.pid, info.capacity, info.msg_size_max, info.links);
 	seq_printf(m, " msgs=%llu bytes=%llu recv_waiters=%u send_waiters=%u",
-		   ep->inbox.nr_msgs, ep->inbox.nr_bytes, ep->inbox.nr_receivers,
-		   ep->inbox.send_waiters);
-	spin_unlock(&ep->inbox.lock);
+		   info.msgs, info.bytes, info.recv_waiters, info.send_waiters);
 }
 
 static const struct mbox_obj_ops mbox_endpoint_obj_ops = {

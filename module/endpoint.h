@@ -19,6 +19,7 @@
 #ifndef _MBOX_ENDPOINT_H
 #define _MBOX_ENDPOINT_H
 
+#include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -73,7 +74,8 @@ struct mbox_link {
  * @pid: the process (thread group) it belongs to
  * @pid_node: in the pid table while alive (under mbox_links_lock)
  * @links: its links (under mbox_links_lock)
- * @nr_links: how many
+ * @nr_links: how many (written with WRITE_ONCE(): mbox_ep_fill_info()
+ *	reads it without the lock)
  * @dead: shut down (under mbox_links_lock)
  * @capacity: as created
  * @msg_size_max: as created
@@ -120,8 +122,12 @@ void mbox_ep_discard(struct mbox_ep *ep);
 void mbox_ep_close(struct mbox_ep *ep);
 void mbox_ep_get(struct mbox_ep *ep);
 void mbox_ep_put(struct mbox_ep *ep);
-u64 mbox_ep_nr_links(struct mbox_ep *ep);
-struct mbox_link *mbox_link_lookup(struct mbox_ep *me, pid_t nr, bool create);
+void mbox_ep_fill_info(struct mbox_endpoint_info *info, struct mbox_ep *ep,
+		       struct pid_namespace *ns);
+/* How mbox_link_lookup() looks. */
+#define MBOX_LOOKUP_CREATE	BIT(0)	/* make the link if there is none */
+#define MBOX_LOOKUP_PIDFD	BIT(1)	/* the number is a pidfd */
+struct mbox_link *mbox_link_lookup(struct mbox_ep *me, s32 nr, unsigned int how);
 void mbox_link_get(struct mbox_link *link);
 void mbox_link_put(struct mbox_link *link);
 int mbox_link_side(const struct mbox_link *link, const struct mbox_ep *ep);

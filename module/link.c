@@ -20,6 +20,8 @@
 #include <linux/file.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "endpoint.h"
@@ -30,10 +32,19 @@
 
 #define MBOX_EP_FLAGS		(MBOX_EP_CLOEXEC | MBOX_EP_NONBLOCK)
 #define MBOX_EP_MODES		0022	/* group and other write: who else may send */
-#define MBOX_LINK_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_LINK_ASYNC | MBOX_LINK_REPLY)
+#define MBOX_LINK_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_LINK_ASYNC | MBOX_LINK_REPLY | \
+				 MBOX_PEER_PIDFD)
 #define MBOX_LINK_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC | \
-				 MBOX_RECV_FROM_PID | MBOX_RECV_REPLY)
-#define MBOX_LINK_OPEN_FLAGS	(MBOX_LINK_CLOEXEC | MBOX_LINK_NONBLOCK)
+				 MBOX_RECV_FROM_PID | MBOX_RECV_REPLY | MBOX_PEER_PIDFD)
+#define MBOX_LINK_OPEN_FLAGS	(MBOX_LINK_CLOEXEC | MBOX_LINK_NONBLOCK | MBOX_PEER_PIDFD)
+#define MBOX_CALL_FLAGS		(MBOX_WAIT_FLAGS | MBOX_PEER_PIDFD)
+
+/* How mbox_link_lookup() takes the pid field of a command with @flags. */
+static unsigned int mbox_lookup_how(u32 flags, bool create)
+{
+	return (create ? MBOX_LOOKUP_CREATE : 0) |
+	       ((flags & MBOX_PEER_PIDFD) ? MBOX_LOOKUP_PIDFD : 0);
+}
 
 static atomic64_t mbox_next_call_id = ATOMIC64_INIT(0);
 
@@ -158,7 +169,7 @@ static int mbox_link_send_pid(struct mbox_ep *me, struct mbox_link_send *cmd,
 	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	link = mbox_link_lookup(me, cmd->pid, true);
+	link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
 	if (IS_ERR(link)) {
 		mbox_msg_put(msg);
 		return PTR_ERR(link);
@@ -211,17 +222,28 @@ static int mbox_link_recv(struct mbox_ep *me, struct mbox_rx *rx,
 	return ret;
 }
 
-static int mbox_rx_from_link_cmd(struct mbox_rx *rx, const struct mbox_link_recv *cmd)
+static int mbox_link_recv_check(const struct mbox_link_recv *cmd)
 {
 	if (cmd->flags & ~MBOX_LINK_RECV_FLAGS || cmd->__reserved)
 		return -EINVAL;
 	if ((cmd->flags & MBOX_RECV_REPLY) &&
 	    (!cmd->call_id || (cmd->flags & MBOX_RECV_FROM_PID)))
 		return -EINVAL;
-	if (!(cmd->flags & MBOX_RECV_FROM_PID) && cmd->pid)
+	if (!(cmd->flags & MBOX_RECV_FROM_PID) &&
+	    (cmd->pid || (cmd->flags & MBOX_PEER_PIDFD)))
 		return -EINVAL;
+	return 0;
+}
+
+static int mbox_rx_from_link_cmd(struct mbox_rx *rx, const struct mbox_link_recv *cmd)
+{
+	int ret = mbox_link_recv_check(cmd);
+
+	if (ret)
+		return ret;
 	/* The peer is matched by its link (rx->flow), not by pid. */
-	mbox_rx_init(rx, cmd->buf, cmd->len, cmd->flags & ~MBOX_RECV_FROM_PID, 0);
+	mbox_rx_init(rx, cmd->buf, cmd->len,
+		     cmd->flags & ~(MBOX_RECV_FROM_PID | MBOX_PEER_PIDFD), 0);
 	if (cmd->flags & MBOX_RECV_REPLY)
 		rx->call_id = cmd->call_id;
 	return 0;
@@ -285,7 +307,7 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 		return -EINVAL;
 	if (!!(cmd->flags & MBOX_LINK_REPLY) != !!cmd->call_id)
 		return -EINVAL;
-	if ((cmd->flags & MBOX_LINK_REPLY) && cmd->pid)
+	if ((cmd->flags & MBOX_LINK_REPLY) && (cmd->pid || (cmd->flags & MBOX_PEER_PIDFD)))
 		return -EINVAL;
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
@@ -314,10 +336,10 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags & MBOX_RECV_FROM_PID) {
 		/* Before a link is made for it. */
-		ret = mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+		ret = mbox_link_recv_check(cmd) ?: mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
 		if (ret)
 			return ret;
-		link = mbox_link_lookup(me, cmd->pid, true);
+		link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
 		if (IS_ERR(link))
 			return PTR_ERR(link);
 		cmd->pid = 0;
@@ -406,7 +428,7 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	struct mbox_msg *msg;
 	int ret, err;
 
-	if (cmd->flags & ~MBOX_WAIT_FLAGS || cmd->__reserved || cmd->call_id)
+	if (cmd->flags & ~MBOX_CALL_FLAGS || cmd->__reserved || cmd->call_id)
 		return -EINVAL;
 	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
 	if (ret)
@@ -417,7 +439,7 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	link = mbox_link_lookup(me, cmd->pid, true);
+	link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
 	if (IS_ERR(link)) {
 		mbox_msg_put(msg);
 		return PTR_ERR(link);
@@ -438,8 +460,13 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	return ret;
 }
 
+/*
+ * Fill @info with @link's counters as @me sees them, the peer's pid seen
+ * from @ns: the one reading behind MBOX_IOC_LINK_INFO and a link
+ * descriptor's fdinfo.
+ */
 static void mbox_link_fill_info(struct mbox_link_info *info, struct mbox_ep *me,
-				struct mbox_link *link)
+				struct mbox_link *link, struct pid_namespace *ns)
 {
 	struct mbox_flow *in = &mbox_chan_in(link, me)->flow;
 	struct mbox_chan *out = mbox_chan_out(link, me);
@@ -447,7 +474,7 @@ static void mbox_link_fill_info(struct mbox_link_info *info, struct mbox_ep *me,
 
 	memset(info, 0, sizeof(*info));
 	info->id = link->id;
-	info->pid = pid_vnr(peer->pid);
+	info->pid = pid_nr_ns(peer->pid, ns);
 	spin_lock(&me->inbox.lock);
 	info->queued_in = in->nr_msgs;
 	info->received = in->received;
@@ -469,9 +496,11 @@ static int mbox_link_respond_info(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 				  struct mbox_link *link)
 {
 	struct mbox_link_info *cmd = ucmd->cmd;
+	u32 flags = cmd->flags;
 
-	mbox_link_fill_info(cmd, me, link);
+	mbox_link_fill_info(cmd, me, link, task_active_pid_ns(current));
 	cmd->size = ucmd->user_size;
+	cmd->flags = flags;
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -482,9 +511,9 @@ static int mbox_ep_cmd_link_info(struct mbox_ucmd *ucmd)
 	struct mbox_link *link;
 	int ret;
 
-	if (cmd->flags || cmd->state || cmd->__reserved)
+	if (cmd->flags & ~MBOX_PEER_PIDFD || cmd->state || cmd->__reserved)
 		return -EINVAL;
-	link = mbox_link_lookup(me, cmd->pid, false);
+	link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, false));
 	if (IS_ERR(link))
 		return PTR_ERR(link);
 	ret = mbox_link_respond_info(ucmd, me, link);
@@ -499,21 +528,15 @@ static int mbox_ep_cmd_info(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EINVAL;
-	memset(cmd, 0, sizeof(*cmd));
+	mbox_ep_fill_info(cmd, me, task_active_pid_ns(current));
 	cmd->size = ucmd->user_size;
-	cmd->id = me->obj.id;
-	cmd->pid = pid_vnr(me->pid);
-	cmd->mode = me->obj.mode;
-	cmd->capacity = me->capacity;
-	cmd->msg_size_max = me->msg_size_max;
-	cmd->links = mbox_ep_nr_links(me);
-	spin_lock(&me->inbox.lock);
-	cmd->msgs = me->inbox.nr_msgs;
-	cmd->bytes = me->inbox.nr_bytes;
-	cmd->recv_waiters = me->inbox.nr_receivers;
-	cmd->send_waiters = me->inbox.send_waiters;
-	spin_unlock(&me->inbox.lock);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* The pid namespace of the /proc an fdinfo file is read through. */
+static struct pid_namespace *mbox_seq_pid_ns(struct seq_file *m)
+{
+	return proc_pid_ns(file_inode(m->file)->i_sb);
 }
 
 /* ---- link descriptors ---- */
@@ -547,7 +570,7 @@ static int mbox_lf_cmd_recv(struct mbox_ucmd *ucmd)
 	struct mbox_link_file *lf = ucmd->file->private_data;
 	struct mbox_link_recv *cmd = ucmd->cmd;
 
-	if (cmd->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_REPLY))
+	if (cmd->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_REPLY | MBOX_PEER_PIDFD))
 		return -EINVAL;
 	return mbox_link_cmd_recv(ucmd, lf->me, lf->link);
 }
@@ -649,6 +672,29 @@ static int mbox_link_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * /proc/<pid>/fdinfo/<fd>: what MBOX_IOC_LINK_INFO reports on this
+ * descriptor, one "mbox-" key a line, the peer seen from the pid namespace
+ * of the /proc being read.
+ */
+static void mbox_link_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbox_link_file *lf = file->private_data;
+	struct mbox_link_info info;
+
+	mbox_link_fill_info(&info, lf->me, lf->link, mbox_seq_pid_ns(m));
+	seq_puts(m, "mbox-type:\tlink\n");
+	seq_printf(m, "mbox-id:\t%llu\n", info.id);
+	seq_printf(m, "mbox-endpoint:\t%llu\n", lf->me->obj.id);
+	seq_printf(m, "mbox-peer-pid:\t%d\n", info.pid);
+	seq_printf(m, "mbox-state:\t%#x\n", info.state);
+	seq_printf(m, "mbox-queued-in:\t%llu\n", info.queued_in);
+	seq_printf(m, "mbox-queued-out:\t%llu\n", info.queued_out);
+	seq_printf(m, "mbox-sent:\t%llu\n", info.sent);
+	seq_printf(m, "mbox-received:\t%llu\n", info.received);
+	seq_printf(m, "mbox-capacity:\t%u\n", info.capacity);
+}
+
 static const struct file_operations mbox_link_fops = {
 	.owner = THIS_MODULE,
 	.read = mbox_link_read,
@@ -657,6 +703,7 @@ static const struct file_operations mbox_link_fops = {
 	.unlocked_ioctl = mbox_link_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_link_file_release,
+	.show_fdinfo = mbox_link_show_fdinfo,
 };
 
 static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
@@ -676,7 +723,7 @@ static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
 	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf)
 		return -ENOMEM;
-	lf->link = mbox_link_lookup(me, cmd->pid, true);
+	lf->link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
 	if (IS_ERR(lf->link)) {
 		ret = PTR_ERR(lf->link);
 		kfree(lf);
@@ -738,12 +785,35 @@ static int mbox_endpoint_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * /proc/<pid>/fdinfo/<fd>: what MBOX_IOC_ENDPOINT_INFO reports, one "mbox-"
+ * key a line, the pid seen from the pid namespace of the /proc being read.
+ */
+static void mbox_endpoint_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbox_endpoint_info info;
+
+	mbox_ep_fill_info(&info, file->private_data, mbox_seq_pid_ns(m));
+	seq_puts(m, "mbox-type:\tendpoint\n");
+	seq_printf(m, "mbox-id:\t%llu\n", info.id);
+	seq_printf(m, "mbox-pid:\t%d\n", info.pid);
+	seq_printf(m, "mbox-mode:\t%04o\n", info.mode);
+	seq_printf(m, "mbox-capacity:\t%u\n", info.capacity);
+	seq_printf(m, "mbox-msg-size-max:\t%u\n", info.msg_size_max);
+	seq_printf(m, "mbox-links:\t%llu\n", info.links);
+	seq_printf(m, "mbox-msgs:\t%llu\n", info.msgs);
+	seq_printf(m, "mbox-bytes:\t%llu\n", info.bytes);
+	seq_printf(m, "mbox-recv-waiters:\t%u\n", info.recv_waiters);
+	seq_printf(m, "mbox-send-waiters:\t%u\n", info.send_waiters);
+}
+
 static const struct file_operations mbox_endpoint_fops = {
 	.owner = THIS_MODULE,
 	.poll = mbox_endpoint_poll,
 	.unlocked_ioctl = mbox_endpoint_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_endpoint_release,
+	.show_fdinfo = mbox_endpoint_show_fdinfo,
 };
 
 static int mbox_endpoint_check(const struct mbox_endpoint *cmd)

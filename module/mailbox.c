@@ -257,38 +257,47 @@ static int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd)
 			      ucmd->file);
 }
 
+/*
+ * Fill @info with @mb's attributes and counters, owners seen from @ns: the
+ * one reading behind MBOX_IOC_INFO and the descriptor's fdinfo.
+ */
+static void mbox_mailbox_fill_info(struct mbox_info *info, struct mbox_mailbox *mb,
+				   struct user_namespace *ns)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = mb->obj.id;
+	strscpy(info->name, mb->obj.name, sizeof(info->name));
+	info->mode = mb->obj.mode;
+	info->uid = from_kuid_munged(ns, mb->obj.uid);
+	info->gid = from_kgid_munged(ns, mb->obj.gid);
+	info->mb_flags = mb->mb_flags;
+	info->capacity = mb->q.capacity;
+	info->msg_size_max = mb->q.msg_size_max;
+	info->max_bytes = mb->q.max_bytes;
+	if (!mbox_obj_is_linked(&mb->obj))
+		info->state |= MBOX_STATE_UNLINKED;
+
+	spin_lock(&mb->q.lock);
+	info->msgs = mb->q.nr_msgs;
+	info->bytes = mb->q.nr_bytes;
+	info->sent = mb->q.sent;
+	info->received = mb->q.received;
+	info->dropped = mb->q.dropped;
+	info->send_waiters = mb->q.send_waiters;
+	info->recv_waiters = mb->q.nr_receivers;
+	info->subscribers = mb->nr_subs;
+	spin_unlock(&mb->q.lock);
+}
+
 static int mbox_cmd_info(struct mbox_ucmd *ucmd)
 {
 	struct mbox_file *mf = ucmd->file->private_data;
-	struct mbox_mailbox *mb = mf->mb;
 	struct mbox_info *cmd = ucmd->cmd;
 
 	if (cmd->flags)
 		return -EINVAL;
-	memset(cmd, 0, sizeof(*cmd));
+	mbox_mailbox_fill_info(cmd, mf->mb, current_user_ns());
 	cmd->size = ucmd->user_size;
-	cmd->id = mb->obj.id;
-	strscpy(cmd->name, mb->obj.name, sizeof(cmd->name));
-	cmd->mode = mb->obj.mode;
-	cmd->uid = from_kuid_munged(current_user_ns(), mb->obj.uid);
-	cmd->gid = from_kgid_munged(current_user_ns(), mb->obj.gid);
-	cmd->mb_flags = mb->mb_flags;
-	cmd->capacity = mb->q.capacity;
-	cmd->msg_size_max = mb->q.msg_size_max;
-	cmd->max_bytes = mb->q.max_bytes;
-	if (!mbox_obj_is_linked(&mb->obj))
-		cmd->state |= MBOX_STATE_UNLINKED;
-
-	spin_lock(&mb->q.lock);
-	cmd->msgs = mb->q.nr_msgs;
-	cmd->bytes = mb->q.nr_bytes;
-	cmd->sent = mb->q.sent;
-	cmd->received = mb->q.received;
-	cmd->dropped = mb->q.dropped;
-	cmd->send_waiters = mb->q.send_waiters;
-	cmd->recv_waiters = mb->q.nr_receivers;
-	cmd->subscribers = mb->nr_subs;
-	spin_unlock(&mb->q.lock);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -376,6 +385,43 @@ static int mbox_mailbox_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * /proc/<pid>/fdinfo/<fd>: what MBOX_IOC_INFO reports, one "mbox-" key a
+ * line, owners in the reader's user namespace; then the descriptor's own
+ * access and subscription.
+ */
+static void mbox_mailbox_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbox_file *mf = file->private_data;
+	struct mbox_info info;
+
+	mbox_mailbox_fill_info(&info, mf->mb, seq_user_ns(m));
+	seq_puts(m, "mbox-type:\tmailbox\n");
+	seq_printf(m, "mbox-id:\t%llu\n", info.id);
+	seq_printf(m, "mbox-name:\t%s\n", info.name);
+	seq_printf(m, "mbox-access:\t%s%s\n",
+		   (file->f_mode & FMODE_WRITE) ? "send" : "",
+		   (file->f_mode & FMODE_READ) ?
+		   ((file->f_mode & FMODE_WRITE) ? ",recv" : "recv") : "");
+	seq_printf(m, "mbox-subscribed:\t%d\n", READ_ONCE(mf->sub) ? 1 : 0);
+	seq_printf(m, "mbox-mode:\t%04o\n", info.mode);
+	seq_printf(m, "mbox-uid:\t%u\n", info.uid);
+	seq_printf(m, "mbox-gid:\t%u\n", info.gid);
+	seq_printf(m, "mbox-flags:\t%#x\n", info.mb_flags);
+	seq_printf(m, "mbox-capacity:\t%u\n", info.capacity);
+	seq_printf(m, "mbox-msg-size-max:\t%u\n", info.msg_size_max);
+	seq_printf(m, "mbox-max-bytes:\t%llu\n", info.max_bytes);
+	seq_printf(m, "mbox-msgs:\t%llu\n", info.msgs);
+	seq_printf(m, "mbox-bytes:\t%llu\n", info.bytes);
+	seq_printf(m, "mbox-sent:\t%llu\n", info.sent);
+	seq_printf(m, "mbox-received:\t%llu\n", info.received);
+	seq_printf(m, "mbox-dropped:\t%llu\n", info.dropped);
+	seq_printf(m, "mbox-send-waiters:\t%u\n", info.send_waiters);
+	seq_printf(m, "mbox-recv-waiters:\t%u\n", info.recv_waiters);
+	seq_printf(m, "mbox-subscribers:\t%u\n", info.subscribers);
+	seq_printf(m, "mbox-state:\t%#x\n", info.state);
+}
+
 static const struct file_operations mbox_mailbox_fops = {
 	.owner = THIS_MODULE,
 	.read = mbox_mailbox_read,
@@ -384,6 +430,7 @@ static const struct file_operations mbox_mailbox_fops = {
 	.unlocked_ioctl = mbox_mailbox_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_mailbox_release,
+	.show_fdinfo = mbox_mailbox_show_fdinfo,
 };
 
 /* ---- creation, opening, destruction ---- */
@@ -398,20 +445,18 @@ static void mbox_mailbox_destroy(struct mbox_obj *obj)
 	kfree(mb);
 }
 
-/* /proc/mbox/objects: what MBOX_IOC_INFO reports. */
+/* /proc/mbox/objects: what MBOX_IOC_INFO reports, read by the same code. */
 static void mbox_mailbox_show(struct seq_file *m, struct mbox_obj *obj)
 {
-	struct mbox_mailbox *mb = to_mailbox(obj);
-	struct mbox_queue *q = &mb->q;
+	struct mbox_info info;
 
+	mbox_mailbox_fill_info(&info, to_mailbox(obj), seq_user_ns(m));
 	seq_printf(m, " flags=%#x capacity=%u msg_size_max=%u max_bytes=%llu",
-		   mb->mb_flags, q->capacity, q->msg_size_max, q->max_bytes);
-	spin_lock(&q->lock);
+		   info.mb_flags, info.capacity, info.msg_size_max, info.max_bytes);
 	seq_printf(m, " msgs=%llu bytes=%llu sent=%llu received=%llu dropped=%llu",
-		   q->nr_msgs, q->nr_bytes, q->sent, q->received, q->dropped);
+		   info.msgs, info.bytes, info.sent, info.received, info.dropped);
 	seq_printf(m, " send_waiters=%u recv_waiters=%u subscribers=%u",
-		   q->send_waiters, q->nr_receivers, mb->nr_subs);
-	spin_unlock(&q->lock);
+		   info.send_waiters, info.recv_waiters, info.subscribers);
 }
 
 static const struct mbox_obj_ops mbox_mailbox_obj_ops = {

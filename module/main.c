@@ -10,6 +10,7 @@
  */
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 
 #include "endpoint.h"
 #include "mailbox.h"
@@ -21,7 +22,7 @@
 
 #define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
 			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
-			 MBOX_FEAT_LINK | MBOX_FEAT_RING)
+			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD)
 
 static int mbox_cmd_version(struct mbox_ucmd *ucmd)
 {
@@ -90,11 +91,20 @@ static int mbox_dev_open(struct inode *inode, struct file *file)
 	return stream_open(inode, file);
 }
 
+/* /proc/<pid>/fdinfo/<fd> of /dev/mbox: what MBOX_IOC_VERSION reports. */
+static void mbox_dev_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	seq_puts(m, "mbox-type:\tcontrol\n");
+	seq_printf(m, "mbox-api-version:\t%d\n", MBOX_API_VERSION);
+	seq_printf(m, "mbox-features:\t%#llx\n", (unsigned long long)MBOX_FEATURES);
+}
+
 static const struct file_operations mbox_dev_fops = {
 	.owner = THIS_MODULE,
 	.open = mbox_dev_open,
 	.unlocked_ioctl = mbox_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = mbox_dev_show_fdinfo,
 };
 
 static struct miscdevice mbox_miscdev = {

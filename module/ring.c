@@ -138,20 +138,7 @@ static void mbox_ring_destroy(struct mbox_obj *obj)
 	atomic_long_dec(&mbox_nr_rings);
 }
 
-/* /proc/mbox/objects: what MBOX_IOC_RING_INFO reports. */
-static void mbox_ring_show(struct seq_file *m, struct mbox_obj *obj)
-{
-	struct mbox_ring *ring = to_ring(obj);
-	const struct mbox_ring_ctrl *c = ring->ctrl;
-
-	seq_printf(m, " data_size=%u", ring->data_size);
-	spin_lock(&ring->lock);
-	seq_printf(m, " state=%#x prod=%u cons=%u prod_sleeps=%llu cons_sleeps=%llu",
-		   c->flags, READ_ONCE(*ring->index[MBOX_PROD]),
-		   READ_ONCE(*ring->index[MBOX_CONS]), c->prod_sleeps, c->cons_sleeps);
-	seq_printf(m, " wake_calls=%llu wakeups=%llu", c->wake_calls, c->wakeups);
-	spin_unlock(&ring->lock);
-}
+static void mbox_ring_show(struct seq_file *m, struct mbox_obj *obj);
 
 static const struct mbox_obj_ops mbox_ring_obj_ops = {
 	.type = MBOX_TYPE_RING,
@@ -379,38 +366,99 @@ static void mbox_ring_layout(struct mbox_ring_layout *l, const struct mbox_ring 
 	l->ctrl_cons_waiting = offsetof(struct mbox_ring_ctrl, cons_waiting);
 }
 
+static u32 mbox_ring_role_flag(int role)
+{
+	return role == MBOX_PROD ? MBOX_RING_PRODUCER :
+	       role == MBOX_CONS ? MBOX_RING_CONSUMER : 0;
+}
+
+/*
+ * Fill @info with @ring's state as a descriptor in @role sees it, owners
+ * seen from @ns: the one reading behind MBOX_IOC_RING_INFO, the
+ * descriptor's fdinfo and /proc/mbox/objects.
+ */
+static void mbox_ring_fill_info(struct mbox_ring_info *info, struct mbox_ring *ring,
+				int role, struct user_namespace *ns)
+{
+	const struct mbox_ring_ctrl *c = ring->ctrl;
+
+	memset(info, 0, sizeof(*info));
+	info->id = ring->obj.id;
+	info->mode = ring->obj.mode;
+	info->uid = from_kuid_munged(ns, ring->obj.uid);
+	info->gid = from_kgid_munged(ns, ring->obj.gid);
+	info->role = mbox_ring_role_flag(role);
+	info->data_size = ring->data_size;
+	spin_lock(&ring->lock);
+	info->state = c->flags;
+	info->rec_max = c->rec_max;
+	info->prod = READ_ONCE(*ring->index[MBOX_PROD]);
+	info->cons = READ_ONCE(*ring->index[MBOX_CONS]);
+	info->prod_sleeps = c->prod_sleeps;
+	info->cons_sleeps = c->cons_sleeps;
+	info->wake_calls = c->wake_calls;
+	info->wakeups = c->wakeups;
+	spin_unlock(&ring->lock);
+	if (!mbox_obj_is_linked(&ring->obj))
+		info->state |= MBOX_STATE_UNLINKED << 8;
+	mbox_ring_layout(&info->layout, ring);
+}
+
 static int mbox_ring_cmd_info(struct mbox_ucmd *ucmd)
 {
 	struct mbox_ring_file *rf = ucmd->file->private_data;
 	struct mbox_ring_info *cmd = ucmd->cmd;
-	struct mbox_ring *ring = rf->ring;
-	const struct mbox_ring_ctrl *c = ring->ctrl;
 
 	if (cmd->flags || cmd->__reserved || cmd->layout.__reserved)
 		return -EINVAL;
-	memset(cmd, 0, sizeof(*cmd));
+	mbox_ring_fill_info(cmd, rf->ring, rf->role, current_user_ns());
 	cmd->size = ucmd->user_size;
-	cmd->id = ring->obj.id;
-	cmd->mode = ring->obj.mode;
-	cmd->uid = from_kuid_munged(current_user_ns(), ring->obj.uid);
-	cmd->gid = from_kgid_munged(current_user_ns(), ring->obj.gid);
-	cmd->role = rf->role == MBOX_PROD ? MBOX_RING_PRODUCER :
-		    rf->role == MBOX_CONS ? MBOX_RING_CONSUMER : 0;
-	cmd->data_size = ring->data_size;
-	spin_lock(&ring->lock);
-	cmd->state = c->flags;
-	cmd->rec_max = c->rec_max;
-	cmd->prod = READ_ONCE(*ring->index[MBOX_PROD]);
-	cmd->cons = READ_ONCE(*ring->index[MBOX_CONS]);
-	cmd->prod_sleeps = c->prod_sleeps;
-	cmd->cons_sleeps = c->cons_sleeps;
-	cmd->wake_calls = c->wake_calls;
-	cmd->wakeups = c->wakeups;
-	spin_unlock(&ring->lock);
-	if (!mbox_obj_is_linked(&ring->obj))
-		cmd->state |= MBOX_STATE_UNLINKED << 8;
-	mbox_ring_layout(&cmd->layout, ring);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* /proc/mbox/objects: what MBOX_IOC_RING_INFO reports, read by the same code. */
+static void mbox_ring_show(struct seq_file *m, struct mbox_obj *obj)
+{
+	struct mbox_ring_info info;
+
+	mbox_ring_fill_info(&info, to_ring(obj), -1, seq_user_ns(m));
+	seq_printf(m, " data_size=%u", info.data_size);
+	seq_printf(m, " state=%#x prod=%u cons=%u prod_sleeps=%llu cons_sleeps=%llu",
+		   info.state & 0xff, info.prod, info.cons, info.prod_sleeps,
+		   info.cons_sleeps);
+	seq_printf(m, " wake_calls=%llu wakeups=%llu", info.wake_calls, info.wakeups);
+}
+
+static const char *const mbox_role_names[] = { "producer", "consumer" };
+
+/*
+ * /proc/<pid>/fdinfo/<fd>: what MBOX_IOC_RING_INFO reports to this
+ * descriptor, one "mbox-" key a line; owners in the reader's user namespace.
+ */
+static void mbox_ring_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbox_ring_file *rf = file->private_data;
+	struct mbox_ring_info info;
+
+	mbox_ring_fill_info(&info, rf->ring, rf->role, seq_user_ns(m));
+	seq_puts(m, "mbox-type:\tring\n");
+	seq_printf(m, "mbox-id:\t%llu\n", info.id);
+	seq_printf(m, "mbox-name:\t%s\n", rf->ring->obj.name);
+	seq_printf(m, "mbox-role:\t%s\n",
+		   rf->role < 0 ? "observer" : mbox_role_names[rf->role]);
+	seq_printf(m, "mbox-mode:\t%04o\n", info.mode);
+	seq_printf(m, "mbox-uid:\t%u\n", info.uid);
+	seq_printf(m, "mbox-gid:\t%u\n", info.gid);
+	seq_printf(m, "mbox-state:\t%#x\n", info.state);
+	seq_printf(m, "mbox-data-size:\t%u\n", info.data_size);
+	seq_printf(m, "mbox-rec-max:\t%u\n", info.rec_max);
+	seq_printf(m, "mbox-prod:\t%u\n", info.prod);
+	seq_printf(m, "mbox-cons:\t%u\n", info.cons);
+	seq_printf(m, "mbox-bytes:\t%u\n", info.prod - info.cons);
+	seq_printf(m, "mbox-prod-sleeps:\t%llu\n", info.prod_sleeps);
+	seq_printf(m, "mbox-cons-sleeps:\t%llu\n", info.cons_sleeps);
+	seq_printf(m, "mbox-wake-calls:\t%llu\n", info.wake_calls);
+	seq_printf(m, "mbox-wakeups:\t%llu\n", info.wakeups);
 }
 
 static const struct mbox_ioctl_op mbox_ring_ops[] = {
@@ -513,6 +561,7 @@ static const struct file_operations mbox_ring_fops = {
 	.unlocked_ioctl = mbox_ring_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_ring_release,
+	.show_fdinfo = mbox_ring_show_fdinfo,
 };
 
 /* ---- create and open (/dev/mbox) ---- */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mboxctl list, watch and stats --json: read /proc/mbox (docs/operability.md).
+ * mboxctl list and watch: read /proc/mbox (docs/operability.md). mboxctl
+ * stats (text and --json) reads MBOX_IOC_STATS instead (main.c).
  *
  * /proc/mbox/objects has one line per object of our IPC namespace:
  * "TYPE ID NAME UID GID MODE key=value...", NAME "-" for none.
@@ -201,7 +202,7 @@ int cmd_list(int argc, char **argv)
 	return 0;
 }
 
-/* /proc/mbox/stats as one line: text, or a JSON object. */
+/* /proc/mbox/stats as one line (mboxctl watch): text, or a JSON object. */
 static int print_stats(const char *cmd, bool json)
 {
 	char key[64], line[256];
@@ -239,11 +240,6 @@ static int print_stats(const char *cmd, bool json)
 	fputs(json ? "}\n" : "\n", stdout);
 	fflush(stdout);
 	return 0;
-}
-
-int cmd_stats_json(void)
-{
-	return print_stats("stats", true);
 }
 
 int cmd_watch(int argc, char **argv)

@@ -36,6 +36,7 @@ static const struct {
 	{ MBOX_FEAT_BROADCAST, "broadcast" },
 	{ MBOX_FEAT_LINK, "link" },
 	{ MBOX_FEAT_RING, "ring" },
+	{ MBOX_FEAT_PIDFD, "pidfd" },
 };
 
 static int cmd_version(void)
@@ -63,23 +64,38 @@ static int cmd_version(void)
 	return 0;
 }
 
-static int cmd_stats(void)
+/*
+ * mboxctl stats [--json]: MBOX_IOC_STATS, the one source of both forms
+ * (the same counters as the first lines of /proc/mbox/stats).
+ */
+static int cmd_stats(bool json)
 {
+	static const char *const names[] = {
+		"mailboxes", "messages", "bytes", "endpoints", "links", "rings",
+	};
 	struct mbox_stats st;
+	unsigned long long val[6];
 	int ret = mbox_stats(-1, &st);
 
 	if (ret < 0) {
 		fprintf(stderr, "mboxctl: stats: %s\n", mbox_strerror(ret));
 		return EXIT_FAILURE;
 	}
-	printf("mailboxes: %llu\nmessages:  %llu\nbytes:     %llu\n"
-	       "endpoints: %llu\nlinks:     %llu\nrings:     %llu\n",
-	       (unsigned long long)st.mailboxes,
-	       (unsigned long long)st.messages,
-	       (unsigned long long)st.bytes,
-	       (unsigned long long)st.endpoints,
-	       (unsigned long long)st.links,
-	       (unsigned long long)st.rings);
+	val[0] = st.mailboxes;
+	val[1] = st.messages;
+	val[2] = st.bytes;
+	val[3] = st.endpoints;
+	val[4] = st.links;
+	val[5] = st.rings;
+	for (size_t i = 0; i < 6; i++) {
+		if (json)
+			printf("%s\"%s\": %llu", i ? ", " : "{", names[i], val[i]);
+		else
+			printf("%s:%*s%llu\n", names[i], (int)(10 - strlen(names[i])), "",
+			       val[i]);
+	}
+	if (json)
+		printf("}\n");
 	return 0;
 }
 
@@ -144,9 +160,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "version"))
 		return cmd_version();
 	if (!strcmp(cmd, "stats") && argc == 2 && !strcmp(argv[1], "--json"))
-		return cmd_stats_json();
+		return cmd_stats(true);
 	if (!strcmp(cmd, "stats"))
-		return argc == 1 ? cmd_stats() : usage_error("stats", "usage: mboxctl stats [--json]");
+		return argc == 1 ? cmd_stats(false) :
+		       usage_error("stats", "usage: mboxctl stats [--json]");
 	if (!strcmp(cmd, "list") || !strcmp(cmd, "ls"))
 		return cmd_list(argc, argv);
 	if (!strcmp(cmd, "watch"))

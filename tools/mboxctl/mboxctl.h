@@ -58,6 +58,5 @@ int cmd_ring(int argc, char **argv);
 
 int cmd_list(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
-int cmd_stats_json(void);
 
 #endif /* MBOXCTL_H */

@@ -38,6 +38,7 @@
 #define MBOX_FEAT_BROADCAST	_BITULL(3)	/* MBOX_MB_BROADCAST mailboxes */
 #define MBOX_FEAT_LINK		_BITULL(4)	/* endpoints, direct links, calls */
 #define MBOX_FEAT_RING		_BITULL(5)	/* shared ring segments */
+#define MBOX_FEAT_PIDFD		_BITULL(6)	/* MBOX_PEER_PIDFD */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -434,6 +435,18 @@ struct mbox_endpoint {
 	__u64 id;
 };
 
+/*
+ * In the flags of struct mbox_link_send, mbox_link_recv (with
+ * MBOX_RECV_FROM_PID), mbox_call, mbox_link_open and mbox_link_info, on an
+ * endpoint descriptor: the pid field holds a pidfd (pidfd_open(2),
+ * CLONE_PIDFD) naming the peer, not a process ID. The peer is then the very
+ * process the pidfd refers to: no pid-reuse window. A descriptor that is
+ * not a pidfd is -EBADF, a process that has exited -ESRCH; a thread's pidfd
+ * (PIDFD_THREAD) names its process. Any other command: -EINVAL.
+ * See docs/links.md.
+ */
+#define MBOX_PEER_PIDFD		_BITUL(12)
+
 /* struct mbox_link_send.flags, besides MBOX_WAIT_* */
 #define MBOX_LINK_ASYNC		_BITUL(8)	/* queue it; do not wait for the receive */
 #define MBOX_LINK_REPLY		_BITUL(9)	/* the reply to call_id */
@@ -441,8 +454,10 @@ struct mbox_endpoint {
 /**
  * struct mbox_link_send - send to a peer (MBOX_IOC_LINK_SEND)
  * @size: sizeof(struct mbox_link_send)
- * @flags: MBOX_WAIT_*, MBOX_LINK_ASYNC, MBOX_LINK_REPLY
- * @pid: on an endpoint descriptor: the peer; on a link descriptor: 0
+ * @flags: MBOX_WAIT_*, MBOX_LINK_ASYNC, MBOX_LINK_REPLY, MBOX_PEER_PIDFD
+ *	(endpoint descriptor, not with MBOX_LINK_REPLY)
+ * @pid: on an endpoint descriptor: the peer (a pidfd with MBOX_PEER_PIDFD);
+ *	on a link descriptor: 0
  * @len: the message's length
  * @buf: pointer to the message
  * @timeout_ns: as for struct mbox_send
@@ -475,6 +490,7 @@ struct mbox_link_send {
  *	(endpoint descriptor only: from @pid only; a link descriptor receives
  *	from its peer only), MBOX_RECV_REPLY (endpoint descriptor only).
  *	Replies to calls are received only by their call, or MBOX_RECV_REPLY.
+ *	MBOX_PEER_PIDFD (only with MBOX_RECV_FROM_PID): @pid is a pidfd.
  * @pid: in: with MBOX_RECV_FROM_PID, the peer; out: the sender, in the
  *	caller's pid namespace (0 if not visible there)
  * @len: in: the buffer's size; out: the message's length (short buffer:
@@ -509,8 +525,8 @@ struct mbox_link_recv {
  * struct mbox_call - send a request and wait for its reply (MBOX_IOC_CALL
  *	on an endpoint descriptor)
  * @size: sizeof(struct mbox_call)
- * @flags: MBOX_WAIT_*: they bound the whole call
- * @pid: the server
+ * @flags: MBOX_WAIT_*: they bound the whole call; MBOX_PEER_PIDFD
+ * @pid: the server (a pidfd with MBOX_PEER_PIDFD)
  * @len: the request's length
  * @buf: pointer to the request
  * @reply_buf: pointer to the reply buffer
@@ -549,8 +565,8 @@ struct mbox_call {
  * struct mbox_link_open - a descriptor for our link with a peer, made if
  *	need be (MBOX_IOC_LINK_OPEN on an endpoint descriptor)
  * @size: sizeof(struct mbox_link_open)
- * @flags: MBOX_LINK_CLOEXEC, MBOX_LINK_NONBLOCK
- * @pid: the peer
+ * @flags: MBOX_LINK_CLOEXEC, MBOX_LINK_NONBLOCK, MBOX_PEER_PIDFD
+ * @pid: the peer (a pidfd with MBOX_PEER_PIDFD)
  * @__reserved: must be 0
  * @id: out: the link's ID
  *
@@ -575,8 +591,9 @@ struct mbox_link_open {
  * struct mbox_link_info - a link's counters (MBOX_IOC_LINK_INFO: on a link
  *	descriptor, or on an endpoint descriptor with @pid set)
  * @size: sizeof(struct mbox_link_info)
- * @flags: must be 0
- * @pid: in (endpoint descriptor): the peer; out: the peer, in the caller's
+ * @flags: 0, or on an endpoint descriptor MBOX_PEER_PIDFD
+ * @pid: in (endpoint descriptor): the peer (a pidfd with MBOX_PEER_PIDFD);
+ *	out: the peer, in the caller's
  *	pid namespace (0 if not visible, or gone)
  * @state: out: MBOX_LINK_*
  * @id: out: the link's ID
