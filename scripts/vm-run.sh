@@ -31,7 +31,8 @@
 # kernel log shows a splat (WARNING, BUG, Oops, lockdep, KASAN, UBSAN,
 # refcount_t, panic), the VM did not finish in time, or never reported.
 # KVM is used when /dev/kvm boots a guest (probed once, cached; MBOX_KVM=no
-# forces TCG), TCG otherwise.
+# forces TCG), TCG otherwise (multi-threaded; MBOX_TCG_THREAD=single runs
+# both vCPUs on one host thread).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -201,7 +202,8 @@ kvm_works() {
 	fi
 	[ "$(cat "$verdict")" = yes ]
 }
-accel=(-accel tcg,thread=multi -cpu max)
+# MBOX_TCG_THREAD=single: both vCPUs on one host thread, round-robin.
+accel=(-accel "tcg,thread=${MBOX_TCG_THREAD:-multi}" -cpu max)
 smp=2
 if [ $icount -eq 1 ]; then
 	# One vCPU: with two, QEMU 7.2 hangs the 6.1 kernel's SMP bring-up
