@@ -330,7 +330,7 @@ static int efd_setup(struct chan *c)
 		c->fd[d][0] = eventfd(0, 0);
 		c->fd[d][1] = eventfd(0, EFD_SEMAPHORE);
 		c->shm[d] = mmap(NULL, efd_bytes(c->size), PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+				 MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (c->fd[d][0] < 0 || c->fd[d][1] < 0 || c->shm[d] == MAP_FAILED)
 			return -errno;
 	}

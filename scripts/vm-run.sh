@@ -240,7 +240,7 @@ set -e
 
 if [ -s "$files_tar" ]; then
 	mkdir -p "$outdir/files"
-	tar -xf "$files_tar" -C "$outdir/files" || log "could not unpack the VM's files ($files_tar)"
+	tar -xmf "$files_tar" -C "$outdir/files" || log "could not unpack the VM's files ($files_tar)"
 fi
 
 fail=0
