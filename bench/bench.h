@@ -6,7 +6,8 @@
  * The harness creates it in the parent (setup), forks the processes of a
  * pattern, and each process attaches to the directions it sends on and
  * receives from. Every message is the same size in a cell; senders fill
- * every byte, receivers check every byte.
+ * every byte, receivers check every byte (in sampled cells: the sequence
+ * number, one byte per 4 KiB and the last byte).
  */
 #ifndef IPCBENCH_H
 #define IPCBENCH_H
@@ -25,6 +26,7 @@
 #define CAN_STREAM	(1u << 1)
 #define CAN_FANIN	(1u << 2)	/* several senders on one direction */
 #define CAN_MANY	(1u << 3)	/* several senders and receivers */
+#define CAN_NBPAIR	(1u << 4)	/* honours c->nonblock: one process sends, then receives */
 
 struct chan {
 	size_t size;			/* message size of this cell */
@@ -37,6 +39,8 @@ struct chan {
 	int role;			/* this process's index in pids */
 	int nroles;
 	int send_dir, recv_dir;		/* -1: none */
+	bool nonblock;			/* nb-pair: never block; -EAGAIN is a failure */
+	bool sampled;			/* fill/check a sample of each message */
 	uint64_t syscalls;		/* counted by mbox mechanisms */
 	uint8_t *batch;			/* batched mailbox: pending messages */
 	unsigned int batched, batch_pos, batch_len;
@@ -51,6 +55,19 @@ struct mech {
 	unsigned int caps;
 	size_t max_size;
 	size_t atomic_max;		/* several senders: largest atomic message (0: any) */
+	/*
+	 * Bytes the mechanism may write just before the payload the harness
+	 * passes to send/recv (SysV's mtype), so that it needs no staging copy.
+	 */
+	size_t hdr;
+	/*
+	 * The self-check's minimal loops: a whole ping-pong trial of @n round
+	 * trips for @role (0 sends first), with no fill, no check, no clock.
+	 * Such a mechanism is not in the matrix; minimal_of names the cell it
+	 * is held against.
+	 */
+	int (*pp_loop)(struct chan *c, int role, uint64_t n);
+	const char *minimal_of;
 	int (*setup)(struct chan *c);
 	int (*attach)(struct chan *c);	/* in the child; send_dir/recv_dir set */
 	int (*send)(struct chan *c, const void *buf, size_t len);
@@ -65,9 +82,12 @@ struct mech {
 	uint64_t (*kernel_syscalls)(struct chan *c);
 };
 
-/* Fill @buf as message @seq; check it. Every byte is written/read. */
-void fill_msg(void *buf, size_t len, uint64_t seq);
-int check_msg(const void *buf, size_t len, uint64_t *seq);
+/*
+ * Fill @buf as message @seq; check it. Every byte is written/read, or with
+ * @sampled the sequence number, one byte per 4 KiB and the last byte.
+ */
+void fill_msg(void *buf, size_t len, uint64_t seq, bool sampled);
+int check_msg(const void *buf, size_t len, uint64_t *seq, bool sampled);
 
 int write_all(int fd, const void *buf, size_t len);
 int read_all(int fd, void *buf, size_t len);
@@ -78,5 +98,7 @@ extern const struct mech shm_mechs[];
 extern const size_t nr_shm_mechs;
 extern const struct mech mbox_mechs[];
 extern const size_t nr_mbox_mechs;
+extern const struct mech min_mechs[];
+extern const size_t nr_min_mechs;
 
 #endif /* IPCBENCH_H */

@@ -8,6 +8,7 @@
  * own counters of sleeps and wake-ups (the data path makes none).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ static int mb_setup(struct chan *c)
 		c->fd[d][0] = mbox_open(-1, NULL, flags, &attr, NULL);
 		if (c->fd[d][0] < 0)
 			return c->fd[d][0];
+		/* nb-pair: read(2)/write(2) follow the descriptor's O_NONBLOCK. */
+		if (c->nonblock && fcntl(c->fd[d][0], F_SETFL, O_NONBLOCK))
+			return -errno;
 	}
 	return 0;
 }
@@ -45,13 +49,15 @@ static void mb_teardown(struct chan *c)
 static int mb_send(struct chan *c, const void *buf, size_t len)
 {
 	c->syscalls++;
-	return mbox_send(c->fd[c->send_dir][0], buf, len, 0, 0, 0);
+	return mbox_send(c->fd[c->send_dir][0], buf, len, 0,
+			 c->nonblock ? MBOX_WAIT_NONBLOCK : 0, 0);
 }
 
 static int mb_recv(struct chan *c, void *buf, size_t len)
 {
 	c->syscalls++;
-	return mbox_recv(c->fd[c->recv_dir][0], buf, len, 0, 0, NULL);
+	return mbox_recv(c->fd[c->recv_dir][0], buf, len,
+			 c->nonblock ? MBOX_WAIT_NONBLOCK : 0, 0, NULL);
 }
 
 /* The same mailboxes through write(2)/read(2): no ioctl, no argument struct. */
@@ -263,7 +269,7 @@ static int ring_send_zc(struct chan *c, uint64_t seq)
 
 	if (ret)
 		return ret;
-	fill_msg(p, c->size, seq);
+	fill_msg(p, c->size, seq, c->sampled);
 	return mbox_ring_commit(c->priv[0]);
 }
 
@@ -274,7 +280,7 @@ static int ring_recv_zc(struct chan *c, uint64_t *seq)
 
 	if (n < 0)
 		return n;
-	if ((size_t)n != c->size || check_msg(p, (size_t)n, seq))
+	if ((size_t)n != c->size || check_msg(p, (size_t)n, seq, c->sampled))
 		return -EBADMSG;
 	return mbox_ring_release(c->priv[1]);
 }
@@ -302,10 +308,12 @@ static uint64_t ring_syscalls(struct chan *c)
 
 const struct mech mbox_mechs[] = {
 	{ .name = "mbox-mailbox", .mbox = true,
-	  .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY, .max_size = 1 << 20,
+	  .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY | CAN_NBPAIR,
+	  .max_size = 1 << 20,
 	  .setup = mb_setup, .send = mb_send, .recv = mb_recv, .teardown = mb_teardown },
 	{ .name = "mbox-mailbox-rw", .mbox = true,
-	  .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY, .max_size = 1 << 20,
+	  .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY | CAN_NBPAIR,
+	  .max_size = 1 << 20,
 	  .setup = mb_setup, .send = mb_write, .recv = mb_read, .teardown = mb_teardown },
 	{ .name = "mbox-mailbox-batch", .mbox = true,
 	  .caps = CAN_STREAM | CAN_FANIN | CAN_MANY, .max_size = 64 << 10,

@@ -2,13 +2,14 @@
 /*
  * ipcbench: the kernel's own IPC mechanisms, the peers mbox is held to:
  * pipe, FIFO, unix socketpair (stream, seqpacket), TCP loopback, POSIX mq,
- * SysV msg, and eventfd plus a shared-memory slot.
+ * SysV msg, and eventfd plus shared-memory slots.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,7 @@ static int pipe_setup(struct chan *c)
 	for (int d = 0; d < 2; d++) {
 		int p[2];
 
-		if (pipe(p))
+		if (pipe2(p, c->nonblock ? O_NONBLOCK : 0))
 			return -errno;
 		c->fd[d][0] = p[1];
 		c->fd[d][1] = p[0];
@@ -207,7 +208,8 @@ static int mq_setup(struct chan *c)
 
 		snprintf(name, sizeof(name), "/ipcbench-%d-%d", getpid(), d);
 		mq_unlink(name);
-		c->fd[d][0] = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+		c->fd[d][0] = mq_open(name, O_RDWR | O_CREAT | O_EXCL |
+				      (c->nonblock ? O_NONBLOCK : 0), 0600, &attr);
 		if (c->fd[d][0] < 0)
 			return -errno;
 		mq_unlink(name);
@@ -239,12 +241,10 @@ static void mq_teardown(struct chan *c)
 	mq_close(c->fd[1][0]);
 }
 
-/* ---- SysV message queues: id[dir] is the queue; priv a staging buffer ---- */
-
-struct sysv_buf {
-	long mtype;
-	char mtext[];
-};
+/*
+ * ---- SysV message queues: id[dir] is the queue. The harness leaves
+ * mech.hdr bytes before the payload, where the mtype goes: no staging copy ----
+ */
 
 static int sysv_setup(struct chan *c)
 {
@@ -264,19 +264,12 @@ static int sysv_setup(struct chan *c)
 	return 0;
 }
 
-static int sysv_attach(struct chan *c)
-{
-	c->priv[0] = malloc(sizeof(long) + c->size);
-	return c->priv[0] ? 0 : -ENOMEM;
-}
-
 static int sysv_send(struct chan *c, const void *buf, size_t len)
 {
-	struct sysv_buf *m = c->priv[0];
+	long *m = (long *)((uintptr_t)buf - sizeof(long));
 
-	m->mtype = 1;
-	memcpy(m->mtext, buf, len);
-	while (msgsnd((int)c->id[c->send_dir], m, len, 0))
+	*m = 1;		/* mtype */
+	while (msgsnd((int)c->id[c->send_dir], m, len, c->nonblock ? IPC_NOWAIT : 0))
 		if (errno != EINTR)
 			return -errno;
 	return 0;
@@ -284,19 +277,14 @@ static int sysv_send(struct chan *c, const void *buf, size_t len)
 
 static int sysv_recv(struct chan *c, void *buf, size_t len)
 {
-	struct sysv_buf *m = c->priv[0];
+	long *m = (long *)((uintptr_t)buf - sizeof(long));
 	ssize_t n;
 
-	while ((n = msgrcv((int)c->id[c->recv_dir], m, len, 0, 0)) < 0)
+	while ((n = msgrcv((int)c->id[c->recv_dir], m, len, 0,
+			   c->nonblock ? IPC_NOWAIT : 0)) < 0)
 		if (errno != EINTR)
 			return -errno;
-	memcpy(buf, m->mtext, (size_t)n);
 	return (int)n;
-}
-
-static void sysv_detach(struct chan *c)
-{
-	free(c->priv[0]);
 }
 
 static void sysv_teardown(struct chan *c)
@@ -306,66 +294,97 @@ static void sysv_teardown(struct chan *c)
 }
 
 /*
- * ---- eventfd + shared memory: one slot per direction; fd[dir][0] counts
- * free slots, fd[dir][1] full ones (semaphore eventfds) ----
+ * ---- eventfd + shared memory: per direction, a ring of slots in shared
+ * memory (64 deep, at most 4 MiB) and a semaphore eventfd, fd[dir][1],
+ * that counts full slots: a send is one write(2) to it, a receive one
+ * read(2). A sender that finds every slot full raises prod_waiting and
+ * sleeps on fd[dir][0], which a receiver writes only then: so two eventfd
+ * calls per message, the least that can wake a sleeping receiver. One
+ * sender and one receiver per direction. ----
  */
+
+#define EFD_RING	(4u << 20)
+
+struct efd_ring {
+	_Alignas(64) _Atomic uint64_t head;	/* the sender's */
+	_Alignas(64) _Atomic uint64_t tail;	/* the receiver's */
+	_Atomic uint32_t prod_waiting;
+	_Alignas(64) uint8_t slots[];
+};
+
+static size_t efd_nslots(size_t size)
+{
+	size_t n = EFD_RING / size;
+
+	return n > 64 ? 64 : n < 2 ? 2 : n;
+}
+
+static size_t efd_bytes(size_t size)
+{
+	return sizeof(struct efd_ring) + efd_nslots(size) * size;
+}
 
 static int efd_setup(struct chan *c)
 {
 	for (int d = 0; d < 2; d++) {
-		c->fd[d][0] = eventfd(1, EFD_SEMAPHORE);
+		c->fd[d][0] = eventfd(0, 0);
 		c->fd[d][1] = eventfd(0, EFD_SEMAPHORE);
-		c->shm[d] = mmap(NULL, c->size, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		c->shm[d] = mmap(NULL, efd_bytes(c->size), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (c->fd[d][0] < 0 || c->fd[d][1] < 0 || c->shm[d] == MAP_FAILED)
 			return -errno;
 	}
 	return 0;
 }
 
-static int efd_wait(int fd)
-{
-	uint64_t v;
-
-	return read_all(fd, &v, sizeof(v)) < 0 ? -errno : 0;
-}
-
-static int efd_post(int fd)
-{
-	uint64_t v = 1;
-
-	return write_all(fd, &v, sizeof(v));
-}
-
 static int efd_send(struct chan *c, const void *buf, size_t len)
 {
 	int d = c->send_dir;
+	struct efd_ring *r = c->shm[d];
+	size_t nslots = efd_nslots(c->size);
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed), v = 1;
 
-	if (efd_wait(c->fd[d][0]))
-		return -errno;
-	memcpy(c->shm[d], buf, len);
-	return efd_post(c->fd[d][1]);
+	while (head - atomic_load_explicit(&r->tail, memory_order_acquire) >= nslots) {
+		atomic_store(&r->prod_waiting, 1);
+		/* The receiver moves tail, then looks at the flag: check again. */
+		if (head - atomic_load(&r->tail) >= nslots &&
+		    read_all(c->fd[d][0], &v, sizeof(v)) < 0)
+			return -errno;
+	}
+	memcpy(r->slots + head % nslots * c->size, buf, len);
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	v = 1;
+	return write_all(c->fd[d][1], &v, sizeof(v));
 }
 
 static int efd_recv(struct chan *c, void *buf, size_t len)
 {
 	int d = c->recv_dir;
+	struct efd_ring *r = c->shm[d];
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed), v;
 
-	if (efd_wait(c->fd[d][1]))
+	if (read_all(c->fd[d][1], &v, sizeof(v)) < 0)	/* one full slot, or sleep */
 		return -errno;
-	memcpy(buf, c->shm[d], len);
-	return efd_post(c->fd[d][0]) ?: (int)len;
+	memcpy(buf, r->slots + tail % efd_nslots(c->size) * c->size, len);
+	atomic_store(&r->tail, tail + 1);
+	if (atomic_load(&r->prod_waiting)) {
+		atomic_store(&r->prod_waiting, 0);
+		v = 1;
+		if (write_all(c->fd[d][0], &v, sizeof(v)))
+			return -errno;
+	}
+	return (int)len;
 }
 
 static void efd_teardown(struct chan *c)
 {
 	close_fds(c);
-	munmap(c->shm[0], c->size);
-	munmap(c->shm[1], c->size);
+	munmap(c->shm[0], efd_bytes(c->size));
+	munmap(c->shm[1], efd_bytes(c->size));
 }
 
 const struct mech posix_mechs[] = {
-	{ .name = "pipe", .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY,
+	{ .name = "pipe", .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY | CAN_NBPAIR,
 	  .max_size = 1 << 20, .atomic_max = 4096, .setup = pipe_setup, .send = stream_send,
 	  .recv = stream_recv, .teardown = close_fds },
 	{ .name = "fifo", .caps = CAN_PINGPONG | CAN_STREAM, .max_size = 1 << 20,
@@ -377,14 +396,15 @@ const struct mech posix_mechs[] = {
 	{ .name = "unix-seqpacket", .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY,
 	  .max_size = 64 << 10, .setup = useq_setup, .send = useq_send, .recv = useq_recv,
 	  .teardown = close_pair },
-	{ .name = "posix-mq", .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY,
+	{ .name = "posix-mq",
+	  .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY | CAN_NBPAIR,
 	  .max_size = 1 << 20, .setup = mq_setup, .send = mq_snd, .recv = mq_rcv,
 	  .teardown = mq_teardown },
-	{ .name = "sysv-msg", .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY,
-	  .max_size = 1 << 20, .setup = sysv_setup, .attach = sysv_attach,
-	  .send = sysv_send, .recv = sysv_recv, .detach = sysv_detach,
-	  .teardown = sysv_teardown },
-	{ .name = "eventfd-shm", .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY,
+	{ .name = "sysv-msg",
+	  .caps = CAN_PINGPONG | CAN_STREAM | CAN_FANIN | CAN_MANY | CAN_NBPAIR,
+	  .max_size = 1 << 20, .hdr = sizeof(long), .setup = sysv_setup,
+	  .send = sysv_send, .recv = sysv_recv, .teardown = sysv_teardown },
+	{ .name = "eventfd-shm", .caps = CAN_PINGPONG | CAN_STREAM,
 	  .max_size = 1 << 20, .setup = efd_setup, .send = efd_send, .recv = efd_recv,
 	  .teardown = efd_teardown },
 	{ .name = "tcp", .caps = CAN_PINGPONG | CAN_STREAM, .max_size = 1 << 20,

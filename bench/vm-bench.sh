@@ -3,7 +3,8 @@
 #
 # Runs inside the VM (make bench): raise the limits so that every mechanism
 # can carry 1 MiB messages in queues of 64, then run ipcbench (with
-# --profile first: under perf, and print the profile).
+# --profile first: under perf, and print the profile). ipcbench writes
+# results.csv and results.json to $MBOX_OUT, which vm-run.sh brings back.
 echo 64 > /proc/sys/fs/mqueue/msg_max
 echo 2097152 > /proc/sys/fs/mqueue/msgsize_max
 echo 2097152 > /proc/sys/kernel/msgmax
@@ -13,7 +14,7 @@ echo 1073741824 > /sys/module/mbox/parameters/bytes_per_user
 echo "BENCH-KERNEL $(uname -r) $(nproc) vCPUs; cmdline: $(cat /proc/cmdline)"
 echo "BENCH-CLOCKSOURCE $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 if [ "${1:-}" != --profile ]; then
-	exec ipcbench "$@"
+	exec ipcbench -o "$MBOX_OUT" "$@"
 fi
 # make bench PROFILE=1: sample every CPU (software cpu-clock: TCG has no
 # PMU) while ipcbench runs the cells asked for, then show where the
@@ -21,7 +22,7 @@ fi
 shift
 echo 0 > /proc/sys/kernel/kptr_restrict
 echo -1 > /proc/sys/kernel/perf_event_paranoid
-perf record -q -a -e cpu-clock -F 10000 -o /tmp/perf.data -- ipcbench -M "$@"
+perf record -q -a -e cpu-clock -F 10000 -o /tmp/perf.data -- ipcbench -M -o "$MBOX_OUT" "$@"
 echo "BENCH-PROFILE where the ipcbench processes spent their time, by symbol (cpu-clock samples at 10 kHz, % of theirs):"
 perf report -i /tmp/perf.data --stdio --comm ipcbench --sort dso,sym --percentage relative \
 	--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$'

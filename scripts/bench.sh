@@ -6,10 +6,12 @@
 #
 #   scripts/bench.sh [-i] [-P] [IPCBENCH ARGS...]
 #	-i: QEMU -icount mode; -P: profile the run with perf in the guest
+#   BENCH_APPEND="..." adds kernel boot options (idle=poll, nohz=off, ...)
 #
-# Writes build/bench/: output.log (the tables), results.csv, results.json
-# (every cell, with the kernel, QEMU and boot parameters) and results.png
-# (latency and throughput by message size; needs gnuplot).
+# Writes build/bench/: output.log (the tables), results.csv and
+# results.json (every cell, with the kernel, QEMU and boot parameters),
+# which ipcbench writes itself in the VM (-o) and vm-run.sh brings back, and
+# results.png (latency and throughput by message size; needs gnuplot).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,47 +31,34 @@ while [ $# -gt 0 ]; do
 	shift
 done
 # Under -icount guest time runs faster than real time: longer trials, for
-# the same wall-clock cost, smooth what little jitter is left.
-[ $mode = realtime ] || set -- -t 2 "$@"
+# the same wall-clock cost, smooth what little jitter is left; guest time
+# is 32 ns per instruction (shift=5), so ipcbench prints instructions.
+[ $mode = realtime ] || set -- -t 2 -i 32 "$@"
 out=$top/build/bench
 mkdir -p "$out"
-append="clocksource=tsc tsc=reliable"
+rm -f "$out/results.csv" "$out/results.json" "$out/results.png"
+append="clocksource=tsc tsc=reliable${BENCH_APPEND:+ $BENCH_APPEND}"
+qemu=$(qemu-system-x86_64 --version | head -n 1)
 log "booting 6.1 ($mode timing); the tables follow, files go to $out"
 set +e
 "$here/vm-run.sh" -k 6.1 -n "${vmopts[@]}" -m "$top/build/k-6.1/module/mbox.ko" \
 	-l "$top/build/lib/libmbox.so.1" -f "$top/build/bench/ipcbench" -o "$out/vm" \
 	-a "$append" -t "${MBOX_BENCH_TIMEOUT:-5400}" "$top/bench/vm-bench.sh" \
-	"${profile[@]}" "$@"
+	"${profile[@]}" -l "qemu=$qemu" -l "timing=$mode" -l "date=$(date -u +%FT%TZ)" "$@"
 rc=$?
 set -e
 [ $rc -eq 0 ] || die "the benchmark run failed (exit $rc); see $out/vm"
 cp "$out/vm/output.log" "$out/output.log"
 
 csv=$out/results.csv
-grep -a '^CSV,' "$out/output.log" | sed 's/^CSV,//' | tr -d '\r' >"$csv"
+for f in results.csv results.json; do
+	[ -f "$out/vm/files/$f" ] || die "ipcbench wrote no $f; see $out/vm"
+	cp "$out/vm/files/$f" "$out/$f"
+done
 kernel=$(grep -a '^BENCH-KERNEL' "$out/output.log" | head -n 1 | cut -d' ' -f2- | tr -d '\r"')
-clock=$(grep -a '^BENCH-CLOCKSOURCE' "$out/output.log" | head -n 1 | cut -d' ' -f2 | tr -d '\r')
-qemu=$(qemu-system-x86_64 --version | head -n 1)
-awk -F, -v kernel="$kernel" -v qemu="$qemu" -v mode="$mode" -v clock="$clock" \
-	-v date="$(date -u +%FT%TZ)" '
-	NR == 1 { for (i = 1; i <= NF; i++) key[i] = $i; next }
-	{
-		row = sprintf("    {\"%s\": \"%s\", \"%s\": \"%s\"", key[1], $1, key[2], $2)
-		for (i = 3; i <= NF; i++)
-			row = row sprintf(", \"%s\": %s", key[i], $i)
-		rows[++n] = row "}"
-	}
-	END {
-		printf "{\n  \"kernel\": \"%s\",\n  \"qemu\": \"%s\",\n", kernel, qemu
-		printf "  \"timing\": \"%s\",\n  \"clocksource\": \"%s\",\n  \"date\": \"%s\",\n", mode, clock, date
-		printf "  \"cells\": [\n"
-		for (i = 1; i <= n; i++)
-			printf "%s%s\n", rows[i], i < n ? "," : ""
-		printf "  ]\n}\n"
-	}' "$csv" >"$out/results.json"
 
 if command -v gnuplot >/dev/null; then
-	mechs=$(awk -F, 'NR > 1 && $1 != "memcpy" { print $1 }' "$csv" | awk '!seen[$0]++' | tr '\n' ' ')
+	mechs=$(awk -F, 'NR > 1 && $1 != "memcpy" && $1 !~ /^min-/ { print $1 }' "$csv" | awk '!seen[$0]++' | tr '\n' ' ')
 	# -icount runs one vCPU: its ping-pong is pp-same.
 	pp=pp-cross pp_title="different vCPUs"
 	[ $mode = realtime ] || pp=pp-same pp_title="one vCPU"
@@ -89,4 +78,4 @@ unset multiplot
 PLOT
 fi
 log "results: $csv, $out/results.json$([ -f "$out/results.png" ] && echo ", $out/results.png")"
-grep -a '^TARGET' "$out/output.log" | tr -d '\r' || true
+grep -a '^SELFCHECK\|^TARGET' "$out/output.log" | tr -d '\r' || true

@@ -11,7 +11,9 @@
 #                libraries (found with ldd, LD_LIBRARY_PATH honoured) come too
 #   -l PATH      a shared library to put in the VM's /usr/lib (repeatable)
 #   -t SECONDS   wall-clock limit for the whole VM (default 900)
-#   -o DIR       where to keep console.log and output.log (default: a temp dir)
+#   -o DIR       where to keep console.log and output.log (default: a temp dir);
+#                files the script leaves in $MBOX_OUT (/mbox/out in the VM)
+#                come back in DIR/files/ (a tar over a third serial port)
 #   -a ARGS      extra kernel command line
 #   -n           no memory-debugging boot options (for benchmarks)
 #   -i           deterministic timing: one vCPU under QEMU -icount shift=5
@@ -25,7 +27,8 @@
 #
 # Inside the VM: busybox as userland, /proc, /sys, /dev, debugfs, tracefs,
 # /dev/mqueue and /dev/shm mounted; "insmod mbox.ko", then SCRIPT runs from
-# /tmp with /mbox/bin on PATH and MBOX_KO=/mbox/mbox.ko, then "rmmod mbox".
+# /tmp with /mbox/bin on PATH, MBOX_KO=/mbox/mbox.ko and MBOX_OUT=/mbox/out,
+# then "rmmod mbox".
 # The script's output goes over a second serial port (output.log), kept
 # apart from the kernel console (console.log) so printk never splits it.
 #
@@ -33,7 +36,8 @@
 # kernel log shows a splat (WARNING, BUG, Oops, lockdep, KASAN, UBSAN,
 # refcount_t, panic), the VM did not finish in time, or never reported.
 # KVM is used when /dev/kvm boots a guest (probed once, cached; MBOX_KVM=no
-# forces TCG), TCG otherwise.
+# forces TCG), TCG otherwise (multi-threaded; MBOX_TCG_THREAD=single runs
+# both vCPUs on one host thread).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -79,7 +83,8 @@ image=$("$here/kernel.sh" image "$kernel")
 mkdir -p "$outdir"
 console=$outdir/console.log
 output=$outdir/output.log
-rm -f "$console" "$output"
+files_tar=$outdir/files.tar
+rm -rf "$console" "$output" "$files_tar" "$outdir/files"
 
 root=$(mktemp -d)
 chmod 755 "$root"	# the VM's /: mktemp makes it 0700, which would lock out non-root tests
@@ -125,7 +130,8 @@ cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s
 export PATH=/mbox/bin:/bin:/sbin:/usr/bin:/usr/sbin
-export MBOX_KO=/mbox/mbox.ko HOME=/tmp
+export MBOX_KO=/mbox/mbox.ko MBOX_OUT=/mbox/out HOME=/tmp
+mkdir -p $MBOX_OUT
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -145,6 +151,7 @@ fi
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 echo 1 > /proc/sys/kernel/printk_devkmsg 2>/dev/null
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
+stty -F /dev/ttyS2 raw -echo 2>/dev/null
 echo "mbox-vm: kernel $(uname -r), $(nproc) cpus" > /dev/console
 rc=200
 rm_rc=-
@@ -186,6 +193,12 @@ if [ -w $kml ] && [ "$rm_rc" = 0 ]; then
 	fi
 fi
 [ -x /mbox/bin/vm-post.sh ] && sh /mbox/bin/vm-post.sh >/dev/ttyS1 2>&1
+# Files the script left in $MBOX_OUT: a tar over the third serial port
+# (raw: no byte is translated; closing the port waits for it to drain).
+if [ -n "$(ls -A $MBOX_OUT)" ]; then
+	tar -C $MBOX_OUT -cf - . > /dev/ttyS2
+	echo "mbox-vm: sent $(ls $MBOX_OUT | wc -l) file(s) from $MBOX_OUT" > /dev/console
+fi
 echo "MBOX-VM-RESULT rc=$rc rmmod=$rm_rc" > /dev/console
 # reboot=t on the command line and -no-reboot: QEMU exits, with or without ACPI.
 reboot -f
@@ -214,7 +227,8 @@ kvm_works() {
 	fi
 	[ "$(cat "$verdict")" = yes ]
 }
-accel=(-accel tcg,thread=multi -cpu max)
+# MBOX_TCG_THREAD=single: both vCPUs on one host thread, round-robin.
+accel=(-accel "tcg,thread=${MBOX_TCG_THREAD:-multi}" -cpu max)
 smp=2
 if [ $icount -eq 1 ]; then
 	# One vCPU: with two, QEMU 7.2 hangs the 6.1 kernel's SMP bring-up
@@ -230,7 +244,7 @@ fi
 cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 reboot=t"
 [ $nodebug -eq 1 ] || cmdline+=" slub_debug=FZPU page_poison=1 init_on_free=1"
 cmdline+=" mitigations=off"
-cmdline+=" 8250.nr_uarts=2 $append"
+cmdline+=" 8250.nr_uarts=3 $append"
 
 touch "$output"
 set +e
@@ -238,7 +252,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	"${accel[@]}" -smp $smp -m 1536 -nodefaults -nographic -no-reboot \
 	-kernel "$image" -initrd "$outdir/initramfs.cpio" -append "$cmdline" \
 	${net[@]+"${net[@]}"} \
-	-serial "file:$console" -serial "file:$output" \
+	-serial "file:$console" -serial "file:$output" -serial "file:$files_tar" \
 	-monitor none </dev/null >"$outdir/qemu.log" 2>&1 &
 qpid=$!
 if [ $quiet -eq 0 ]; then
@@ -249,6 +263,11 @@ wait $qpid
 qrc=$?
 [ $quiet -eq 0 ] && wait $tpid 2>/dev/null
 set -e
+
+if [ -s "$files_tar" ]; then
+	mkdir -p "$outdir/files"
+	tar -xmf "$files_tar" -C "$outdir/files" || log "could not unpack the VM's files ($files_tar)"
+fi
 
 fail=0
 if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then

@@ -370,6 +370,47 @@ TEST_F_TIMEOUT(slow, bench_fixed_count, 120)
 	EXPECT_NE(NULL, strstr(out, "bad -t, -r or -n")) TH_LOG("%s", out);
 }
 
+/*
+ * -o DIR: ipcbench writes results.csv and results.json itself (-l adds a
+ * field); the nb-pair and stream-sample cells; the self-check's minimal
+ * loops beside the ping-pong cells; -i prints instructions; -r up to 15.
+ */
+TEST_F_TIMEOUT(slow, bench_files_and_cells, 180)
+{
+	static char out[1 << 15];
+
+	sh(out, sizeof(out), "rm -rf /tmp/tt_bench; mkdir -p /tmp/tt_bench");
+	EXPECT_EQ(0, sh(out, sizeof(out),
+			"ipcbench -M -n 40 -r 1 -s 64,4096 -p pp-same,nb-pair,stream-sample "
+			"-m pipe,posix-mq,sysv-msg,shm-futex,mbox-mailbox,mbox-mailbox-rw,"
+			"mbox-ring-zc -i 32 -o /tmp/tt_bench -l timing=test"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "failed")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "CSV,")) TH_LOG("%s", out);	/* -o: in the files */
+	EXPECT_NE(NULL, strstr(out, "instr/pr")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "SELFCHECK pipe pp-same 64: ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "SELFCHECK shm-futex pp-same 64: ")) TH_LOG("%s", out);
+	EXPECT_EQ(0, sh(out, sizeof(out), "cd /tmp/tt_bench && "
+			"grep -q '^mechanism,pattern,size,messages,' results.csv && "
+			"grep -q '^mbox-mailbox,nb-pair,64,40,' results.csv && "
+			"grep -q '^mbox-mailbox-rw,nb-pair,64,40,' results.csv && "
+			"grep -q '^posix-mq,nb-pair,64,40,' results.csv && "
+			"grep -q '^sysv-msg,nb-pair,64,40,' results.csv && "
+			"grep -q '^min-sysv-msg,pp-same,64,40,' results.csv && "
+			"grep -q '^min-posix-mq,pp-same,64,40,' results.csv && "
+			"grep -q '^mbox-ring-zc,stream-sample,4096,40,' results.csv && "
+			"! grep -q ',stream-sample,64,' results.csv && "
+			"grep -q '\"timing\": \"test\"' results.json && "
+			"grep -q '\"mechanism\": \"min-pipe\", \"pattern\": \"pp-same\"' results.json && "
+			"grep -q '\"target\": ' results.json"))
+		TH_LOG("%s", out);
+	/* More trials than the median's old scratch space held (issue 19). */
+	EXPECT_EQ(0, sh(out, sizeof(out), "ipcbench -M -r 15 -n 50 -m pipe -p stream -s 64"))
+		TH_LOG("%s", out);
+	EXPECT_NE(0, sh(out, sizeof(out), "ipcbench -r 16 -m pipe"));
+	EXPECT_NE(0, sh(out, sizeof(out), "ipcbench -l novalue -m pipe"));
+}
+
 TEST(worker_pool_example)
 {
 	char out[1024];
