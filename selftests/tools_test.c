@@ -5,13 +5,41 @@
  * commands, and the key-value RPC example.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	MBOX_FEAT_ALL
 #include "mbox_test.h"
+
+/*
+ * Installed as a kselftest, mboxctl, ipcbench and the examples sit next to
+ * this binary (TEST_GEN_PROGS_EXTENDED), not on PATH: put that directory
+ * first on PATH. In our own VM they are on PATH already (/mbox/bin).
+ */
+__attribute__((constructor)) static void helpers_on_path(void)
+{
+	static char path[8192];
+	char self[PATH_MAX], helper[PATH_MAX + 16], *slash;
+	const char *old = getenv("PATH");
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(helper, sizeof(helper), "%s/mboxctl", self);
+	if (access(helper, X_OK))
+		return;
+	snprintf(path, sizeof(path), "%s:%s", self, old ? old : "/bin:/usr/bin");
+	setenv("PATH", path, 1);
+}
 
 /*
  * Run a shell command line; its stdout and stderr go to @out (NUL-terminated,
