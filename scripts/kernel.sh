@@ -91,7 +91,7 @@ fetch() {
 }
 
 need() {
-	[ -f "$link/.ready" ] || die "kernel $kernel is not fetched; run scripts/deps.sh $kernel"
+	[ -f "$link/.ready" ] || die "kernel $kernel is not in $MBOX_CACHE/kernels; run: make deps KERNEL=$kernel (or scripts/deps.sh $kernel)"
 	cat "$link/release"
 }
 

@@ -5,6 +5,7 @@
 # kernel a W=1 build with -Werror and sparse (C=2). Any finding fails.
 #
 #   scripts/lint.sh KERNEL...
+#   scripts/lint.sh --checkpatch-only      (make checkpatch)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,8 +13,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 cd "$here/.."
 
+only_checkpatch=0
+if [ "${1:-}" = --checkpatch-only ]; then
+	only_checkpatch=1
+	shift
+fi
+
 status=0
 checkpatch=$MBOX_CACHE/linux-6.1-tools/scripts/checkpatch.pl
+[ -f "$checkpatch" ] || die "missing $checkpatch (from linux-source-6.1): run make deps"
 out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types \
 	-f module/*.c module/*.h uapi/linux/*.h 2>&1)
 if [ -n "$out" ]; then
@@ -23,6 +31,7 @@ if [ -n "$out" ]; then
 else
 	log "checkpatch --strict: clean"
 fi
+[ $only_checkpatch -eq 0 ] || exit $status
 
 # The public headers must compile on their own, in strict C and in C++.
 hdr_status=0
@@ -42,10 +51,7 @@ done
 for k in "$@"; do
 	dir=build/lint-$k
 	rm -rf "$dir"
-	mkdir -p "$dir/module" "$dir/uapi/linux"
-	cp -p Kbuild "$dir/"
-	cp -p module/Kbuild module/*.c module/*.h "$dir/module/"
-	cp -p uapi/linux/*.h "$dir/uapi/linux/"
+	"$here/module-tree.sh" "$dir"
 	kdir=$("$here/kernel.sh" kdir "$k") || exit 1
 	out=$(make -s -C "$kdir" M="$PWD/$dir" W=1 C=2 KCFLAGS=-Werror modules 2>&1)
 	rc=$?
