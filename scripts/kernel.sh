@@ -106,7 +106,9 @@ fi
 case $verb in
 fetch) fetch ;;
 release) need ;;
-kdir) echo "$link/usr/src/linux-headers-$(need)" ;;
-image) echo "$link/boot/vmlinuz-$(need)" ;;
+# "rel=$(need)" and not "echo ...$(need)": a failure inside echo's argument
+# would not stop the script.
+kdir) rel=$(need) && echo "$link/usr/src/linux-headers-$rel" ;;
+image) rel=$(need) && echo "$link/boot/vmlinuz-$rel" ;;
 *) die "unknown verb '$verb'" ;;
 esac
