@@ -5,15 +5,25 @@
 #   make                  module, libmbox, selftests, tools
 #   make demo             boot the VM with the module and show it working
 #   make check            the whole selftest suite in the VM (KERNEL=6.1|6.12)
+#   make check-kselftest  the suite as a kselftest target in linux-source-6.1
+#                         and 6.12 trees, built, installed and run the kernel's
+#                         way (run_kselftest.sh) in the VM
+#   make check-asan       libmbox, mboxctl, ipcbench, examples and the tests
+#                         built with -fsanitize=address,undefined, run in the VM
 #   make lint             checkpatch --strict, sparse (C=2), W=1 on both kernels
+#   make checkpatch       checkpatch --strict alone
 #   make install          module, libmbox (+ mbox.pc), headers, mboxctl, man
 #                         pages; honours DESTDIR and PREFIX (docs/install.md)
+#   make uninstall        removes them again (same DESTDIR, PREFIX, KERNEL)
 #   make check-install    install into a scratch DESTDIR, pkg-config, man lint,
 #                         dkms build against Debian's headers package
 #   make check-bridge     the mailbox bridge over RabbitMQ: a broker on the
 #                         host's loopback, two VMs (docs/bridge.md)
 #   make demo-bridge      two VMs exchanging messages through the broker
 #   make deps             install what is missing (done by demo/check/lint)
+#
+# A plain "make" never installs anything: when the kselftest harness or a
+# cached Debian kernel is missing, it says so and points at "make deps".
 #
 # The module is built against $(KDIR) in place when KDIR is given (or when the
 # running kernel has its headers installed and KERNEL is not given): that is
@@ -36,15 +46,24 @@ endif
 endif
 endif
 
+# gcc unless CC is given (environment or command line); make's built-in
+# default "cc" does not count as given.
+ifeq ($(origin CC),default)
 CC := gcc
+endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wformat=2 -Wundef
-USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi -Ilib
+# SANITIZE=1 (make check-asan builds that way, into build/asan): every user
+# program and libmbox with AddressSanitizer and UBSan, any finding fatal.
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi -Ilib $(SAN_FLAGS)
 HARNESS_DIR = $(MBOX_CACHE)/linux-6.1-tools/tools/testing/selftests
 TEST_CFLAGS = -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -Wno-missing-prototypes \
-	-Iuapi -Ilib -isystem $(HARNESS_DIR) -pthread
+	-Iuapi -Ilib -isystem $(HARNESS_DIR) -pthread $(SAN_FLAGS)
 
-kdir = $(shell scripts/kernel.sh kdir $(1))
+kdir = $(shell scripts/kernel.sh kdir $(1) 2>/dev/null)
 KSRCS := Kbuild module/Kbuild $(wildcard module/*.c module/*.h) uapi/linux/mbox.h
 
 LIB_VERSION := 1
@@ -67,8 +86,8 @@ VM_MODULE = $(O)/k-$(KERNEL)/module/mbox.ko
 VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES) $(BENCH)
 
 .PHONY: all module vm-module lib selftests tools examples deps check check-debug demo lint \
-	checkpatch clean install dkms-src check-install bench bench-bin \
-	bridge check-bridge demo-bridge
+	checkpatch clean install uninstall dkms-src check-install bench bench-bin check-kselftest \
+	check-asan bridge check-bridge demo-bridge
 all: module lib selftests tools examples bench-bin
 
 deps:
@@ -83,12 +102,11 @@ endif
 
 # Build for one Debian kernel in its own tree, so 6.1 and 6.12 objects never mix.
 vm-module: $(VM_MODULE)
+# The kernel must be in the cache already ("make deps" fetches it): a plain
+# make only says so.
 $(O)/k-%/module/mbox.ko: $(KSRCS)
-	@scripts/kernel.sh fetch $*
-	@mkdir -p $(O)/k-$*/module $(O)/k-$*/uapi/linux
-	@cp -p Kbuild $(O)/k-$*/
-	@cp -p module/Kbuild module/*.c module/*.h $(O)/k-$*/module/
-	@cp -p uapi/linux/mbox.h $(O)/k-$*/uapi/linux/
+	@scripts/kernel.sh kdir $* >/dev/null
+	@scripts/module-tree.sh $(O)/k-$*
 	$(MAKE) -C $(call kdir,$*) M=$(O)/k-$* W=1 modules
 	@touch $@
 
@@ -104,7 +122,7 @@ $(LIB_A): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS) lib/libmbox.map
-	$(CC) -shared -Wl,-soname,libmbox.so.$(LIB_VERSION) \
+	$(CC) $(SAN_FLAGS) -shared -Wl,-soname,libmbox.so.$(LIB_VERSION) \
 		-Wl,--version-script=lib/libmbox.map -Wl,-z,defs -o $@ $(LIB_OBJS)
 
 $(O)/lib/libmbox.so: $(LIB_SO)
@@ -117,7 +135,8 @@ $(O)/selftests/%: selftests/debug/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)
 	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
 
 $(O)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
-	@test -f $(HARNESS_DIR)/kselftest_harness.h || scripts/deps.sh $(KERNEL)
+	@test -f $(HARNESS_DIR)/kselftest_harness.h || { echo "missing \
+	$(HARNESS_DIR)/kselftest_harness.h (from linux-source-6.1): run make deps" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
 
@@ -166,10 +185,29 @@ check-debug: deps
 		$(VM_FILES) $(DEBUG_TESTS) $(DEBUG_O)/vm-post.sh
 	@scripts/coverage.sh $(O)/vm-check-debug/output.log $(DEBUG_O)/module $(or $(MIN_COVERAGE),90)
 
-CHECKPATCH := $(MBOX_CACHE)/linux-6.1-tools/scripts/checkpatch.pl
 checkpatch:
-	@perl $(CHECKPATCH) --strict --no-tree --quiet --show-types \
-		-f $(wildcard module/*.c module/*.h) uapi/linux/mbox.h
+	@scripts/lint.sh --checkpatch-only
+
+# The suite as a kselftest target (selftests/Makefile) in the kselftest
+# framework of linux-source-6.1 and -6.12: laid out by
+# scripts/kselftest-export.sh, built and installed by the kernel's own
+# "make -C tools/testing/selftests TARGETS=mbox [install]", run by the
+# installed run_kselftest.sh -c mbox in a VM of the matching kernel.
+KSFT_KERNELS ?= 6.1 6.12
+check-kselftest:
+	@scripts/deps.sh $(KSFT_KERNELS) kselftest
+	@$(MAKE) --no-print-directory $(patsubst %,$(O)/k-%/module/mbox.ko,$(KSFT_KERNELS))
+	@scripts/check-kselftest.sh $(KSFT_KERNELS)
+
+# User space under AddressSanitizer and UBSan (build/asan): the suite, a
+# quick ipcbench run, and any sanitizer report fails the lane.
+ASAN_O := $(O)/asan
+check-asan: deps
+	@scripts/deps.sh asan
+	@$(MAKE) --no-print-directory vm-module
+	@$(MAKE) --no-print-directory O=$(ASAN_O) SANITIZE=1 lib selftests tools examples bench-bin
+	@scripts/check-asan.sh -k $(KERNEL) -m $(VM_MODULE) -l $(ASAN_O)/lib/libmbox.so.1 \
+		$(patsubst $(O)/%,$(ASAN_O)/%,$(VM_FILES))
 
 lint:
 	@scripts/deps.sh $(KERNELS)
@@ -210,13 +248,24 @@ install: module lib tools $(O)/lib/mbox.pc
 	install -D -m 0644 tools/udev/60-mbox.rules $(DESTDIR)$(DOCDIR)/60-mbox.rules
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
+# Removes what install put in place (same PREFIX, DESTDIR and kernel).
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KRELEASE)/extra/mbox.ko
+	@if [ -z "$(DESTDIR)" ] && [ -d /lib/modules/$(KRELEASE) ]; then depmod -a $(KRELEASE); fi
+	rm -f $(DESTDIR)$(LIBDIR)/libmbox.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libmbox.so \
+		$(DESTDIR)$(LIBDIR)/libmbox.a $(DESTDIR)$(LIBDIR)/pkgconfig/mbox.pc \
+		$(DESTDIR)$(INCDIR)/mbox.h $(DESTDIR)$(INCDIR)/linux/mbox.h \
+		$(DESTDIR)$(BINDIR)/mboxctl $(DESTDIR)$(MANDIR)/man4/mbox.4 \
+		$(DESTDIR)$(MANDIR)/man3/libmbox.3 $(DESTDIR)$(MANDIR)/man1/mboxctl.1 \
+		$(DESTDIR)$(DOCDIR)/60-mbox.rules
+	@rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
 # The source tree DKMS wants in /usr/src/mbox-$(VERSION) (DKMS_SRC=...).
 DKMS_SRC ?= $(DESTDIR)/usr/src/mbox-$(VERSION)
 dkms-src:
-	mkdir -p $(DKMS_SRC)/uapi/linux $(DKMS_SRC)/module
-	cp Kbuild dkms.conf $(DKMS_SRC)/
-	cp module/Kbuild module/*.c module/*.h $(DKMS_SRC)/module/
-	cp uapi/linux/mbox.h $(DKMS_SRC)/uapi/linux/
+	scripts/module-tree.sh $(DKMS_SRC)
+	cp dkms.conf $(DKMS_SRC)/
 
 # Benchmarks (docs/performance.md): the stock 6.1 kernel, one boot, every
 # mechanism. BENCH_ARGS go to ipcbench (e.g. -q for a quick smoke run);

@@ -7,7 +7,8 @@
 #     program that runs;
 #  3. the man pages lint clean (mandoc -T lint, man --warnings);
 #  4. DKMS builds the module against Debian's installed 6.1 headers package
-#     (installed here if missing): dkms add, build, remove.
+#     (installed here if missing): dkms add, build, remove;
+#  5. "make uninstall" with the same DESTDIR and PREFIX leaves no file behind.
 # Ends with "N passed, N failed, N skipped" like make check.
 set -uo pipefail
 
@@ -93,6 +94,7 @@ fi
 src=/usr/src/mbox-1.0
 as_root dkms remove mbox/1.0 --all >/dev/null 2>&1
 as_root rm -rf "$src"
+
 if as_root make --no-print-directory dkms-src DKMS_SRC="$src" >/dev/null &&
    as_root dkms add mbox/1.0 >"$dest/dkms.log" 2>&1 &&
    as_root dkms build mbox/1.0 -k "$rel" >>"$dest/dkms.log" 2>&1; then
@@ -109,6 +111,18 @@ else
 fi
 as_root dkms remove mbox/1.0 --all >/dev/null 2>&1
 as_root rm -rf "$src"
+
+# 5. make uninstall takes every installed file away again.
+rm -f "$dest/use" "$dest/use.c" "$dest/dkms.log"
+if make --no-print-directory uninstall KERNEL=6.1 DESTDIR="$dest" PREFIX=/usr >"$dest.log" 2>&1; then
+	left=$(find "$dest" -type f -o -type l)
+	if [ -z "$left" ]; then ok "make uninstall DESTDIR PREFIX=/usr: nothing left"
+	else bad "make uninstall left:" $left; fi
+else
+	bad "make uninstall failed:"
+	tail -n 20 "$dest.log"
+fi
+rm -f "$dest.log"
 
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

@@ -4,7 +4,12 @@
 # Install what building and testing mbox need, idempotently. Quiet when
 # nothing is missing.
 #
-#   scripts/deps.sh [KERNEL...]     (default: 6.1 6.12)
+#   scripts/deps.sh [KERNEL|GROUP...]     (default: 6.1 6.12)
+#
+# KERNEL: 6.1, 6.12, 6.12-rt or debug (fetched or built into $MBOX_CACHE).
+# GROUP: what one lane needs besides: install (make check-install), bench,
+# kselftest (make check-kselftest: linux-source-6.12, rsync, both trees'
+# kselftest framework unpacked), asan (make check-asan: sanitizer runtimes).
 #
 # Host packages come from apt-get. Kernel headers and images are NOT installed
 # on the host: scripts/kernel.sh downloads them with "apt-get download" and
@@ -41,6 +46,11 @@ for k in "${kernels[@]}"; do
 	install) packages+=(pkgconf mandoc man-db dkms) ;;
 	bench) packages+=(gnuplot-nox linux-perf) ;;
 	bridge) packages+=(librabbitmq-dev rabbitmq-server socat) ;;
+	# make check-kselftest: the 6.12 source tree (6.1's is above) and rsync
+	# for the kernel's "make install"; coreutils' timeout for the VM.
+	kselftest) packages+=(linux-source-6.12 rsync coreutils) ;;
+	# make check-asan: gcc's AddressSanitizer and UBSan runtimes.
+	asan) packages+=(libasan8 libubsan1) ;;
 	esac
 done
 
@@ -79,12 +89,12 @@ if [ ! -f "$tools_dir/.ready" ] || [ ! -f "$tools_dir/scripts/kernel-doc" ]; the
 fi
 
 for k in "${kernels[@]}"; do
-	case $k in install | bench) continue ;; esac
-	if [ "$k" = bridge ]; then
-		# Two VMs on the stock kernel, with a NIC (make check-bridge).
-		"$here/kernel.sh" fetch 6.1
-		"$here/nic-module.sh" 6.1
-		continue
-	fi
-	"$here/kernel.sh" fetch "$k"
+	case $k in
+	install | bench | asan) ;;
+	# Two VMs on the stock kernel, with a NIC (make check-bridge).
+	bridge) "$here/kernel.sh" fetch 6.1 && "$here/nic-module.sh" 6.1 ;;
+	# The kselftest framework of both source trees, unpacked once.
+	kselftest) for t in 6.1 6.12; do "$here/kselftest-tree.sh" "$t" >/dev/null; done ;;
+	*) "$here/kernel.sh" fetch "$k" ;;
+	esac
 done

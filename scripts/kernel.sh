@@ -91,7 +91,7 @@ fetch() {
 }
 
 need() {
-	[ -f "$link/.ready" ] || die "kernel $kernel is not fetched; run scripts/deps.sh $kernel"
+	[ -f "$link/.ready" ] || die "kernel $kernel is not in $MBOX_CACHE/kernels; run: make deps KERNEL=$kernel (or scripts/deps.sh $kernel)"
 	cat "$link/release"
 }
 
@@ -106,7 +106,9 @@ fi
 case $verb in
 fetch) fetch ;;
 release) need ;;
-kdir) echo "$link/usr/src/linux-headers-$(need)" ;;
-image) echo "$link/boot/vmlinuz-$(need)" ;;
+# "rel=$(need)" and not "echo ...$(need)": a failure inside echo's argument
+# would not stop the script.
+kdir) rel=$(need) && echo "$link/usr/src/linux-headers-$rel" ;;
+image) rel=$(need) && echo "$link/boot/vmlinuz-$rel" ;;
 *) die "unknown verb '$verb'" ;;
 esac

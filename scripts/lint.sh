@@ -7,6 +7,7 @@
 # Any finding fails.
 #
 #   scripts/lint.sh KERNEL...
+#   scripts/lint.sh --checkpatch-only      (make checkpatch)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,8 +15,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 cd "$here/.."
 
+only_checkpatch=0
+if [ "${1:-}" = --checkpatch-only ]; then
+	only_checkpatch=1
+	shift
+fi
+
 status=0
 checkpatch=$MBOX_CACHE/linux-6.1-tools/scripts/checkpatch.pl
+[ -f "$checkpatch" ] || die "missing $checkpatch (from linux-source-6.1): run make deps"
 out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types \
 	-f module/*.c module/*.h uapi/linux/*.h 2>&1)
 if [ -n "$out" ]; then
@@ -25,6 +33,7 @@ if [ -n "$out" ]; then
 else
 	log "checkpatch --strict: clean"
 fi
+[ $only_checkpatch -eq 0 ] || exit $status
 
 kerneldoc=$MBOX_CACHE/linux-6.1-tools/scripts/kernel-doc
 out=$(perl "$kerneldoc" -none module/*.c module/*.h uapi/linux/*.h 2>&1)
@@ -54,10 +63,7 @@ done
 for k in "$@"; do
 	dir=build/lint-$k
 	rm -rf "$dir"
-	mkdir -p "$dir/module" "$dir/uapi/linux"
-	cp -p Kbuild "$dir/"
-	cp -p module/Kbuild module/*.c module/*.h "$dir/module/"
-	cp -p uapi/linux/*.h "$dir/uapi/linux/"
+	"$here/module-tree.sh" "$dir"
 	kdir=$("$here/kernel.sh" kdir "$k") || exit 1
 	out=$(make -s -C "$kdir" M="$PWD/$dir" W=1 C=2 KCFLAGS=-Werror modules 2>&1)
 	rc=$?

@@ -10,6 +10,11 @@
 #   -f PATH      a file to put in the VM's /mbox/bin (repeatable); its shared
 #                libraries (found with ldd, LD_LIBRARY_PATH honoured) come too
 #   -l PATH      a shared library to put in the VM's /usr/lib (repeatable)
+#   -d DIR       a directory tree to put in the VM's /mbox/ (as /mbox/NAME),
+#                with the shared libraries of the programs in it (repeatable)
+#   -P PATH      a host program to put at the same path in the VM, with its
+#                libraries; it takes the place of busybox's applet of that
+#                name (e.g. -P /usr/bin/timeout for coreutils' timeout)
 #   -t SECONDS   wall-clock limit for the whole VM (default 900)
 #   -o DIR       where to keep console.log and output.log (default: a temp dir);
 #                files the script leaves in $MBOX_OUT (/mbox/out in the VM)
@@ -55,12 +60,16 @@ icount=0
 fwd_ports=()
 files=()
 libs=()
-while getopts "k:m:f:l:t:o:a:niqN:" opt; do
+dirs=()
+places=()
+while getopts "k:m:f:l:d:P:t:o:a:niqN:" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	m) module=$OPTARG ;;
 	f) files+=("$OPTARG") ;;
 	l) libs+=("$OPTARG") ;;
+	d) dirs+=("$OPTARG") ;;
+	P) places+=("$OPTARG") ;;
 	t) timeout=$OPTARG ;;
 	o) outdir=$OPTARG ;;
 	a) append=$OPTARG ;;
@@ -95,10 +104,9 @@ cp "$module" "$root/mbox/mbox.ko"
 cp "$script" "$root/mbox/run.sh"
 printf '%q ' "$@" >"$root/mbox/args"
 
-copy_with_libs() {
-	local f=$1 dest=$2 lib
-	cp -L "$f" "$dest"
-	# Shared objects the file needs, at the same paths as on the host.
+# Shared objects a program needs, at the same paths as on the host.
+copy_libs() {
+	local f=$1 lib
 	if ldd "$f" >/dev/null 2>&1; then
 		for lib in $(ldd "$f" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'); do
 			[ -e "$root$lib" ] && continue
@@ -107,11 +115,25 @@ copy_with_libs() {
 		done
 	fi
 }
-for f in "${files[@]}"; do
+copy_with_libs() {
+	cp -L "$1" "$2"
+	copy_libs "$1"
+}
+for f in ${files[@]+"${files[@]}"}; do
 	copy_with_libs "$f" "$root/mbox/bin/"
 done
-for f in "${libs[@]}"; do
+for f in ${libs[@]+"${libs[@]}"}; do
 	copy_with_libs "$f" "$root/usr/lib/"
+done
+for d in ${dirs[@]+"${dirs[@]}"}; do
+	cp -a "$d" "$root/mbox/"
+	while IFS= read -r f; do
+		copy_libs "$f"
+	done < <(find "$d" -type f -perm -u+x)
+done
+for f in ${places[@]+"${places[@]}"}; do
+	mkdir -p "$root$(dirname "$f")"
+	copy_with_libs "$f" "$root$f"
 done
 
 net=()
@@ -135,6 +157,11 @@ mkdir -p $MBOX_OUT
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# What udev would add: kselftest's runner writes to /dev/stdout.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/shm /dev/mqueue /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /tmp

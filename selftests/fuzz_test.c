@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	MBOX_FEAT_ALL
 #include "mbox_test.h"
 
 #define WORKERS		4

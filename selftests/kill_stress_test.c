@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_LINK | MBOX_FEAT_RING)
 #include "mbox_test.h"
 
 #define MAX_IDS		(1u << 20)

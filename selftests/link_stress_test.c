@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	MBOX_FEAT_LINK
 #include "mbox_test.h"
 
 #define PROCS		16

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	MBOX_FEAT_LINK
 #include "mbox_test.h"
 
 /* A child that makes its endpoint, says so through a pipe, then runs @fn. */

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_BATCH)
 #include "mbox_test.h"
 
 #define PRODUCERS	8

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST)
 #include "mbox_test.h"
 
 #define SR (MBOX_OPEN_SEND | MBOX_OPEN_RECV)

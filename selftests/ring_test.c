@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_RING)
 #include "mbox_test.h"
 
 #define PROD	MBOX_RING_PRODUCER

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_BATCH | MBOX_FEAT_LINK)
 #include "mbox_test.h"
 
 #define TRACEFS "/sys/kernel/tracing"

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#define MBOX_TEST_FEATURES	MBOX_FEAT_ALL
 #include "../mbox_test.h"
 
 #define MAX_POINTS	5000
