@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <string.h>
 
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_LINK | MBOX_FEAT_RING)
 #include "kselftest_harness.h"
 #include "mbox_test.h"
 

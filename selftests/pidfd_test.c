@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_LINK | MBOX_FEAT_PIDFD)
 #include "kselftest_harness.h"
 #include "mbox_test.h"
 
