@@ -494,7 +494,7 @@ static int run_open(int ptr, enum fault f, char *why)
 		.mode = 0600, .capacity = 4,
 	};
 	struct mbox_stats a, b;
-	int dev = mbox_dev_open(0), fdn, ret, exists;
+	int dev = mbox_dev_open(0), fdn, fda, ret, exists;
 	uint64_t arg = (uintptr_t)&op;
 
 	if (ptr == 1 && f == F_NULL) {	/* NULL names an anonymous mailbox */
@@ -510,6 +510,7 @@ static int run_open(int ptr, enum fault f, char *why)
 	mbox_stats(-1, &a);
 	fdn = next_fd();
 	ret = raw_ioctl(dev, MBOX_IOC_OPEN, (void *)(uintptr_t)arg);
+	fda = next_fd();
 	mbox_stats(-1, &b);
 	exists = mbox_open(-1, name, MBOX_OPEN_RECV, NULL, NULL);
 	if (exists >= 0)
@@ -532,7 +533,7 @@ static int run_open(int ptr, enum fault f, char *why)
 	if (a.mailboxes != b.mailboxes)
 		return failf(why, "mailboxes alive went from %llu to %llu",
 			     (unsigned long long)a.mailboxes, (unsigned long long)b.mailboxes);
-	if (next_fd() != fdn)
+	if (fda != fdn)
 		return failf(why, "a descriptor was left open");
 	return 0;
 }
@@ -969,7 +970,7 @@ static int run_link_open(int ptr, enum fault f, char *why)
 	struct mbox_link_open lo = { .size = sizeof(lo) };
 	struct mbox_endpoint_info a, b;
 	struct peer p = { 0 };
-	int ep, ret, fdn, la, lb;
+	int ep, ret, fdn, fda, la, lb;
 
 	(void)ptr;
 	ep = mbox_endpoint(-1, 0, 0, NULL);
@@ -984,6 +985,7 @@ static int run_link_open(int ptr, enum fault f, char *why)
 	la = links_alive();
 	fdn = next_fd();
 	ret = raw_ioctl(ep, MBOX_IOC_LINK_OPEN, (void *)(uintptr_t)place_struct(f, &lo, sizeof(lo)));
+	fda = next_fd();
 	lb = links_alive();
 	mbox_endpoint_info(ep, &b);
 	if (ret >= 0)
@@ -995,7 +997,7 @@ static int run_link_open(int ptr, enum fault f, char *why)
 	if (la != lb || a.links != b.links)
 		return failf(why, "a link was made: links alive %d -> %d, ours %llu -> %llu",
 			     la, lb, (unsigned long long)a.links, (unsigned long long)b.links);
-	if (next_fd() != fdn)
+	if (fda != fdn)
 		return failf(why, "a descriptor was left open");
 	return 0;
 }
@@ -1128,7 +1130,7 @@ static int run_ring_open(int ptr, enum fault f, char *why)
 	};
 	struct mbox_stats a, b;
 	struct mbox_ring *r = NULL;
-	int dev = mbox_dev_open(0), fdn, ret, exists;
+	int dev = mbox_dev_open(0), fdn, fda, ret, exists;
 	uint64_t arg = (uintptr_t)&op;
 
 	if (ptr == 1 && f == F_NULL) {	/* NULL names an anonymous ring */
@@ -1144,6 +1146,7 @@ static int run_ring_open(int ptr, enum fault f, char *why)
 	mbox_stats(-1, &a);
 	fdn = next_fd();
 	ret = raw_ioctl(dev, MBOX_IOC_RING_OPEN, (void *)(uintptr_t)arg);
+	fda = next_fd();
 	mbox_stats(-1, &b);
 	exists = mbox_ring_open(-1, name, MBOX_RING_CONSUMER, NULL, &r);
 	if (!exists)
@@ -1164,7 +1167,7 @@ static int run_ring_open(int ptr, enum fault f, char *why)
 	if (a.rings != b.rings)
 		return failf(why, "rings alive went from %llu to %llu",
 			     (unsigned long long)a.rings, (unsigned long long)b.rings);
-	if (next_fd() != fdn)
+	if (fda != fdn)
 		return failf(why, "a descriptor was left open");
 	return 0;
 }
