@@ -41,6 +41,7 @@ struct tally {
 	int checked;
 	int failed;
 	int skipped;
+	int64_t start_ns;
 };
 
 static struct tally *tally;
@@ -59,6 +60,7 @@ __attribute__((constructor)) static void boundary_init(void)
 		abort();
 	mprotect(pages + 3 * PG, PG, PROT_NONE);
 	mprotect(RO_PAGE, PG, PROT_READ);
+	tally->start_ns = now_ns(CLOCK_MONOTONIC);
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -1658,8 +1660,9 @@ TEST(ring_open_create_read_only_struct_creates_nothing)
 
 TEST(zz_report)
 {
-	printf("# boundary: %d combinations checked, %d break the rule (%d not applicable)\n",
-	       tally->checked, tally->failed, tally->skipped);
+	printf("# boundary: %d combinations checked, %d break the rule (%d not applicable); "
+	       "%.1f s\n", tally->checked, tally->failed, tally->skipped,
+	       (now_ns(CLOCK_MONOTONIC) - tally->start_ns) / 1e9);
 	fflush(stdout);
 }
 

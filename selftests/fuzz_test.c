@@ -879,9 +879,11 @@ TEST_F_TIMEOUT(fuzz, every_operation_plausible_and_hostile, 3600)
 		       (unsigned long)atomic_load(&sh->violations),
 		       (unsigned long)atomic_load(&sh->checks));
 	printf("# fuzz oracle: %lu calls on the private mailboxes, %lu state checks after "
-	       "failed calls, %lu broke the rule\n", (unsigned long)atomic_load(&sh->oracle_calls),
+	       "failed calls, %lu broke the rule; %.0f s\n",
+	       (unsigned long)atomic_load(&sh->oracle_calls),
 	       (unsigned long)atomic_load(&sh->checks),
-	       (unsigned long)atomic_load(&sh->violations));
+	       (unsigned long)atomic_load(&sh->violations),
+	       (now_ns(CLOCK_MONOTONIC) - end) / 1e9 + (double)env_ul("MBOX_FUZZ_SECONDS", 300));
 	fflush(stdout);
 
 	/* Named objects outlive their creators: remove them, then nothing is left. */

@@ -625,6 +625,7 @@ static int settled(struct mbox_stats *st, uint64_t endpoints)
 static void sweep(struct __test_metadata *_metadata, const char *area,
 		  void (*scenario)(void), uint64_t endpoints)
 {
+	int64_t start = now_ns(CLOCK_MONOTONIC);
 	unsigned int nth, died = 0;
 	struct mbox_stats st;
 	int ret = 1;
@@ -655,7 +656,8 @@ static void sweep(struct __test_metadata *_metadata, const char *area,
 					     "broke the rule", area, orc->violations,
 					     orc->checks);
 	printf("# failnth: %s: %u injection points, %d state checks after failed calls, "
-	       "%d broke the rule\n", area, nth - 2, orc->checks, orc->violations);
+	       "%d broke the rule; %.0f s\n", area, nth - 2, orc->checks, orc->violations,
+	       (now_ns(CLOCK_MONOTONIC) - start) / 1e9);
 	fflush(stdout);
 	munmap(orc, sizeof(*orc));
 }
