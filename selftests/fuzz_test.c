@@ -46,6 +46,14 @@ struct shared {
 	atomic_ulong oracle_calls;	/* oracle: calls on the private mailbox */
 	atomic_int nfirst;
 	char first[4][256];		/* the first violations, for the log */
+	atomic_ulong viol_at[6][4];	/* violations by call and struct placement */
+};
+
+static const char *const oracle_ops[6] = {
+	"send", "receive", "send batch", "receive batch", "info", "final check",
+};
+static const char *const oracle_where[4] = {
+	"struct read-only", "struct half way", "struct pointer hostile", "struct fine",
 };
 
 /* The oracle's model of a worker's private mailbox: its queue, in order. */
@@ -76,6 +84,7 @@ struct fuzz {
 	char *ro;		/* a read-only page */
 	size_t nchildren;
 	struct oracle_model om;
+	int op, where;		/* the oracle's call in flight */
 };
 
 static uint32_t rnd(struct fuzz *f, uint32_t n)
@@ -429,6 +438,7 @@ static void violation(struct fuzz *f, const char *fmt, ...)
 	int i;
 
 	atomic_fetch_add(&f->sh->violations, 1);
+	atomic_fetch_add(&f->sh->viol_at[f->op][f->where], 1);
 	i = atomic_fetch_add(&f->sh->nfirst, 1);
 	if (i >= 4)
 		return;
@@ -522,7 +532,10 @@ static void *oracle_struct(struct fuzz *f, const void *s, size_t sz)
 {
 	char *p;
 
-	switch (rnd(f, 8)) {
+	f->where = rnd(f, 8);
+	if (f->where > 3)
+		f->where = 3;
+	switch (f->where) {
 	case 0:
 		mprotect(f->ro, 4096, PROT_READ | PROT_WRITE);
 		memcpy(f->ro, s, sz);
@@ -550,7 +563,8 @@ static void op_oracle(struct fuzz *f)
 	if (m->fd < 0)
 		return;
 	atomic_fetch_add(&f->sh->oracle_calls, 1);
-	switch (rnd(f, 5)) {
+	f->op = rnd(f, 5);
+	switch (f->op) {
 	case 0: {
 		struct mbox_send s = { .size = sizeof(s), .flags = MBOX_WAIT_NONBLOCK,
 				       .buf = rnd(f, 3) ? (uintptr_t)f->buf : fuzz_ptr(f),
@@ -815,6 +829,8 @@ static int worker(struct shared *sh, int me, uint32_t seed, unsigned long ops, i
 	}
 	setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
 	/* The model still matches at the end. */
+	f.op = 5;
+	f.where = 3;
 	om_check(&f, "final check", 0);
 	close(f.om.fd);
 	for (int i = 0; i < SLOTS; i++) {
@@ -878,6 +894,12 @@ TEST_F_TIMEOUT(fuzz, every_operation_plausible_and_hostile, 3600)
 		TH_LOG("%lu of %lu state checks after failed calls broke the rule",
 		       (unsigned long)atomic_load(&sh->violations),
 		       (unsigned long)atomic_load(&sh->checks));
+	for (int i = 0; i < 6; i++)
+		for (int j = 0; j < 4; j++)
+			if (atomic_load(&sh->viol_at[i][j]))
+				TH_LOG("oracle: %lu violation(s) after a %s, %s",
+				       (unsigned long)atomic_load(&sh->viol_at[i][j]), oracle_ops[i],
+				       oracle_where[j]);
 	printf("# fuzz oracle: %lu calls on the private mailboxes, %lu state checks after "
 	       "failed calls, %lu broke the rule; %.0f s\n",
 	       (unsigned long)atomic_load(&sh->oracle_calls),
