@@ -545,8 +545,15 @@ static void *oracle_struct(struct fuzz *f, const void *s, size_t sz)
 		p = f->buf + 4096 - ((sz / 2) & ~7ul);
 		memcpy(p, s, (sz / 2) & ~7ul);
 		return p;
-	case 2:
-		return (void *)(uintptr_t)fuzz_ptr(f);
+	case 2:	/* never valid memory: its contents would not be @s */
+		switch (rnd(f, 3)) {
+		case 0:
+			return NULL;
+		case 1:
+			return f->buf + 4096;
+		default:
+			return (void *)(uintptr_t)(0xffff888000000000ull + rnd(f, 1 << 20));
+		}
 	default:
 		return (void *)s;
 	}
