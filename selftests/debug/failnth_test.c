@@ -199,7 +199,9 @@ static void check_mailbox(void)
 		ok = !strcmp(got[i], mm.data[i]) && gprio[i] == mm.prio[i];
 	verdict(ok, "after a failed %s: the queue holds %d messages (first '%s'), expected %d "
 		"(first '%s')", mm.op, n, n ? got[0] : "", mm.n, mm.n ? mm.data[0] : "");
-	mm.received += n;
+	/* Go on from what the mailbox really holds: one violation, one report. */
+	mm.sent = in.sent;
+	mm.received = in.received + n;
 	mm.n = 0;
 	for (int i = 0; i < n; i++) {
 		if (!mbox_send(mm.fd, got[i], strlen(got[i]), gprio[i], MBOX_WAIT_NONBLOCK, 0))
