@@ -18,6 +18,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -41,6 +42,35 @@ struct shared {
 	atomic_ulong ops;
 	atomic_int ready;
 	atomic_ulong stat[ST_N];	/* successes, to show the fuzzer gets deep */
+	atomic_ulong checks;		/* oracle: state checks after failed calls */
+	atomic_ulong violations;	/* oracle: of them, the ones that broke the rule */
+	atomic_ulong oracle_calls;	/* oracle: calls on the private mailbox */
+	atomic_int nfirst;
+	char first[4][256];		/* the first violations, for the log */
+	atomic_ulong viol_at[6][4];	/* violations by call and struct placement */
+};
+
+static const char *const oracle_ops[6] = {
+	"send", "receive", "send batch", "receive batch", "info", "final check",
+};
+static const char *const oracle_where[4] = {
+	"struct read-only", "struct half way", "struct pointer hostile", "struct fine",
+};
+
+/* The oracle's model of a worker's private mailbox: its queue, in order. */
+#define ORACLE_CAP	32
+#define ORACLE_FD	900		/* out of pick_fd()'s reach */
+#define HASH_ANY	0xffffffffu	/* payload not readable by the test */
+
+struct omsg {
+	uint32_t len, prio, hash;
+};
+
+struct oracle_model {
+	int fd;			/* -1 in forked children: theirs is not modelled */
+	int n;
+	struct omsg q[ORACLE_CAP + 8];
+	uint64_t sent, received, bytes;
 };
 
 struct fuzz {
@@ -54,6 +84,8 @@ struct fuzz {
 	char *buf;		/* 2 pages, the second PROT_NONE */
 	char *ro;		/* a read-only page */
 	size_t nchildren;
+	struct oracle_model om;
+	int op, where;		/* the oracle's call in flight */
 };
 
 static uint32_t rnd(struct fuzz *f, uint32_t n)
@@ -387,6 +419,267 @@ static void op_ring(struct fuzz *f)
 	}
 }
 
+
+/* ---- The oracle: a private mailbox whose state the worker models --------
+ *
+ * Besides the operations above, each worker sends to and receives from a
+ * mailbox of its own (anonymous, on a descriptor no other operation picks,
+ * so only the worker changes it) through raw ioctls with hostile argument
+ * structs, buffers, lengths, priorities and batches. It keeps a model of
+ * the queue: a call that succeeds updates it (a receive must return the
+ * model's head); after a call that fails, the mailbox must be exactly as
+ * before: the counters of MBOX_IOC_INFO, then a drain compared message by
+ * message (length, priority, payload checksum), after which the drained
+ * messages are sent again in order.
+ */
+__attribute__((format(printf, 2, 3)))
+static void violation(struct fuzz *f, const char *fmt, ...)
+{
+	va_list ap;
+	int i;
+
+	atomic_fetch_add(&f->sh->violations, 1);
+	atomic_fetch_add(&f->sh->viol_at[f->op][f->where], 1);
+	i = atomic_fetch_add(&f->sh->nfirst, 1);
+	if (i >= 4)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->sh->first[i], sizeof(f->sh->first[i]), fmt, ap);
+	va_end(ap);
+}
+
+/* Is [p, p + len) memory the worker can read without faulting? */
+static int readable(struct fuzz *f, uint64_t p, uint32_t len)
+{
+	uint64_t b = (uintptr_t)f->buf, ro = (uintptr_t)f->ro;
+
+	if (!len)
+		return 1;
+	return (p >= b && p + len <= b + 4096) || (p >= ro && p + len <= ro + 4096);
+}
+
+static void om_add(struct fuzz *f, uint32_t len, uint32_t prio, uint32_t hash)
+{
+	struct oracle_model *m = &f->om;
+	int at = m->n;
+
+	while (at > 0 && m->q[at - 1].prio < prio)
+		at--;
+	memmove(&m->q[at + 1], &m->q[at], (m->n - at) * sizeof(m->q[0]));
+	m->q[at] = (struct omsg){ len, prio, hash };
+	m->n++;
+	m->sent++;
+	m->bytes += len;
+}
+
+static void om_take(struct fuzz *f)
+{
+	struct oracle_model *m = &f->om;
+
+	m->bytes -= m->q[0].len;
+	memmove(&m->q[0], &m->q[1], (m->n - 1) * sizeof(m->q[0]));
+	m->n--;
+	m->received++;
+}
+
+/* After a failed call: the mailbox is exactly as the model says. */
+static void om_check(struct fuzz *f, const char *what, int ret)
+{
+	struct oracle_model *m = &f->om;
+	struct mbox_info in = { 0 };
+	struct omsg got[ORACLE_CAP + 8];
+	struct mbox_recv meta;
+	static char buf[4096];
+	int n = 0, r;
+
+	atomic_fetch_add(&f->sh->checks, 1);
+	if (mbox_info(m->fd, &in) || in.msgs != (uint64_t)m->n || in.bytes != m->bytes ||
+	    in.sent != m->sent || in.received != m->received)
+		violation(f, "worker %d: after a failed %s (%d): msgs %llu bytes %llu sent %llu "
+			  "received %llu, expected %d %llu %llu %llu", f->me, what, ret,
+			  (unsigned long long)in.msgs, (unsigned long long)in.bytes,
+			  (unsigned long long)in.sent, (unsigned long long)in.received, m->n,
+			  (unsigned long long)m->bytes, (unsigned long long)m->sent,
+			  (unsigned long long)m->received);
+	while (n < ORACLE_CAP + 8 &&
+	       (r = mbox_recv(m->fd, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, &meta)) >= 0)
+		got[n++] = (struct omsg){ r, meta.prio, fnv1a((uint8_t *)buf, r, 0) };
+	for (int i = 0; i < n || i < m->n; i++) {
+		if (i < n && i < m->n && got[i].len == m->q[i].len && got[i].prio == m->q[i].prio &&
+		    (m->q[i].hash == HASH_ANY || got[i].hash == m->q[i].hash))
+			continue;
+		violation(f, "worker %d: after a failed %s (%d): message %d of %d in the queue "
+			  "is len %u prio %u, expected %d messages, that one len %u prio %u",
+			  f->me, what, ret, i + 1, n, i < n ? got[i].len : 0,
+			  i < n ? got[i].prio : 0, m->n, i < m->n ? m->q[i].len : 0,
+			  i < m->n ? m->q[i].prio : 0);
+		break;
+	}
+	/* Start again from what the queue really held, in its order. */
+	m->received = in.received + n;
+	m->sent = in.sent;
+	m->n = 0;
+	m->bytes = 0;
+	for (int i = 0; i < n; i++) {
+		memset(buf, 0, sizeof(buf));
+		/* The payload is gone; its checksum becomes that of zeroes. */
+		if (!mbox_send(m->fd, buf, got[i].len, got[i].prio, MBOX_WAIT_NONBLOCK, 0))
+			om_add(f, got[i].len, got[i].prio, fnv1a((uint8_t *)buf, got[i].len, 0));
+	}
+}
+
+/* Where a command struct goes: mostly fine, else read-only, half way, bad. */
+static void *oracle_struct(struct fuzz *f, const void *s, size_t sz)
+{
+	char *p;
+
+	f->where = rnd(f, 8);
+	if (f->where > 3)
+		f->where = 3;
+	switch (f->where) {
+	case 0:
+		mprotect(f->ro, 4096, PROT_READ | PROT_WRITE);
+		memcpy(f->ro, s, sz);
+		mprotect(f->ro, 4096, PROT_READ);
+		return f->ro;
+	case 1:
+		p = f->buf + 4096 - ((sz / 2) & ~7ul);
+		memcpy(p, s, (sz / 2) & ~7ul);
+		return p;
+	case 2:	/* never valid memory: its contents would not be @s */
+		switch (rnd(f, 3)) {
+		case 0:
+			return NULL;
+		case 1:
+			return f->buf + 4096;
+		default:
+			return (void *)(uintptr_t)(0xffff888000000000ull + rnd(f, 1 << 20));
+		}
+	default:
+		return (void *)s;
+	}
+}
+
+static void op_oracle(struct fuzz *f)
+{
+	struct oracle_model *m = &f->om;
+	static char rbuf[3][4096];
+	const char *what;
+	void *arg;
+	int ret;
+
+	if (m->fd < 0)
+		return;
+	atomic_fetch_add(&f->sh->oracle_calls, 1);
+	f->op = rnd(f, 5);
+	switch (f->op) {
+	case 0: {
+		struct mbox_send s = { .size = sizeof(s), .flags = MBOX_WAIT_NONBLOCK,
+				       .buf = rnd(f, 3) ? (uintptr_t)f->buf : fuzz_ptr(f),
+				       .len = rnd(f, 3) ? rnd(f, 300) : fuzz_len(f),
+				       .prio = rnd(f, 8) ? rnd(f, 4) : rnd(f, 40) };
+
+		what = "send";
+		for (uint32_t i = 0; i < 64; i++)
+			f->buf[i] = (char)xorshift(&f->rng);
+		arg = oracle_struct(f, &s, sizeof(s));
+		ret = raw_ioctl(m->fd, MBOX_IOC_SEND, arg);
+		if (ret == 0)
+			om_add(f, s.len, s.prio, readable(f, s.buf, s.len) ?
+			       fnv1a((uint8_t *)(uintptr_t)s.buf, s.len, 0) : HASH_ANY);
+		break;
+	}
+	case 1: {
+		struct mbox_recv r = { .size = sizeof(r), .flags = MBOX_WAIT_NONBLOCK |
+				       (rnd(f, 4) ? 0 : MBOX_RECV_PEEK) |
+				       (rnd(f, 4) ? 0 : MBOX_RECV_TRUNC),
+				       .buf = rnd(f, 3) ? (uintptr_t)rbuf[0] : fuzz_ptr(f),
+				       .len = rnd(f, 3) ? 4096 : rnd(f, 300) };
+
+		what = "receive";
+		arg = oracle_struct(f, &r, sizeof(r));
+		ret = raw_ioctl(m->fd, MBOX_IOC_RECV, arg);
+		if (ret >= 0 && m->n == 0) {
+			violation(f, "worker %d: a receive from an empty mailbox returned %d",
+				  f->me, ret);
+			return;
+		}
+		if (ret >= 0 && arg == &r && ret == (int)m->q[0].len &&
+		    (r.len != m->q[0].len || r.prio != m->q[0].prio ||
+		     (r.buf == (uintptr_t)rbuf[0] && m->q[0].hash != HASH_ANY &&
+		      fnv1a((uint8_t *)rbuf[0], ret, 0) != m->q[0].hash)))
+			violation(f, "worker %d: received len %u prio %u, expected the head: "
+				  "len %u prio %u", f->me, r.len, r.prio, m->q[0].len,
+				  m->q[0].prio);
+		if (ret >= 0 && !(r.flags & MBOX_RECV_PEEK))
+			om_take(f);
+		break;
+	}
+	case 2: {
+		struct mbox_send e[3];
+		struct mbox_batch b = { .size = sizeof(b), .flags = MBOX_WAIT_NONBLOCK,
+					.count = 1 + rnd(f, 3), .entry_size = sizeof(e[0]) };
+		struct mbox_send *ents = e;
+
+		what = "send batch";
+		for (int i = 0; i < 3; i++)
+			e[i] = (struct mbox_send){ .buf = rnd(f, 4) ? (uintptr_t)f->buf + 64 * i :
+						   fuzz_ptr(f), .len = rnd(f, 64),
+						   .prio = rnd(f, 4) };
+		b.msgs = (uintptr_t)e;
+		if (rnd(f, 6) == 0) {	/* the entries run into the PROT_NONE page */
+			ents = (struct mbox_send *)(f->buf + 4096 - sizeof(e) + 8 * rnd(f, 4));
+			memcpy(ents, e, 4096 - ((uintptr_t)ents - (uintptr_t)f->buf));
+			b.msgs = (uintptr_t)ents;
+		}
+		arg = oracle_struct(f, &b, sizeof(b));
+		ret = raw_ioctl(m->fd, MBOX_IOC_SEND_BATCH, arg);
+		for (int i = 0; i < ret && i < 3; i++)
+			om_add(f, e[i].len, e[i].prio, readable(f, e[i].buf, e[i].len) ?
+			       fnv1a((uint8_t *)(uintptr_t)e[i].buf, e[i].len, 0) : HASH_ANY);
+		if (ret >= 0 && ret < (int)b.count) {
+			om_check(f, "send batch (partly)", ret);
+			return;
+		}
+		break;
+	}
+	case 3: {
+		struct mbox_recv e[3];
+		struct mbox_batch b = { .size = sizeof(b), .flags = MBOX_WAIT_NONBLOCK,
+					.count = 1 + rnd(f, 3), .entry_size = sizeof(e[0]) };
+
+		what = "receive batch";
+		for (int i = 0; i < 3; i++)
+			e[i] = (struct mbox_recv){ .buf = rnd(f, 4) ? (uintptr_t)rbuf[i] :
+						   fuzz_ptr(f), .len = rnd(f, 4) ? 4096 : rnd(f, 64) };
+		b.msgs = (uintptr_t)e;
+		arg = oracle_struct(f, &b, sizeof(b));
+		ret = raw_ioctl(m->fd, MBOX_IOC_RECV_BATCH, arg);
+		if (ret > m->n) {
+			violation(f, "worker %d: a batch received %d of %d queued", f->me, ret,
+				  m->n);
+			ret = m->n;
+		}
+		for (int i = 0; i < ret; i++)
+			om_take(f);
+		if (ret >= 0 && ret < (int)b.count && m->n) {
+			om_check(f, "receive batch (partly)", ret);
+			return;
+		}
+		break;
+	}
+	default: {
+		struct mbox_info in = { .size = sizeof(in) };
+
+		what = "info";
+		ret = raw_ioctl(m->fd, MBOX_IOC_INFO, oracle_struct(f, &in, sizeof(in)));
+		break;
+	}
+	}
+	if (ret < 0)
+		om_check(f, what, ret);
+}
+
 static void fuzz_ops(struct fuzz *f, unsigned long n);
 
 static void on_sigusr1(int sig)
@@ -448,6 +741,7 @@ static void op_process(struct fuzz *f)
 		count(f, ST_FORK, 0);
 		pid = fork();
 		if (pid == 0) {
+			f->om.fd = -1;	/* the worker's model: leave its mailbox alone */
 			arm_timer();
 			f->rng ^= 0x5bd1e995;
 			fuzz_ops(f, rnd(f, 30));
@@ -482,7 +776,7 @@ static void op_process(struct fuzz *f)
 static void fuzz_ops(struct fuzz *f, unsigned long n)
 {
 	for (unsigned long i = 0; i < n; i++) {
-		switch (rnd(f, 10)) {
+		switch (rnd(f, 11)) {
 		case 0:
 		case 1:
 		case 2:
@@ -499,6 +793,9 @@ static void fuzz_ops(struct fuzz *f, unsigned long n)
 		case 7:
 		case 8:
 			op_ring(f);
+			break;
+		case 9:
+			op_oracle(f);
 			break;
 		default:
 			op_process(f);
@@ -524,6 +821,11 @@ static int worker(struct shared *sh, int me, uint32_t seed, unsigned long ops, i
 	f.ro = f.buf + 2 * 4096;
 	mprotect(f.buf + 4096, 4096, PROT_NONE);
 	mprotect(f.ro, 4096, PROT_READ);
+	f.om.fd = mb_anon(ORACLE_CAP, 0);
+	if (f.om.fd < 0 || dup2(f.om.fd, ORACLE_FD + me) < 0)
+		return 2;
+	close(f.om.fd);
+	f.om.fd = ORACLE_FD + me;
 	atomic_fetch_add(&sh->ready, 1);
 	while (atomic_load(&sh->ready) < WORKERS)
 		sleep_ms(1);
@@ -534,6 +836,11 @@ static int worker(struct shared *sh, int me, uint32_t seed, unsigned long ops, i
 		atomic_fetch_add(&sh->ops, 100);
 	}
 	setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
+	/* The model still matches at the end. */
+	f.op = 5;
+	f.where = 3;
+	om_check(&f, "final check", 0);
+	close(f.om.fd);
 	for (int i = 0; i < SLOTS; i++) {
 		if (f.fd[i] >= 0)
 			close(f.fd[i]);
@@ -589,6 +896,25 @@ TEST_F_TIMEOUT(fuzz, every_operation_plausible_and_hostile, 3600)
 	       (unsigned long)atomic_load(&sh->ops), sh->stat[ST_SEND], sh->stat[ST_RECV],
 	       sh->stat[ST_LSEND], sh->stat[ST_LRECV], sh->stat[ST_CALL], sh->stat[ST_MAP],
 	       sh->stat[ST_FD], sh->stat[ST_FORK]);
+	for (int i = 0; i < atomic_load(&sh->nfirst) && i < 4; i++)
+		TH_LOG("oracle: %s", sh->first[i]);
+	EXPECT_EQ(0, atomic_load(&sh->violations))
+		TH_LOG("%lu of %lu state checks after failed calls broke the rule",
+		       (unsigned long)atomic_load(&sh->violations),
+		       (unsigned long)atomic_load(&sh->checks));
+	for (int i = 0; i < 6; i++)
+		for (int j = 0; j < 4; j++)
+			if (atomic_load(&sh->viol_at[i][j]))
+				TH_LOG("oracle: %lu violation(s) after a %s, %s",
+				       (unsigned long)atomic_load(&sh->viol_at[i][j]), oracle_ops[i],
+				       oracle_where[j]);
+	printf("# fuzz oracle: %lu calls on the private mailboxes, %lu state checks after "
+	       "failed calls, %lu broke the rule; %.0f s\n",
+	       (unsigned long)atomic_load(&sh->oracle_calls),
+	       (unsigned long)atomic_load(&sh->checks),
+	       (unsigned long)atomic_load(&sh->violations),
+	       (now_ns(CLOCK_MONOTONIC) - end) / 1e9 + (double)env_ul("MBOX_FUZZ_SECONDS", 300));
+	fflush(stdout);
 
 	/* Named objects outlive their creators: remove them, then nothing is left. */
 	for (int i = 0; i < NAMES; i++) {
