@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_BATCH | MBOX_FEAT_LINK | MBOX_FEAT_RING)
 #include "kselftest_harness.h"
 #include "mbox_test.h"
 
