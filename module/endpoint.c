@@ -435,8 +435,9 @@ struct mbox_link *mbox_link_lookup(struct mbox_ep *me, s32 nr, unsigned int how)
 		if (IS_ERR(pid))
 			return ERR_CAST(pid);
 	} else {
+		/* Not a pid, for every command alike. */
 		if (nr <= 0)
-			return ERR_PTR(create ? -EINVAL : -ENOTCONN);
+			return ERR_PTR(-EINVAL);
 		pid = find_get_pid(nr);
 	}
 	if (pid == me->pid) {
