@@ -758,6 +758,24 @@ TEST(pid_namespace_naming)
 	close(ep);
 }
 
+/* A pid of 0 or less names nobody: -EINVAL for every pid-addressed command. */
+TEST(pid_zero_or_negative_is_invalid)
+{
+	struct mbox_link_info info;
+	char buf[4];
+	int ep;
+
+	ep = mbox_endpoint(-1, 0, 0, NULL);
+	ASSERT_GE(ep, 0);
+	for (pid_t pid = -1; pid <= 0; pid++) {
+		EXPECT_EQ(-EINVAL, mbox_link_info(ep, pid, &info));
+		EXPECT_EQ(-EINVAL, mbox_link_send(ep, pid, "x", 1, MBOX_LINK_ASYNC, 0));
+		EXPECT_EQ(-EINVAL, mbox_link_open(ep, pid, 0));
+		EXPECT_EQ(-EINVAL, mbox_call(ep, pid, "x", 1, buf, sizeof(buf), 0, 0, NULL));
+	}
+	close(ep);
+}
+
 TEST_NOTHING_LEFT()
 
 TEST_HARNESS_MAIN
