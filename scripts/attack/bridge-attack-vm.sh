@@ -8,7 +8,7 @@
 # twice (MARK broker-kill). Every message must arrive exactly once.
 # Phase 2: single-VM abuse (vm-b: far mailbox recreated, rendezvous,
 # broadcast, too big, a loop; vm-a: wrong vhost, SIGHUP, two instances,
-# corrupt journal).
+# corrupt journal, a full state-dir; vm-b: the byte quota).
 role=$1
 port=$2
 pass=$3
@@ -169,6 +169,30 @@ if [ "$role" = b ]; then
 	mbox-bridge -c $lc status | grep -E 'BINDING|loop'
 	sleep 4
 	mbox-bridge -c $lc status | grep -E 'loop'
+	echo "--- L6: an unbounded far mailbox and the sender's byte quota (bytes_per_user 8192)"
+	mboxctl create unbsrc -m 0666 -c 1000 >/dev/null
+	mboxctl create unb -m 0666 -c unbounded >/dev/null
+	{
+		broker "$pass" / /tmp/qstate
+		printf '\n[out o-unb]\nmailbox = unbsrc\nqueue = l.unb\n'
+		printf '\n[in i-unb]\nmailbox = unb\nqueue = l.unb\n'
+	} >/tmp/q.conf
+	mbox-bridge -c /tmp/q.conf 2>>/tmp/q.log &
+	qpid=$!
+	sleep 3
+	echo 8192 >/sys/module/mbox/parameters/bytes_per_user
+	bridgecheck send unbsrc unb 100 >/dev/null
+	bridgecheck wait unbsrc received 100 -t 60 >/dev/null
+	sleep 3
+	echo "    far mailbox queued $(bridgecheck get unb queued) before anyone reads"
+	echo 67108864 >/sys/module/mbox/parameters/bytes_per_user
+	bridgecheck recv unb unb 100 -t 20 -q 3 >/tmp/unb.out
+	rc=$?
+	echo "    receiver: $(cat /tmp/unb.out) (rc $rc)"
+	mbox-bridge -c /tmp/q.conf status | sed 's/^/    /'
+	grep -m 3 refusing /tmp/q.log | sed 's/^/    /'
+	res "L6 unbounded far mailbox + quota: rc=$rc $(cat /tmp/unb.out)"
+	kill -TERM $qpid; wait $qpid
 	echo "--- local bridge status"
 	mbox-bridge -c $lc status
 	kill -TERM $lpid; wait $lpid; echo "    local bridge exit $?"
@@ -208,4 +232,32 @@ if [ -d /proc/$lpid ]; then echo "    still running"; kill -TERM $lpid; fi
 wait $lpid; rc=$?
 tail -n 3 $ll | sed 's/^/    /'
 res "A4 corrupt journal rc=$rc"
+echo "--- A5: the outbound journal cannot be written (state-dir full) when a message is taken out of turn"
+mboxctl create jn -m 0666 -c 1000 >/dev/null
+mboxctl create jnrx -m 0666 -c 1000 >/dev/null
+mkdir -p /tmp/fullst && mount -t tmpfs -o size=16k tmpfs /tmp/fullst
+dd if=/dev/zero of=/tmp/fullst/fill bs=1k count=64 2>/dev/null
+{ broker "$pass" / /tmp/fullst; printf '\n[out jn]\nmailbox = jn\nqueue = l.jn\n'; } >/tmp/jo.conf
+{ broker "$pass" / /tmp/jost; printf '\n[out jn]\nmailbox = jn\nqueue = l.jn\n'; } >/tmp/jo2.conf
+{ broker "$pass" / /tmp/jist; printf '\n[in jnrx]\nmailbox = jnrx\nqueue = l.jn\n'; } >/tmp/ji.conf
+mbox-bridge -c /tmp/ji.conf 2>>/tmp/ji.log &
+jipid=$!
+mbox-bridge -c /tmp/jo.conf 2>>/tmp/jo.log &
+jopid=$!
+sleep 3
+bridgecheck send -p 8 -d 10000 jn jn 200 >/dev/null &
+jspid=$!
+n=0; while [ -d /proc/$jopid ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$jopid/stat && [ $n -lt 100 ]; do sleep 0.3; n=$((n+1)); done
+[ -d /proc/$jopid ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$jopid/stat && { echo '    (no overtake: still running)'; kill -TERM $jopid; }
+wait $jopid; rc=$?
+wait $jspid
+echo "    outbound bridge with the full state-dir: exit $rc"
+grep -E 'failed|journal|only in memory' /tmp/jo.log | head -3 | sed 's/^/    /'
+mbox-bridge -c /tmp/jo2.conf 2>>/tmp/jo.log &
+jopid=$!
+bridgecheck recv -p 8 jnrx jn 200 -t 60 -q 3 >/tmp/jn.out
+rc2=$?
+echo "    receiver: $(cat /tmp/jn.out) (rc $rc2)"
+res "A5 journal write fails: first bridge exit $rc, receiver rc=$rc2 $(cat /tmp/jn.out)"
+kill -TERM $jopid $jipid; wait $jopid; wait $jipid
 exit 0

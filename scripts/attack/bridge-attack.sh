@@ -151,7 +151,15 @@ while kill -0 "$vma" 2>/dev/null || kill -0 "$vmb" 2>/dev/null; do
 		handled=$n
 		restarted=1
 		stamp "MARK $n: kill -9 of the broker"
+		# the Erlang VM itself (its pid file), not just the wrapper script
+		bpid=$(for p in $(pgrep beam.smp); do
+			tr '\0' '\n' </proc/"$p"/environ 2>/dev/null |
+				grep -qx "RABBITMQ_NODENAME=$RABBITMQ_NODENAME" && echo "$p"
+		done)
+		[ -n "$bpid" ] && kill -KILL $bpid 2>/dev/null
 		kill -KILL $rpid 2>/dev/null; wait $rpid 2>/dev/null; rpid=
+		n=0; while broker_up && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
+		broker_up && log "the broker is still up after kill -9 of $bpid"
 		sleep 3
 		start_broker || log "the broker did not come back"
 		stamp "broker restarted"
