@@ -169,7 +169,7 @@ if [ "$role" = b ]; then
 	mbox-bridge -c $lc status | grep -E 'BINDING|loop'
 	sleep 4
 	mbox-bridge -c $lc status | grep -E 'loop'
-	echo "--- L6: an unbounded far mailbox and the sender's byte quota (bytes_per_user 8192)"
+	echo "--- L6: an unbounded far mailbox and the sender's byte quota (bytes_per_user lowered to 2048 while it is being filled)"
 	mboxctl create unbsrc -m 0666 -c 1000 >/dev/null
 	mboxctl create unb -m 0666 -c unbounded >/dev/null
 	{
@@ -180,8 +180,10 @@ if [ "$role" = b ]; then
 	mbox-bridge -c /tmp/q.conf 2>>/tmp/q.log &
 	qpid=$!
 	sleep 3
-	echo 8192 >/sys/module/mbox/parameters/bytes_per_user
 	bridgecheck send unbsrc unb 100 >/dev/null
+	# root's queued bytes (unbsrc + unb) are now over this: the inbound
+	# bridge's next sends into the unbounded mailbox get EDQUOT
+	echo 2048 >/sys/module/mbox/parameters/bytes_per_user
 	bridgecheck wait unbsrc received 100 -t 60 >/dev/null
 	sleep 3
 	echo "    far mailbox queued $(bridgecheck get unb queued) before anyone reads"
