@@ -126,7 +126,7 @@ done
 stamp "starting rabbitmq-server on 127.0.0.1:$port (data in $rabbit)"
 start_broker || { echo "$hostpass passed, $((hostfail + 1)) failed"; exit 1; }
 
-script=$here/bridge-attack-vm.sh
+script=$here/${ATTACK_VM_SCRIPT:-bridge-attack-vm.sh}
 
 stamp "booting vm-a and vm-b"
 for r in a b; do
