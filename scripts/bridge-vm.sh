@@ -148,6 +148,20 @@ if [ "$role" = a ]; then
 		bad "queue and exchange together" "exactly one of queue and exchange"
 	{ broker x; printf '[out x]\nmailbox = nosuch\nqueue = q\n'; } |
 		bad "a mailbox that does not exist" "cannot open mailbox 'nosuch'"
+	{ broker x; printf 'state-dir = /tmp/other\n'; binding out prio; } |
+		bad "a key given twice" "'state-dir' given twice"
+	{ broker x; printf '[broker]\nport = 5672\n'; binding out prio; } |
+		bad "a second [broker] section" "a second \\[broker\\] section"
+	{ broker x; binding out prio; printf '\n[out prio2]\nmailbox = prio\nqueue = q2\n'; } |
+		bad "one mailbox bound by two out bindings" "already bound by \\[out prio\\]"
+	{ broker x; binding out prio; printf '\n[in back]\nmailbox = prio\nqueue = mbox.prio\n'; } |
+		bad "out and in on the same mailbox and queue (a loop)" "a loop"
+	{ broker x; binding out prio; printf 'max-priority = 3\0\n'; } |
+		bad "a NUL byte" "a NUL byte"
+	{ broker 'p#w;d'; binding out prio; echo '  # a comment'; echo '; another'; } >/tmp/hash.conf
+	out=$(mbox-bridge -c /tmp/hash.conf check 2>&1)
+	check "a password with # and ; is accepted, comment lines skipped ($out)" \
+		mbox-bridge -c /tmp/hash.conf check
 	check "mbox-bridge check accepts the real configuration" mbox-bridge -c $conf check
 	{ broker wrong-password; binding out prio; } >/tmp/wrongpw.conf
 	out=$(timeout 60 mbox-bridge -c /tmp/wrongpw.conf 2>&1)
