@@ -258,6 +258,18 @@ if [ "$role" = a ]; then
 		bridgecheck wait "$mb" received "$(bridgecheck get "$mb" sent)" -t 60 >/dev/null ||
 			echo "    $mb did not drain"
 	done
+
+	# --- one bridge per state directory; SIGHUP is ignored
+	out=$(timeout 30 mbox-bridge -c $conf 2>&1)
+	rc=$?
+	echo "    second bridge: $out (exit $rc)"
+	check "a second bridge on the same state-dir exits 1 and says why" \
+		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'already running on state-dir'" "$out"
+	bpid=$(cat /tmp/bridge.pid)
+	kill -HUP "$bpid"
+	sleep 1
+	check "SIGHUP is logged and ignored: the bridge keeps running" \
+		sh -c "grep -q 'SIGHUP: ignored' $log && [ -r /proc/$bpid/stat ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$bpid/stat"
 	finish
 	exit 0
 fi
