@@ -22,6 +22,9 @@
  *      dropped;
  *   2. log "pending: ID, mailbox's sent counter", then send into the
  *      mailbox, blocking (backpressure: unacked deliveries stop the broker);
+ *      temporary errors (EDQUOT, ENOSPC, ENOMEM...) are retried with backoff,
+ *      only EMSGSIZE/EINVAL/E2BIG refuse the message; a mailbox found
+ *      unlinked is reopened by name first;
  *   3. log "done: ID", then ack.
  *   A kill between 2 and 3 is settled at start from the mailbox's counter.
  *   Exactly once into the mailbox, as long as the bridge is the mailbox's
@@ -453,6 +456,62 @@ struct in {
 	char err[BR_ERR_MAX];
 };
 
+/*
+ * Errors from the local send that no retry can clear: the message is refused
+ * (rejected without requeue, counted). Everything else (a full mailbox, the
+ * sender's byte quota, no memory, ...) is temporary: the delivery is held.
+ */
+static bool send_permanent(int err)
+{
+	return err == -EMSGSIZE || err == -EINVAL || err == -E2BIG;
+}
+
+/*
+ * The mailbox was removed (and maybe created again) while we hold it open:
+ * sending into the unlinked one would reach nobody. Reopen it by name.
+ * 0: fine (or reopened); -1: fatal (stopping).
+ */
+static int reopen_if_unlinked(struct in *in)
+{
+	struct binding *b = in->b;
+	struct mbox_info info;
+	int fd, ret;
+
+	ret = mbox_info(in->fd, &info);
+	if (ret < 0) {
+		snprintf(in->err, sizeof(in->err), "mailbox '%s': %s", b->mailbox,
+			 mbox_strerror(ret));
+		fatal(b, in->err);
+		return -1;
+	}
+	if (!(info.state & MBOX_STATE_UNLINKED))
+		return 0;
+	br_log(b, "mailbox '%s' (id %llu) was removed: reopening it by name", b->mailbox,
+	       (unsigned long long)info.id);
+	for (;;) {
+		fd = open_mailbox(b, MBOX_OPEN_SEND, &info);
+		if (fd >= 0)
+			break;
+		if (fd != -ENOENT) {
+			snprintf(in->err, sizeof(in->err), "reopening mailbox '%s': %s",
+				 b->mailbox, mbox_strerror(fd));
+			fatal(b, in->err);
+			return -1;
+		}
+		br_set_state(b, "blocked", "the mailbox was removed: waiting for it to be "
+			     "created again (deliveries held)");
+		br_sleep_ms(b->br, 1000);
+		if (atomic_load(&b->br->stop))
+			return -1;
+	}
+	close(in->fd);
+	in->fd = fd;
+	in->mbid = info.id;
+	br_log(b, "mailbox '%s' reopened (id %llu)", b->mailbox, (unsigned long long)info.id);
+	br_set_state(b, "connected", NULL);
+	return 0;
+}
+
 /* 0: acked; 1: stopping (not acked); -1: connection failure. */
 static int deliver(struct in *in, amqp_envelope_t *env)
 {
@@ -464,8 +523,11 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	size_t len = env->message.body.len;
 	unsigned int prio = 0;
 	bool blocked = false;
-	int ret;
+	long tmp_delay = 0;
+	int ret, last_err = 0;
 
+	if (reopen_if_unlinked(in) < 0)
+		return 1;
 	if ((p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) && p->message_id.len < BR_ID_MAX)
 		snprintf(id, sizeof(id), "%.*s", (int)p->message_id.len,
 			 (char *)p->message_id.bytes);
@@ -518,14 +580,36 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 		ret = mbox_send(in->fd, payload, len, prio, MBOX_WAIT_TIMEOUT, POLL_NS);
 		if (ret == 0)
 			break;
-		if (ret != -ETIMEDOUT && ret != -EAGAIN && ret != -EINTR)
+		if (send_permanent(ret))
 			goto refuse;
-		if (!blocked) {
+		if (ret != -ETIMEDOUT && ret != -EAGAIN && ret != -EINTR) {
+			/*
+			 * Temporary (byte quota, no memory, ...): never drop or
+			 * ack it; hold the delivery and try again, backing off.
+			 */
+			char why[BR_ERR_MAX];
+
+			snprintf(why, sizeof(why), "sending into mailbox '%.100s': %s: holding "
+				 "the delivery unacknowledged and retrying", b->mailbox,
+				 mbox_strerror(ret));
+			if (ret != last_err) {
+				br_log(b, "%s", why);
+				br_set_state(b, "blocked", why);
+				last_err = ret;
+				blocked = true;
+			}
+			tmp_delay = tmp_delay ? tmp_delay * 2 : 10;
+			if (tmp_delay > 1000)
+				tmp_delay = 1000;
+			br_sleep_ms(br, tmp_delay);
+		} else if (!blocked) {
 			blocked = true;
 			br_set_state(b, "blocked", "the local mailbox is full: holding the "
 				     "delivery unacknowledged until there is room");
 		}
 		if (atomic_load(&br->stop))
+			return 1;
+		if (reopen_if_unlinked(in) < 0)
 			return 1;
 	}
 	if (blocked)
@@ -552,7 +636,8 @@ refuse:
 	 * reject it without requeueing (a dead-letter exchange on the queue
 	 * keeps it), and say so.
 	 */
-	br_log(b, "refusing message %s (%zu bytes): mailbox '%s': %s", id[0] ? id : "without ID",
+	br_log(b, "refusing message %s for good (%zu bytes): mailbox '%s' can never take it: %s",
+	       id[0] ? id : "without ID",
 	       len, b->mailbox, mbox_strerror(ret));
 	if (id[0])
 		dedupe_done(in->dd, id);
