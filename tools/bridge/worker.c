@@ -4,18 +4,19 @@
  *
  * Outbound (mailbox -> broker), per message:
  *   1. peek the mailbox's head (MBOX_RECV_PEEK): it stays queued;
- *   2. publish it, persistent, with its priority, sender, seq and a message
- *      ID "<boot id>:<mailbox id>:<seq>" that is the same however often it
- *      is published;
- *   3. wait for the broker's confirm (a nack: the queue is full, wait and
- *      publish again);
- *   4. only then receive it for real. If what comes out is not the message
- *      confirmed (one of higher priority arrived in between), that message
- *      is written to the journal before anything else happens and published
- *      next; the confirmed one is still queued and is published again with
- *      the same ID, which the inbound side drops.
- *   A kill at any point leaves every unconfirmed message in the mailbox (or
- *   the journal): at least once towards the broker, never lost.
+ *   2. write it to the journal (NAME.out); a write failure stops the bridge
+ *      with the message still in the mailbox;
+ *   3. peek again: still the head? (else clear the journal, start over);
+ *      then receive it (if a message of higher priority overtook it in that
+ *      instant, journal the one received instead, at once);
+ *   4. publish the journal's message, persistent, with its priority,
+ *      sender, seq and a message ID "<boot id>:<mailbox id>:<seq>" that is
+ *      the same however often it is published;
+ *   5. wait for the broker's confirm (a nack: the queue is full, wait and
+ *      publish again), then clear the journal.
+ *   A kill at any point leaves every unconfirmed message in the mailbox or
+ *   the journal (or both: published twice, same ID, the inbound side drops
+ *   the second): at least once towards the broker, never lost.
  *
  * Inbound (broker -> mailbox), per delivery (manual acks, prefetch N):
  *   1. an ID already delivered (dedupe window, kept on disk) is acked and
@@ -275,6 +276,8 @@ void *br_outbound(void *arg)
 	struct mbox_info info;
 	char jpath[PATH_MAX + 80], err[BR_ERR_MAX];
 	long full_delay = 0, delay = 0;
+	unsigned long idle = 0;
+	bool unlinked_said = false;
 	void *buf;
 	size_t cap;
 	int fd;
@@ -298,7 +301,6 @@ void *br_outbound(void *arg)
 	while (!atomic_load(&br->stop)) {
 		struct mbox_recv meta, real;
 		struct br_msg m;
-		bool from_journal = false;
 		enum pub p;
 		int n;
 
@@ -311,20 +313,68 @@ void *br_outbound(void *arg)
 			delay = 0;
 		}
 		n = journal_read(jpath, &m, buf, cap);
+		if (n == -EBADMSG) {
+			/*
+			 * Unreadable (not written by this bridge, truncated): keep it
+			 * for inspection and go on; the other bindings are not concerned.
+			 */
+			char aside[PATH_MAX + 120];
+
+			snprintf(aside, sizeof(aside), "%s.corrupt.%lld", jpath, (long long)time(NULL));
+			if (rename(jpath, aside)) {
+				snprintf(err, sizeof(err), "journal %.300s is corrupt and cannot be "
+					 "moved aside (%s): remove it and start again", jpath,
+					 strerror(errno));
+				br_set_state(b, "failed", err);
+				break;
+			}
+			br_log(b, "journal %s is corrupt (not a journal entry, or truncated): moved "
+			       "it aside to %s and going on; the message it held, if any, is "
+			       "not published (inspect that file)", jpath, aside);
+			continue;
+		}
 		if (n < 0) {
 			snprintf(err, sizeof(err), "journal %.300s: %s", jpath, strerror(-n));
 			fatal(b, err);
 			break;
 		}
-		if (n == 1) {
-			from_journal = true;
-		} else {
+		if (n == 0) {
+			/*
+			 * Take the next message: peek it, write it to the journal,
+			 * then receive it. It is always in the mailbox or in the
+			 * journal (or both: then it is published twice with the same
+			 * ID and the far side drops the second).
+			 */
 			n = mbox_recv(fd, buf, cap, MBOX_RECV_PEEK | MBOX_WAIT_TIMEOUT, POLL_NS, &meta);
 			if (n == -ETIMEDOUT || n == -EINTR) {
 				/* Idle: notice a broker that went away now, not at the next publish. */
 				struct timeval tv0 = { 0, 0 };
 				amqp_frame_t frame;
-				int rc = amqp_simple_wait_frame_noblock(o.conn, &frame, &tv0);
+				struct mbox_info cur;
+				int rc;
+
+				/* About once a second: was the mailbox removed (and created again)? */
+				if (++idle % 5 == 0 && mbox_info(fd, &cur) == 0 &&
+				    (cur.state & MBOX_STATE_UNLINKED)) {
+					int nfd = open_mailbox(b, MBOX_OPEN_RECV, &cur);
+
+					if (nfd >= 0) {
+						br_log(b, "mailbox '%s' (id %llu) was removed: reopened it "
+						       "by name (id %llu)", b->mailbox,
+						       (unsigned long long)info.id,
+						       (unsigned long long)cur.id);
+						close(fd);
+						fd = nfd;
+						info = cur;
+					} else if (!unlinked_said) {
+						br_log(b, "mailbox '%s' was removed: waiting for it to be "
+						       "created again", b->mailbox);
+						unlinked_said = true;
+					}
+					if (nfd >= 0)
+						unlinked_said = false;
+				}
+				rc = amqp_simple_wait_frame_noblock(o.conn, &frame, &tv0);
 
 				if (rc == AMQP_STATUS_TIMEOUT)
 					continue;
@@ -347,6 +397,60 @@ void *br_outbound(void *arg)
 			}
 			m = (struct br_msg){ .seq = meta.seq, .mbid = info.id, .prio = meta.prio,
 					     .pid = meta.pid, .uid = meta.uid, .len = (uint32_t)n };
+			n = journal_write(jpath, &m, buf);
+			if (n < 0) {
+				snprintf(err, sizeof(err), "journal %.300s: %s: cannot write it, so "
+					 "message seq %" PRIu64 " stays in mailbox '%s' (free space "
+					 "in the state directory and start again)", jpath,
+					 strerror(-n), m.seq, b->mailbox);
+				fatal(b, err);
+				break;
+			}
+			br_crash_point(b, "journaled");
+			/* Still the head? (a message of higher priority may have arrived) */
+			n = mbox_recv(fd, buf, cap, MBOX_RECV_PEEK | MBOX_WAIT_NONBLOCK, 0, &real);
+			if (n < 0 || real.seq != m.seq) {
+				/* The journaled one is still queued: forget it, start over. */
+				n = journal_clear(jpath);
+				if (n < 0) {
+					snprintf(err, sizeof(err), "journal %.300s: %s", jpath,
+						 strerror(-n));
+					fatal(b, err);
+					break;
+				}
+				continue;
+			}
+			n = mbox_recv(fd, buf, cap, MBOX_WAIT_NONBLOCK, 0, &real);
+			if (n >= 0 && real.seq != m.seq) {
+				/*
+				 * Overtaken in the instant between the peek and the
+				 * receive: the journaled message is still queued; journal
+				 * the one we got instead, at once.
+				 */
+				m = (struct br_msg){ .seq = real.seq, .mbid = info.id,
+						     .prio = real.prio, .pid = real.pid,
+						     .uid = real.uid, .len = (uint32_t)n };
+				n = journal_write(jpath, &m, buf);
+				if (n < 0) {
+					snprintf(err, sizeof(err), "journal %.300s: %s (message seq %"
+						 PRIu64 " is only in memory)", jpath, strerror(-n),
+						 m.seq);
+					fatal(b, err);
+					break;
+				}
+				br_count(b, &b->republished, 1);
+			} else if (n < 0) {
+				if (n != -EAGAIN)
+					br_log(b, "receiving the journaled message seq %" PRIu64 ": %s",
+					       m.seq, mbox_strerror(n));
+				else
+					br_log(b, "message seq %" PRIu64 " was taken by another "
+					       "receiver (the bridge should be the mailbox's only "
+					       "receiver); it is published anyway", m.seq);
+			}
+			br_crash_point(b, "received");
+			/* The journal has it: reread it below, as after a restart. */
+			continue;
 		}
 		p = publish(&o, &m, buf);
 		if (p == PUB_FAIL) {
@@ -371,41 +475,13 @@ void *br_outbound(void *arg)
 			br_set_state(b, "connected", NULL);
 		}
 		br_count(b, &b->messages, 1);
-		if (from_journal) {
-			n = journal_clear(jpath);
-			if (n < 0) {
-				snprintf(err, sizeof(err), "journal %.300s: %s", jpath, strerror(-n));
-				fatal(b, err);
-				break;
-			}
-			continue;
-		}
 		br_crash_point(b, "confirmed");
-		/* Confirmed: now take it out of the mailbox. */
-		n = mbox_recv(fd, buf, cap, MBOX_WAIT_NONBLOCK, 0, &real);
-		if (n >= 0 && real.seq == meta.seq)
-			continue;
-		if (n >= 0) {
-			/* Overtaken: keep what we took, publish it next. */
-			m = (struct br_msg){ .seq = real.seq, .mbid = info.id, .prio = real.prio,
-					     .pid = real.pid, .uid = real.uid, .len = (uint32_t)n };
-			n = journal_write(jpath, &m, buf);
-			if (n < 0) {
-				snprintf(err, sizeof(err), "journal %.300s: %s (message seq %" PRIu64
-					 " is only in memory)", jpath, strerror(-n), m.seq);
-				fatal(b, err);
-				break;
-			}
-			br_count(b, &b->republished, 1);
-			continue;
+		n = journal_clear(jpath);
+		if (n < 0) {
+			snprintf(err, sizeof(err), "journal %.300s: %s", jpath, strerror(-n));
+			fatal(b, err);
+			break;
 		}
-		if (n != -EAGAIN)
-			br_log(b, "receiving the confirmed message seq %llu: %s",
-			       (unsigned long long)meta.seq, mbox_strerror(n));
-		else
-			br_log(b, "message seq %llu was taken by another receiver after it was "
-			       "published (the bridge should be the mailbox's only receiver)",
-			       (unsigned long long)meta.seq);
 	}
 	br_disconnect(o.conn, true);
 	free(buf);
