@@ -148,6 +148,20 @@ if [ "$role" = a ]; then
 		bad "queue and exchange together" "exactly one of queue and exchange"
 	{ broker x; printf '[out x]\nmailbox = nosuch\nqueue = q\n'; } |
 		bad "a mailbox that does not exist" "cannot open mailbox 'nosuch'"
+	{ broker x; printf 'state-dir = /tmp/other\n'; binding out prio; } |
+		bad "a key given twice" "'state-dir' given twice"
+	{ broker x; printf '[broker]\nport = 5672\n'; binding out prio; } |
+		bad "a second [broker] section" "a second \\[broker\\] section"
+	{ broker x; binding out prio; printf '\n[out prio2]\nmailbox = prio\nqueue = q2\n'; } |
+		bad "one mailbox bound by two out bindings" "already bound by \\[out prio\\]"
+	{ broker x; binding out prio; printf '\n[in back]\nmailbox = prio\nqueue = mbox.prio\n'; } |
+		bad "out and in on the same mailbox and queue (a loop)" "a loop"
+	{ broker x; binding out prio; printf 'max-priority = 3\0\n'; } |
+		bad "a NUL byte" "a NUL byte"
+	{ broker 'p#w;d'; binding out prio; echo '  # a comment'; echo '; another'; } >/tmp/hash.conf
+	out=$(mbox-bridge -c /tmp/hash.conf check 2>&1)
+	check "a password with # and ; is accepted, comment lines skipped ($out)" \
+		mbox-bridge -c /tmp/hash.conf check
 	check "mbox-bridge check accepts the real configuration" mbox-bridge -c $conf check
 	{ broker wrong-password; binding out prio; } >/tmp/wrongpw.conf
 	out=$(timeout 60 mbox-bridge -c /tmp/wrongpw.conf 2>&1)
@@ -244,6 +258,18 @@ if [ "$role" = a ]; then
 		bridgecheck wait "$mb" received "$(bridgecheck get "$mb" sent)" -t 60 >/dev/null ||
 			echo "    $mb did not drain"
 	done
+
+	# --- one bridge per state directory; SIGHUP is ignored
+	out=$(timeout 30 mbox-bridge -c $conf 2>&1)
+	rc=$?
+	echo "    second bridge: $out (exit $rc)"
+	check "a second bridge on the same state-dir exits 1 and says why" \
+		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'already running on state-dir'" "$out"
+	bpid=$(cat /tmp/bridge.pid)
+	kill -HUP "$bpid"
+	sleep 1
+	check "SIGHUP is logged and ignored: the bridge keeps running" \
+		sh -c "grep -q 'SIGHUP: ignored' $log && [ -r /proc/$bpid/stat ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$bpid/stat"
 	finish
 	exit 0
 fi
@@ -333,5 +359,91 @@ rc1=$?
 cat /tmp/news1.out /tmp/news2.out
 check "news: a broadcast mailbox through a fanout exchange: each far binding gets every message once" \
 	sh -c "[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ]"
+
+# ---- a second bridge, all on this machine, with its own state directory
+qconf=/tmp/q.conf qlog=/tmp/q.log qstate=/tmp/qstate
+mboxctl create unbsrc -m 0666 -c 1000 >/dev/null
+mboxctl create unb -m 0666 -c unbounded >/dev/null
+mboxctl create resrc -m 0666 -c 100 >/dev/null
+mboxctl create re -m 0666 -c 100 >/dev/null
+mboxctl create jn -m 0666 -c 100 >/dev/null
+mboxctl create jnrx -m 0666 -c 100 >/dev/null
+broker "$pass" | sed "s|^state-dir = .*|state-dir = $qstate|" >$qconf
+printf '\n[out o-unb]\nmailbox = unbsrc\nqueue = l.unb\n' >>$qconf
+printf '\n[in i-unb]\nmailbox = unb\nqueue = l.unb\n' >>$qconf
+printf '\n[out o-re]\nmailbox = resrc\nqueue = l.re\n' >>$qconf
+printf '\n[in i-re]\nmailbox = re\nqueue = l.re\n' >>$qconf
+printf '\n[in i-jn]\nmailbox = jnrx\nqueue = l.jn\n' >>$qconf
+# a corrupt outbound journal: only its binding is concerned
+mkdir -p $qstate
+echo garbage >$qstate/o-re.out
+mbox-bridge -c $qconf 2>>$qlog &
+qpid=$!
+sleep 3
+check "corrupt journal: moved aside with a clear message, the bridge runs on" \
+	sh -c "ls $qstate/o-re.out.corrupt.* >/dev/null 2>&1 && grep -q 'o-re.out is corrupt' $qlog && [ -r /proc/$qpid/stat ]"
+
+# --- the sender's byte quota (EDQUOT) on the far mailbox is temporary
+q0=$(cat /sys/module/mbox/parameters/bytes_per_user)
+bridgecheck send unbsrc unb 100 >/dev/null
+echo 2048 >/sys/module/mbox/parameters/bytes_per_user
+bridgecheck wait unbsrc received 100 -t 60 >/dev/null
+sleep 2
+echo "    far mailbox queued $(bridgecheck get unb queued) of 100 under the quota"
+check "quota: EDQUOT held the delivery (logged), nothing refused" \
+	sh -c "grep -q 'in i-unb: sending into mailbox .unb.: .*retrying' $qlog && ! grep -q 'refusing' $qlog"
+echo "$q0" >/sys/module/mbox/parameters/bytes_per_user
+bridgecheck recv unb unb 100 -t 60 >/tmp/unb.out
+rc=$?
+cat /tmp/unb.out
+check "quota: once the quota allows it, all 100 arrive exactly once, in order" [ $rc -eq 0 ]
+
+# --- the far mailbox is removed and created again while the bridge runs
+bridgecheck send resrc re 3 >/dev/null
+check "re: 3 messages before the removal" bridgecheck recv re re 3 -t 60
+mboxctl rm re
+mboxctl create re -m 0666 -c 100 >/dev/null
+bridgecheck send resrc re2 3 >/dev/null
+bridgecheck recv re re2 3 -t 60 >/tmp/re.out
+rc=$?
+cat /tmp/re.out
+check "re: the recreated mailbox gets the next 3 (reopened by name)" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'in i-re: mailbox .re. .* was removed: reopening' $qlog"
+mboxctl rm resrc
+mboxctl create resrc -m 0666 -c 100 >/dev/null
+bridgecheck send resrc re3 3 >/dev/null
+bridgecheck recv re re3 3 -t 60 >/tmp/re.out
+rc=$?
+cat /tmp/re.out
+check "re: the near mailbox removed and created again: reopened by name, the next 3 arrive" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'out o-re: mailbox .resrc. .* was removed: reopened' $qlog"
+
+# --- the outbound journal cannot be written: the message stays in the mailbox
+mkdir -p /tmp/fullst && mount -t tmpfs -o size=16k tmpfs /tmp/fullst
+dd if=/dev/zero of=/tmp/fullst/fill bs=1k count=64 2>/dev/null
+{ broker "$pass" | sed "s|^state-dir = .*|state-dir = /tmp/fullst|"
+  printf '\n[out jn]\nmailbox = jn\nqueue = l.jn\n'; } >/tmp/jo.conf
+sed "s|^state-dir = .*|state-dir = /tmp/jost|" /tmp/jo.conf >/tmp/jo2.conf
+bridgecheck send jn jn 20 >/dev/null
+out=$(timeout 60 mbox-bridge -c /tmp/jo.conf 2>&1)
+rc=$?
+echo "$out" | grep -m 2 journal | sed 's/^/    /'
+check "journal write fails: exit 1, clear error, all 20 still in the mailbox" \
+	sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'stays in mailbox' && [ \$(bridgecheck get jn queued) -eq 20 ]" "$out"
+# then killed (as by kill -9) after its 5th receive, before that message's publish
+MBOX_BRIDGE_CRASH=received:jn:5 mbox-bridge -c /tmp/jo2.conf 2>>/tmp/jo.log
+rc=$?
+mbox-bridge -c /tmp/jo2.conf 2>>/tmp/jo.log &
+jpid=$!
+bridgecheck recv jnrx jn 20 -t 60 >/tmp/jn.out
+rc2=$?
+cat /tmp/jn.out
+check "journal: killed between receive and publish (exit $rc), then all 20 exactly once" \
+	sh -c "[ $rc -eq 137 ] && [ $rc2 -eq 0 ]"
+kill -TERM $jpid $qpid
+wait $jpid
+wait $qpid
+echo "--- the second bridge's log"
+cat $qlog /tmp/jo.log
 finish
 exit 0

@@ -10,8 +10,10 @@
  *   [in NAME]           max-priority, prefetch, persistent, envelope,
  *                       dedupe-window
  *
- * "#" and ";" start comments; values may not be empty. Every error names
- * the file and line.
+ * A line whose first non-blank character is "#" or ";" is a comment; anywhere
+ * else they are part of the value (a password may hold them). Values may not
+ * be empty; a key may be given once per section, [broker] and [bridge] once
+ * per file; a NUL byte is an error. Every error names the file and line.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -248,7 +250,12 @@ int br_config_load(struct bridge *br, const char *path, char *err, size_t errlen
 	struct parse p = { .path = path, .err = err, .errlen = errlen };
 	enum { NONE, BROKER, BRIDGE, BINDING } sect = NONE;
 	struct binding *cur = NULL;
-	char line[1024];
+	char *line = NULL;
+	size_t linecap = 0;
+	ssize_t len;
+	char seen[32][32];	/* the keys of the current section */
+	int nseen = 0;
+	bool had_broker = false, had_bridge = false;
 	FILE *f;
 	int ret = -1;
 
@@ -256,18 +263,21 @@ int br_config_load(struct bridge *br, const char *path, char *err, size_t errlen
 	f = fopen(path, "r");
 	if (!f)
 		return perr(&p, "cannot open: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
+	while ((len = getline(&line, &linecap, f)) >= 0) {
 		char *s, *eq, *key, *val;
+		const char *k;
 
 		p.line++;
-		if (!strchr(line, '\n') && !feof(f)) {
+		if (len > 1023) {
 			perr(&p, "line too long");
 			goto out;
 		}
-		s = line;
-		s[strcspn(s, "#;")] = '\0';
-		s = trim(s);
-		if (!*s)
+		if ((ssize_t)strlen(line) != len) {
+			perr(&p, "a NUL byte in the line (is this a text file?)");
+			goto out;
+		}
+		s = trim(line);
+		if (!*s || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
 			char kind[16], name[BR_NAME_MAX + 1], extra;
@@ -279,11 +289,23 @@ int br_config_load(struct bridge *br, const char *path, char *err, size_t errlen
 			}
 			s[strlen(s) - 1] = '\0';
 			s = trim(s + 1);
+			nseen = 0;
 			if (!strcmp(s, "broker")) {
+				if (had_broker) {
+					perr(&p, "a second [broker] section (give each key once, "
+					     "in one [broker])");
+					goto out;
+				}
+				had_broker = true;
 				sect = BROKER;
 				continue;
 			}
 			if (!strcmp(s, "bridge")) {
+				if (had_bridge) {
+					perr(&p, "a second [bridge] section");
+					goto out;
+				}
+				had_bridge = true;
 				sect = BRIDGE;
 				continue;
 			}
@@ -333,6 +355,17 @@ int br_config_load(struct bridge *br, const char *path, char *err, size_t errlen
 			perr(&p, "empty key or value");
 			goto out;
 		}
+		/* password and password-file are one setting */
+		k = strcmp(key, "password-file") ? key : "password";
+		for (int i = 0; i < nseen; i++)
+			if (!strcmp(seen[i], k)) {
+				perr(&p, "'%s' given twice in this section%s", key,
+				     strcmp(k, key) || !strcmp(key, "password") ?
+				     " (password and password-file count as one)" : "");
+				goto out;
+			}
+		if (nseen < (int)(sizeof(seen) / sizeof(seen[0])) && strlen(k) < sizeof(seen[0]))
+			strcpy(seen[nseen++], k);
 		switch (sect) {
 		case NONE:
 			perr(&p, "'%s' outside any section", key);
@@ -371,8 +404,38 @@ int br_config_load(struct bridge *br, const char *path, char *err, size_t errlen
 	for (int i = 0; i < br->nb; i++)
 		if (check_binding(&p, &br->b[i]))
 			goto out;
+	for (int i = 0; i < br->nb; i++) {
+		struct binding *a = &br->b[i];
+
+		for (int j = 0; j < i; j++) {
+			struct binding *o = &br->b[j];
+
+			if (strcmp(a->mailbox, o->mailbox))
+				continue;
+			p.line = a->line;
+			if (a->dir == o->dir) {
+				perr(&p, "[%s %s]: mailbox '%s' is already bound by [%s %s] (a mailbox "
+				     "may have one %s binding: the bridge must be its only %s)",
+				     a->dir == BR_OUT ? "out" : "in", a->name, a->mailbox,
+				     o->dir == BR_OUT ? "out" : "in", o->name,
+				     a->dir == BR_OUT ? "out" : "in",
+				     a->dir == BR_OUT ? "receiver" : "sender");
+				goto out;
+			}
+			if (!strcmp(a->queue, o->queue) && !strcmp(a->exchange, o->exchange)) {
+				perr(&p, "[%s %s] and [%s %s]: the same mailbox '%s' and %s '%s' both "
+				     "ways: a loop (every message would circulate forever)",
+				     o->dir == BR_OUT ? "out" : "in", o->name,
+				     a->dir == BR_OUT ? "out" : "in", a->name, a->mailbox,
+				     a->queue[0] ? "queue" : "exchange",
+				     a->queue[0] ? a->queue : a->exchange);
+				goto out;
+			}
+		}
+	}
 	ret = 0;
 out:
+	free(line);
 	fclose(f);
 	return ret;
 }

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -276,6 +277,25 @@ static int run(struct bridge *br)
 		fprintf(stderr, "mbox-bridge: state-dir %s: %s\n", br->state_dir, strerror(-ret));
 		return 1;
 	}
+	{
+		/* One bridge per state directory: the journals and dedupe logs are its own. */
+		char lpath[PATH_MAX + 8];
+		int lfd;
+
+		snprintf(lpath, sizeof(lpath), "%s/lock", br->state_dir);
+		lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lfd < 0) {
+			fprintf(stderr, "mbox-bridge: %s: %s\n", lpath, strerror(errno));
+			return 1;
+		}
+		if (flock(lfd, LOCK_EX | LOCK_NB)) {
+			fprintf(stderr, "mbox-bridge: another mbox-bridge is already running on "
+				"state-dir %s (%s is locked): stop it first, or give this one its "
+				"own state-dir\n", br->state_dir, lpath);
+			return 1;
+		}
+		/* held (open) until the process exits */
+	}
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -308,7 +328,10 @@ static int run(struct bridge *br)
 
 		write_status(br, started);
 		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig > 0) {
+		if (sig == SIGHUP) {
+			mlog("SIGHUP: ignored (mbox-bridge does not reload its configuration: "
+			     "restart it to apply a change)");
+		} else if (sig > 0) {
 			mlog("%s: stopping", strsignal(sig));
 			atomic_store(&br->stop, 1);
 		}

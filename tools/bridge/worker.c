@@ -4,24 +4,28 @@
  *
  * Outbound (mailbox -> broker), per message:
  *   1. peek the mailbox's head (MBOX_RECV_PEEK): it stays queued;
- *   2. publish it, persistent, with its priority, sender, seq and a message
- *      ID "<boot id>:<mailbox id>:<seq>" that is the same however often it
- *      is published;
- *   3. wait for the broker's confirm (a nack: the queue is full, wait and
- *      publish again);
- *   4. only then receive it for real. If what comes out is not the message
- *      confirmed (one of higher priority arrived in between), that message
- *      is written to the journal before anything else happens and published
- *      next; the confirmed one is still queued and is published again with
- *      the same ID, which the inbound side drops.
- *   A kill at any point leaves every unconfirmed message in the mailbox (or
- *   the journal): at least once towards the broker, never lost.
+ *   2. write it to the journal (NAME.out); a write failure stops the bridge
+ *      with the message still in the mailbox;
+ *   3. peek again: still the head? (else clear the journal, start over);
+ *      then receive it (if a message of higher priority overtook it in that
+ *      instant, journal the one received instead, at once);
+ *   4. publish the journal's message, persistent, with its priority,
+ *      sender, seq and a message ID "<boot id>:<mailbox id>:<seq>" that is
+ *      the same however often it is published;
+ *   5. wait for the broker's confirm (a nack: the queue is full, wait and
+ *      publish again), then clear the journal.
+ *   A kill at any point leaves every unconfirmed message in the mailbox or
+ *   the journal (or both: published twice, same ID, the inbound side drops
+ *   the second): at least once towards the broker, never lost.
  *
  * Inbound (broker -> mailbox), per delivery (manual acks, prefetch N):
  *   1. an ID already delivered (dedupe window, kept on disk) is acked and
  *      dropped;
  *   2. log "pending: ID, mailbox's sent counter", then send into the
  *      mailbox, blocking (backpressure: unacked deliveries stop the broker);
+ *      temporary errors (EDQUOT, ENOSPC, ENOMEM...) are retried with backoff,
+ *      only EMSGSIZE/EINVAL/E2BIG refuse the message; a mailbox found
+ *      unlinked is reopened by name first;
  *   3. log "done: ID", then ack.
  *   A kill between 2 and 3 is settled at start from the mailbox's counter.
  *   Exactly once into the mailbox, as long as the bridge is the mailbox's
@@ -272,6 +276,8 @@ void *br_outbound(void *arg)
 	struct mbox_info info;
 	char jpath[PATH_MAX + 80], err[BR_ERR_MAX];
 	long full_delay = 0, delay = 0;
+	unsigned long idle = 0;
+	bool unlinked_said = false;
 	void *buf;
 	size_t cap;
 	int fd;
@@ -295,7 +301,6 @@ void *br_outbound(void *arg)
 	while (!atomic_load(&br->stop)) {
 		struct mbox_recv meta, real;
 		struct br_msg m;
-		bool from_journal = false;
 		enum pub p;
 		int n;
 
@@ -308,20 +313,68 @@ void *br_outbound(void *arg)
 			delay = 0;
 		}
 		n = journal_read(jpath, &m, buf, cap);
+		if (n == -EBADMSG) {
+			/*
+			 * Unreadable (not written by this bridge, truncated): keep it
+			 * for inspection and go on; the other bindings are not concerned.
+			 */
+			char aside[PATH_MAX + 120];
+
+			snprintf(aside, sizeof(aside), "%s.corrupt.%lld", jpath, (long long)time(NULL));
+			if (rename(jpath, aside)) {
+				snprintf(err, sizeof(err), "journal %.300s is corrupt and cannot be "
+					 "moved aside (%s): remove it and start again", jpath,
+					 strerror(errno));
+				br_set_state(b, "failed", err);
+				break;
+			}
+			br_log(b, "journal %s is corrupt (not a journal entry, or truncated): moved "
+			       "it aside to %s and going on; the message it held, if any, is "
+			       "not published (inspect that file)", jpath, aside);
+			continue;
+		}
 		if (n < 0) {
 			snprintf(err, sizeof(err), "journal %.300s: %s", jpath, strerror(-n));
 			fatal(b, err);
 			break;
 		}
-		if (n == 1) {
-			from_journal = true;
-		} else {
+		if (n == 0) {
+			/*
+			 * Take the next message: peek it, write it to the journal,
+			 * then receive it. It is always in the mailbox or in the
+			 * journal (or both: then it is published twice with the same
+			 * ID and the far side drops the second).
+			 */
 			n = mbox_recv(fd, buf, cap, MBOX_RECV_PEEK | MBOX_WAIT_TIMEOUT, POLL_NS, &meta);
 			if (n == -ETIMEDOUT || n == -EINTR) {
 				/* Idle: notice a broker that went away now, not at the next publish. */
 				struct timeval tv0 = { 0, 0 };
 				amqp_frame_t frame;
-				int rc = amqp_simple_wait_frame_noblock(o.conn, &frame, &tv0);
+				struct mbox_info cur;
+				int rc;
+
+				/* About once a second: was the mailbox removed (and created again)? */
+				if (++idle % 5 == 0 && mbox_info(fd, &cur) == 0 &&
+				    (cur.state & MBOX_STATE_UNLINKED)) {
+					int nfd = open_mailbox(b, MBOX_OPEN_RECV, &cur);
+
+					if (nfd >= 0) {
+						br_log(b, "mailbox '%s' (id %llu) was removed: reopened it "
+						       "by name (id %llu)", b->mailbox,
+						       (unsigned long long)info.id,
+						       (unsigned long long)cur.id);
+						close(fd);
+						fd = nfd;
+						info = cur;
+					} else if (!unlinked_said) {
+						br_log(b, "mailbox '%s' was removed: waiting for it to be "
+						       "created again", b->mailbox);
+						unlinked_said = true;
+					}
+					if (nfd >= 0)
+						unlinked_said = false;
+				}
+				rc = amqp_simple_wait_frame_noblock(o.conn, &frame, &tv0);
 
 				if (rc == AMQP_STATUS_TIMEOUT)
 					continue;
@@ -344,6 +397,60 @@ void *br_outbound(void *arg)
 			}
 			m = (struct br_msg){ .seq = meta.seq, .mbid = info.id, .prio = meta.prio,
 					     .pid = meta.pid, .uid = meta.uid, .len = (uint32_t)n };
+			n = journal_write(jpath, &m, buf);
+			if (n < 0) {
+				snprintf(err, sizeof(err), "journal %.300s: %s: cannot write it, so "
+					 "message seq %" PRIu64 " stays in mailbox '%s' (free space "
+					 "in the state directory and start again)", jpath,
+					 strerror(-n), m.seq, b->mailbox);
+				fatal(b, err);
+				break;
+			}
+			br_crash_point(b, "journaled");
+			/* Still the head? (a message of higher priority may have arrived) */
+			n = mbox_recv(fd, buf, cap, MBOX_RECV_PEEK | MBOX_WAIT_NONBLOCK, 0, &real);
+			if (n < 0 || real.seq != m.seq) {
+				/* The journaled one is still queued: forget it, start over. */
+				n = journal_clear(jpath);
+				if (n < 0) {
+					snprintf(err, sizeof(err), "journal %.300s: %s", jpath,
+						 strerror(-n));
+					fatal(b, err);
+					break;
+				}
+				continue;
+			}
+			n = mbox_recv(fd, buf, cap, MBOX_WAIT_NONBLOCK, 0, &real);
+			if (n >= 0 && real.seq != m.seq) {
+				/*
+				 * Overtaken in the instant between the peek and the
+				 * receive: the journaled message is still queued; journal
+				 * the one we got instead, at once.
+				 */
+				m = (struct br_msg){ .seq = real.seq, .mbid = info.id,
+						     .prio = real.prio, .pid = real.pid,
+						     .uid = real.uid, .len = (uint32_t)n };
+				n = journal_write(jpath, &m, buf);
+				if (n < 0) {
+					snprintf(err, sizeof(err), "journal %.300s: %s (message seq %"
+						 PRIu64 " is only in memory)", jpath, strerror(-n),
+						 m.seq);
+					fatal(b, err);
+					break;
+				}
+				br_count(b, &b->republished, 1);
+			} else if (n < 0) {
+				if (n != -EAGAIN)
+					br_log(b, "receiving the journaled message seq %" PRIu64 ": %s",
+					       m.seq, mbox_strerror(n));
+				else
+					br_log(b, "message seq %" PRIu64 " was taken by another "
+					       "receiver (the bridge should be the mailbox's only "
+					       "receiver); it is published anyway", m.seq);
+			}
+			br_crash_point(b, "received");
+			/* The journal has it: reread it below, as after a restart. */
+			continue;
 		}
 		p = publish(&o, &m, buf);
 		if (p == PUB_FAIL) {
@@ -368,41 +475,13 @@ void *br_outbound(void *arg)
 			br_set_state(b, "connected", NULL);
 		}
 		br_count(b, &b->messages, 1);
-		if (from_journal) {
-			n = journal_clear(jpath);
-			if (n < 0) {
-				snprintf(err, sizeof(err), "journal %.300s: %s", jpath, strerror(-n));
-				fatal(b, err);
-				break;
-			}
-			continue;
-		}
 		br_crash_point(b, "confirmed");
-		/* Confirmed: now take it out of the mailbox. */
-		n = mbox_recv(fd, buf, cap, MBOX_WAIT_NONBLOCK, 0, &real);
-		if (n >= 0 && real.seq == meta.seq)
-			continue;
-		if (n >= 0) {
-			/* Overtaken: keep what we took, publish it next. */
-			m = (struct br_msg){ .seq = real.seq, .mbid = info.id, .prio = real.prio,
-					     .pid = real.pid, .uid = real.uid, .len = (uint32_t)n };
-			n = journal_write(jpath, &m, buf);
-			if (n < 0) {
-				snprintf(err, sizeof(err), "journal %.300s: %s (message seq %" PRIu64
-					 " is only in memory)", jpath, strerror(-n), m.seq);
-				fatal(b, err);
-				break;
-			}
-			br_count(b, &b->republished, 1);
-			continue;
+		n = journal_clear(jpath);
+		if (n < 0) {
+			snprintf(err, sizeof(err), "journal %.300s: %s", jpath, strerror(-n));
+			fatal(b, err);
+			break;
 		}
-		if (n != -EAGAIN)
-			br_log(b, "receiving the confirmed message seq %llu: %s",
-			       (unsigned long long)meta.seq, mbox_strerror(n));
-		else
-			br_log(b, "message seq %llu was taken by another receiver after it was "
-			       "published (the bridge should be the mailbox's only receiver)",
-			       (unsigned long long)meta.seq);
 	}
 	br_disconnect(o.conn, true);
 	free(buf);
@@ -453,6 +532,62 @@ struct in {
 	char err[BR_ERR_MAX];
 };
 
+/*
+ * Errors from the local send that no retry can clear: the message is refused
+ * (rejected without requeue, counted). Everything else (a full mailbox, the
+ * sender's byte quota, no memory, ...) is temporary: the delivery is held.
+ */
+static bool send_permanent(int err)
+{
+	return err == -EMSGSIZE || err == -EINVAL || err == -E2BIG;
+}
+
+/*
+ * The mailbox was removed (and maybe created again) while we hold it open:
+ * sending into the unlinked one would reach nobody. Reopen it by name.
+ * 0: fine (or reopened); -1: fatal (stopping).
+ */
+static int reopen_if_unlinked(struct in *in)
+{
+	struct binding *b = in->b;
+	struct mbox_info info;
+	int fd, ret;
+
+	ret = mbox_info(in->fd, &info);
+	if (ret < 0) {
+		snprintf(in->err, sizeof(in->err), "mailbox '%s': %s", b->mailbox,
+			 mbox_strerror(ret));
+		fatal(b, in->err);
+		return -1;
+	}
+	if (!(info.state & MBOX_STATE_UNLINKED))
+		return 0;
+	br_log(b, "mailbox '%s' (id %llu) was removed: reopening it by name", b->mailbox,
+	       (unsigned long long)info.id);
+	for (;;) {
+		fd = open_mailbox(b, MBOX_OPEN_SEND, &info);
+		if (fd >= 0)
+			break;
+		if (fd != -ENOENT) {
+			snprintf(in->err, sizeof(in->err), "reopening mailbox '%s': %s",
+				 b->mailbox, mbox_strerror(fd));
+			fatal(b, in->err);
+			return -1;
+		}
+		br_set_state(b, "blocked", "the mailbox was removed: waiting for it to be "
+			     "created again (deliveries held)");
+		br_sleep_ms(b->br, 1000);
+		if (atomic_load(&b->br->stop))
+			return -1;
+	}
+	close(in->fd);
+	in->fd = fd;
+	in->mbid = info.id;
+	br_log(b, "mailbox '%s' reopened (id %llu)", b->mailbox, (unsigned long long)info.id);
+	br_set_state(b, "connected", NULL);
+	return 0;
+}
+
 /* 0: acked; 1: stopping (not acked); -1: connection failure. */
 static int deliver(struct in *in, amqp_envelope_t *env)
 {
@@ -464,8 +599,11 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	size_t len = env->message.body.len;
 	unsigned int prio = 0;
 	bool blocked = false;
-	int ret;
+	long tmp_delay = 0;
+	int ret, last_err = 0;
 
+	if (reopen_if_unlinked(in) < 0)
+		return 1;
 	if ((p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) && p->message_id.len < BR_ID_MAX)
 		snprintf(id, sizeof(id), "%.*s", (int)p->message_id.len,
 			 (char *)p->message_id.bytes);
@@ -518,14 +656,36 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 		ret = mbox_send(in->fd, payload, len, prio, MBOX_WAIT_TIMEOUT, POLL_NS);
 		if (ret == 0)
 			break;
-		if (ret != -ETIMEDOUT && ret != -EAGAIN && ret != -EINTR)
+		if (send_permanent(ret))
 			goto refuse;
-		if (!blocked) {
+		if (ret != -ETIMEDOUT && ret != -EAGAIN && ret != -EINTR) {
+			/*
+			 * Temporary (byte quota, no memory, ...): never drop or
+			 * ack it; hold the delivery and try again, backing off.
+			 */
+			char why[BR_ERR_MAX];
+
+			snprintf(why, sizeof(why), "sending into mailbox '%.100s': %s: holding "
+				 "the delivery unacknowledged and retrying", b->mailbox,
+				 mbox_strerror(ret));
+			if (ret != last_err) {
+				br_log(b, "%s", why);
+				br_set_state(b, "blocked", why);
+				last_err = ret;
+				blocked = true;
+			}
+			tmp_delay = tmp_delay ? tmp_delay * 2 : 10;
+			if (tmp_delay > 1000)
+				tmp_delay = 1000;
+			br_sleep_ms(br, tmp_delay);
+		} else if (!blocked) {
 			blocked = true;
 			br_set_state(b, "blocked", "the local mailbox is full: holding the "
 				     "delivery unacknowledged until there is room");
 		}
 		if (atomic_load(&br->stop))
+			return 1;
+		if (reopen_if_unlinked(in) < 0)
 			return 1;
 	}
 	if (blocked)
@@ -552,7 +712,8 @@ refuse:
 	 * reject it without requeueing (a dead-letter exchange on the queue
 	 * keeps it), and say so.
 	 */
-	br_log(b, "refusing message %s (%zu bytes): mailbox '%s': %s", id[0] ? id : "without ID",
+	br_log(b, "refusing message %s for good (%zu bytes): mailbox '%s' can never take it: %s",
+	       id[0] ? id : "without ID",
 	       len, b->mailbox, mbox_strerror(ret));
 	if (id[0])
 		dedupe_done(in->dd, id);

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-bridge / make demo-bridge: a RabbitMQ broker on the host's
+# loopback, two VMs ("machines") each with mbox.ko and mbox-bridge, reaching
+# the broker through QEMU user networking (scripts/vm-run.sh -N).
+#
+#   scripts/check-bridge.sh [-d] -m MODULE -l LIBMBOX [-u TEST]... FILE...
+#
+#   -d   the demo (scripts/demo-bridge.sh in both VMs) instead of the tests
+#   -u   a host-side unit test to run first (prints "... ok", exits 0)
+#
+# The broker runs as this user from build/bridge/rabbit (its own data
+# directory, config, Erlang cookie, node name and epmd port), listening on
+# 127.0.0.1:$MBOX_BRIDGE_PORT (default 35672) only, and is stopped at the
+# end. Each VM runs scripts/bridge-vm.sh (role a: senders and outbound
+# bindings; role b: inbound bindings and receivers); when vm-b prints "MARK
+# broker-restart" the broker is restarted mid-stream. Ends with
+# "N passed, N failed" (every "ok"/"not ok" line of both VMs, plus one
+# failure per VM that itself failed: a splat, a timeout, rmmod).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/common.sh
+. "$here/../common.sh"
+
+demo=0
+module=
+libs=()
+units=()
+while getopts "dm:l:u:" opt; do
+	case $opt in
+	d) demo=1 ;;
+	m) module=$OPTARG ;;
+	l) libs+=(-l "$OPTARG") ;;
+	u) units+=("$OPTARG") ;;
+	*) die "bad option; see the header of $0" ;;
+	esac
+done
+shift $((OPTIND - 1))
+files=()
+for f in "$@"; do files+=(-f "$f"); done
+
+port=${MBOX_BRIDGE_PORT:-35692}
+password=mbox-bridge-test
+work=$here/../../build/bridge-attack
+rabbit=$work/rabbit
+start=$(date +%s)
+stamp() { echo "=== [$(($(date +%s) - start))s] $*"; }
+
+rabbit_bin=/usr/lib/rabbitmq/bin
+[ -x $rabbit_bin/rabbitmq-server ] || die "rabbitmq-server is not installed; run scripts/deps.sh bridge"
+
+rm -rf "$work"
+mkdir -p "$rabbit/mnesia" "$rabbit/log"
+cat >"$rabbit/rabbitmq.conf" <<EOF
+listeners.tcp.default = 127.0.0.1:$port
+default_user = mbox
+default_pass = $password
+loopback_users = none
+disk_free_limit.absolute = 50MB
+log.file.level = info
+log.console = false
+EOF
+echo '[].' >"$rabbit/enabled_plugins"
+export HOME=$rabbit	# the Erlang cookie lives here, not in ~
+export RABBITMQ_NODENAME=mboxbridge$port@localhost
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_PORT=$port
+export RABBITMQ_DIST_PORT=$((port + 1))
+export ERL_EPMD_PORT=$((port + 2))
+export ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_CONFIG_FILE=$rabbit/rabbitmq.conf
+export RABBITMQ_ENABLED_PLUGINS_FILE=$rabbit/enabled_plugins
+export RABBITMQ_MNESIA_BASE=$rabbit/mnesia
+export RABBITMQ_LOG_BASE=$rabbit/log
+export RABBITMQ_PID_FILE=$rabbit/rabbit.pid
+
+rpid=
+broker_up() { (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; }
+start_broker() {
+	local t0 n=0
+	t0=$(date +%s.%N)
+	$rabbit_bin/rabbitmq-server >>"$rabbit/server.out" 2>&1 &
+	rpid=$!
+	until broker_up; do
+		sleep 0.2
+		n=$((n + 1))
+		if [ $n -gt 300 ] || ! kill -0 $rpid 2>/dev/null; then
+			log "rabbitmq-server did not start; its output:"
+			tail -n 30 "$rabbit/server.out" >&2
+			return 1
+		fi
+	done
+	log "broker up on 127.0.0.1:$port in $(echo "$(date +%s.%N) - $t0" | bc) s"
+}
+stop_broker() {
+	[ -n "$rpid" ] || return 0
+	kill -TERM $rpid 2>/dev/null
+	local n=0
+	while kill -0 $rpid 2>/dev/null && [ $n -lt 150 ]; do sleep 0.2; n=$((n + 1)); done
+	kill -KILL $rpid 2>/dev/null
+	wait $rpid 2>/dev/null
+	rpid=
+}
+cleanup() {
+	stop_broker
+	# Our own epmd (port $ERL_EPMD_PORT), started by the broker.
+	epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1
+	[ -n "${vma:-}" ] && kill "$vma" 2>/dev/null
+	[ -n "${vmb:-}" ] && kill "$vmb" 2>/dev/null
+}
+trap cleanup EXIT
+
+hostpass=0 hostfail=0
+for u in ${units[@]+"${units[@]}"}; do
+	if "$u"; then
+		echo "ok - host: $(basename "$u")"
+		hostpass=$((hostpass + 1))
+	else
+		echo "not ok - host: $(basename "$u")"
+		hostfail=$((hostfail + 1))
+	fi
+done
+
+stamp "starting rabbitmq-server on 127.0.0.1:$port (data in $rabbit)"
+start_broker || { echo "$hostpass passed, $((hostfail + 1)) failed"; exit 1; }
+
+script=$here/${ATTACK_VM_SCRIPT:-bridge-attack-vm.sh}
+
+stamp "booting vm-a and vm-b"
+for r in a b; do
+	"$here/../vm-run.sh" -k 6.1 -m "$module" "${libs[@]}" "${files[@]}" -N "$port" -q \
+		-o "$work/vm-$r" -t 600 "$script" "$r" "$port" "$password" &
+	eval "vm$r=\$!"
+done
+
+# Follow both VMs' output, prefixed; restart the broker when vm-b asks.
+restarted=0
+handled=0
+sleep 1
+tail -n +1 -F "$work/vm-a/output.log" 2>/dev/null | sed -u 's/^/[vm-a] /' &
+ta=$!
+tail -n +1 -F "$work/vm-b/output.log" 2>/dev/null | sed -u 's/^/[vm-b] /' &
+tb=$!
+# Attack: every "MARK broker-kill" line (either VM) kills the broker with
+# SIGKILL, waits 3 s and starts it again on the same data directory.
+while kill -0 "$vma" 2>/dev/null || kill -0 "$vmb" 2>/dev/null; do
+	n=$(cat "$work"/vm-{a,b}/output.log 2>/dev/null | grep -c '^MARK broker-kill')
+	if [ "$n" -gt "$handled" ]; then
+		handled=$n
+		restarted=1
+		stamp "MARK $n: kill -9 of the broker"
+		# the Erlang VM itself (its pid file), not just the wrapper script
+		bpid=$(for p in $(pgrep beam.smp); do
+			tr '\0' '\n' </proc/"$p"/environ 2>/dev/null |
+				grep -qx "RABBITMQ_NODENAME=$RABBITMQ_NODENAME" && echo "$p"
+		done)
+		[ -n "$bpid" ] && kill -KILL $bpid 2>/dev/null
+		kill -KILL $rpid 2>/dev/null; wait $rpid 2>/dev/null; rpid=
+		n=0; while broker_up && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
+		broker_up && log "the broker is still up after kill -9 of $bpid"
+		sleep 3
+		start_broker || log "the broker did not come back"
+		stamp "broker restarted"
+	fi
+	sleep 0.2
+done
+wait "$vma"
+rca=$?
+wait "$vmb"
+rcb=$?
+vma='' vmb=''
+sleep 0.5
+kill $ta $tb 2>/dev/null
+wait $ta $tb 2>/dev/null
+stamp "both VMs done (vm-a exit $rca, vm-b exit $rcb)"
+
+if [ $demo -eq 1 ]; then
+	[ $rca -eq 0 ] && [ $rcb -eq 0 ]
+	exit
+fi
+pass=$(cat "$work"/vm-{a,b}/output.log | grep -c '^ok ')
+fail=$(cat "$work"/vm-{a,b}/output.log | grep -c '^not ok ')
+pass=$((pass + hostpass)) fail=$((fail + hostfail))
+[ $rca -eq 0 ] || fail=$((fail + 1))
+[ $rcb -eq 0 ] || fail=$((fail + 1))
+if grep -q '^MARK broker-restart' "$work/vm-b/output.log" && [ $restarted -eq 0 ]; then
+	fail=$((fail + 1))
+fi
+[ "$fail" -eq 0 ] || grep -h '^not ok ' "$work"/vm-{a,b}/output.log
+grep -h '^bench ' "$work/vm-a/output.log"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
