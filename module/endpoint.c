@@ -107,6 +107,12 @@ void mbox_ep_fill_info(struct mbox_endpoint_info *info, struct mbox_ep *ep,
 	info->bytes = ep->inbox.nr_bytes;
 	info->recv_waiters = ep->inbox.nr_receivers;
 	info->send_waiters = ep->inbox.send_waiters;
+	/*
+	 * Shut down (its process exited, or its descriptor was closed while a
+	 * copy lives on): its number may already name another process.
+	 */
+	if (ep->inbox.dead)
+		info->pid = 0;
 	spin_unlock(&ep->inbox.lock);
 }
 

@@ -758,6 +758,58 @@ TEST(pid_namespace_naming)
 	close(ep);
 }
 
+/*
+ * An endpoint whose process exited, held on by a descriptor a child
+ * inherited, reports pid 0: the number may already be another process's.
+ */
+TEST(dead_endpoint_reports_pid_zero)
+{
+	int sync[2], res[2];
+	char c = 0;
+	pid_t a;
+
+	ASSERT_EQ(0, pipe(sync));
+	ASSERT_EQ(0, pipe(res));
+	a = fork();
+	ASSERT_LE(0, a);
+	if (a == 0) {
+		int ep = mbox_endpoint(-1, 0, 0, NULL);
+		pid_t b;
+
+		close(res[0]);
+		if (ep < 0)
+			_exit(10);
+		b = fork();
+		if (b == 0) {
+			struct mbox_endpoint_info info;
+			char v = 'T';
+
+			/* Wait until our parent is gone (its end of the pipe closed). */
+			close(sync[1]);
+			if (read(sync[0], &c, 1) != 0)
+				v = 'R';
+			for (int i = 0; v == 'T' && i < 300; i++) {
+				if (mbox_endpoint_info(ep, &info))
+					v = 'I';
+				else if (info.pid == 0)
+					v = 'K';
+				else
+					usleep(10000);
+			}
+			_exit(write(res[1], &v, 1) == 1 ? 0 : 1);
+		}
+		/* Exit at once; the child keeps the descriptor. */
+		_exit(b > 0 ? 0 : 14);
+	}
+	close(sync[0]);
+	close(sync[1]);
+	close(res[1]);
+	ASSERT_EQ(0, wait_child(a));
+	ASSERT_EQ(1, read(res[0], &c, 1));
+	EXPECT_EQ('K', c) TH_LOG("T: still a pid after 3 s; I: info failed; R: sync");
+	close(res[0]);
+}
+
 /* A pid of 0 or less names nobody: -EINVAL for every pid-addressed command. */
 TEST(pid_zero_or_negative_is_invalid)
 {
