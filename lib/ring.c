@@ -148,12 +148,59 @@ static int ring_role(unsigned int flags)
 	return role == (MBOX_RING_PRODUCER | MBOX_RING_CONSUMER) ? -EINVAL : (int)role;
 }
 
+/* Remove the ring @id again: we created it and could not finish opening it. */
+static void ring_uncreate(int devfd, uint64_t id)
+{
+	struct mbox_unlink op;
+
+	memset(&op, 0, sizeof(op));
+	op.size = sizeof(op);
+	op.flags = MBOX_UNLINK_RING;
+	op.id = id;
+	mbox_dev_ioctl(devfd, MBOX_IOC_UNLINK, &op);
+}
+
+/*
+ * RING_OPEN as asked, but a create without EXCL is split into an exclusive
+ * create and, if the name exists, a plain open, so that we know whether the
+ * ring is ours to remove if attaching fails.
+ */
+static int ring_open_fd(int devfd, struct mbox_ring_open *op, int *created)
+{
+	unsigned int flags = op->flags;
+	int fd = -EEXIST;
+
+	*created = 0;
+	for (int tries = 0; tries < 4 && fd == -EEXIST; tries++) {
+		op->flags = flags | ((flags & MBOX_RING_CREATE) ? MBOX_RING_EXCL : 0);
+		fd = mbox_dev_ioctl(devfd, MBOX_IOC_RING_OPEN, op);
+		if (fd >= 0) {
+			*created = !!(flags & MBOX_RING_CREATE);
+			break;
+		}
+		if (fd != -EEXIST || (flags & MBOX_RING_EXCL) || !(flags & MBOX_RING_CREATE))
+			break;
+		/* It exists: open it as it is (the attributes are the creator's). */
+		struct mbox_ring_open plain = *op;
+
+		plain.flags = flags & ~MBOX_RING_CREATE;
+		plain.mode = 0;
+		plain.data_size = 0;
+		fd = mbox_dev_ioctl(devfd, MBOX_IOC_RING_OPEN, &plain);
+		op->id = plain.id;
+		if (fd == -ENOENT)	/* gone meanwhile: create it after all */
+			fd = -EEXIST;
+	}
+	op->flags = flags;
+	return fd;
+}
+
 MBOX_API int mbox_ring_open(int devfd, const char *name, unsigned int flags,
 			    const struct mbox_ring_attr *attr, struct mbox_ring **ringp)
 {
 	struct mbox_ring_open op;
 	int role = ring_role(flags);
-	int fd;
+	int fd, ret, created;
 
 	if (role < 0 || (flags & MBOX_RING_CLOEXEC))
 		return -EINVAL;
@@ -165,10 +212,14 @@ MBOX_API int mbox_ring_open(int devfd, const char *name, unsigned int flags,
 		op.mode = attr ? attr->mode : 0600;
 		op.data_size = attr && attr->data_size ? attr->data_size : 65536;
 	}
-	fd = mbox_dev_ioctl(devfd, MBOX_IOC_RING_OPEN, &op);
+	fd = ring_open_fd(devfd, &op, &created);
 	if (fd < 0)
 		return fd;
-	return ring_attach(fd, (unsigned int)role, ringp);
+	ret = ring_attach(fd, (unsigned int)role, ringp);
+	/* A call that fails leaves nothing behind: not the ring it created. */
+	if (ret && created)
+		ring_uncreate(devfd, op.id);
+	return ret;
 }
 
 MBOX_API int mbox_ring_open_id(int devfd, uint64_t id, unsigned int flags,
