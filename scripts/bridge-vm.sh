@@ -313,7 +313,9 @@ check "k2: its redelivery was dropped ($d duplicates)" [ "$d" -ge 1 ]
 
 bridgecheck recv k3 k3 500 -t 180 >/tmp/k3.out &
 rpid=$!
-bridgecheck wait k3 sent 300 -t 120 >/dev/null
+# Early in the stream: after vm-a's own kill its backlog arrives as a burst,
+# which on a busy host could otherwise finish before the kill lands.
+bridgecheck wait k3 sent 100 -t 120 >/dev/null
 kill_bridge
 n=$(bridgecheck get k3 sent)
 check "k3: kill -9 of the inbound bridge mid-stream ($n of 500 delivered)" [ "$n" -lt 500 ]
