@@ -509,10 +509,16 @@ static void om_check(struct fuzz *f, const char *what, int ret)
 	struct mbox_info in = { 0 };
 	struct omsg got[ORACLE_CAP + 8];
 	struct mbox_recv meta;
-	static char buf[4096];
+	size_t bufsz;
+	char *buf;
 	int n = 0, r;
 
 	atomic_fetch_add(&f->sh->checks, 1);
+	/* Room for the longest message the mailbox takes: the drain takes all. */
+	bufsz = mbox_info(m->fd, &in) || in.msg_size_max < 4096 ? 4096 : in.msg_size_max;
+	buf = malloc(bufsz);
+	if (!buf)
+		return;
 	if (mbox_info(m->fd, &in) || in.msgs != (uint64_t)m->n || in.bytes != m->bytes ||
 	    in.sent != m->sent || in.received != m->received)
 		violation(f, "worker %d: after a failed %s (%d): msgs %llu bytes %llu sent %llu "
@@ -522,7 +528,7 @@ static void om_check(struct fuzz *f, const char *what, int ret)
 			  (unsigned long long)m->bytes, (unsigned long long)m->sent,
 			  (unsigned long long)m->received);
 	while (n < ORACLE_CAP + 8 &&
-	       (r = mbox_recv(m->fd, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, &meta)) >= 0)
+	       (r = mbox_recv(m->fd, buf, bufsz, MBOX_WAIT_NONBLOCK, 0, &meta)) >= 0)
 		got[n++] = (struct omsg){ r, meta.prio, fnv1a((uint8_t *)buf, r, 0) };
 	for (int i = 0; i < n || i < m->n; i++) {
 		if (i < n && i < m->n && got[i].len == m->q[i].len && got[i].prio == m->q[i].prio &&
@@ -541,11 +547,12 @@ static void om_check(struct fuzz *f, const char *what, int ret)
 	m->n = 0;
 	m->bytes = 0;
 	for (int i = 0; i < n; i++) {
-		memset(buf, 0, sizeof(buf));
+		memset(buf, 0, got[i].len);
 		/* The payload is gone; its checksum becomes that of zeroes. */
 		if (!mbox_send(m->fd, buf, got[i].len, got[i].prio, MBOX_WAIT_NONBLOCK, 0))
 			om_add(f, got[i].len, got[i].prio, fnv1a((uint8_t *)buf, got[i].len, 0));
 	}
+	free(buf);
 }
 
 /* Where a command struct goes: mostly fine, else read-only, half way, bad. */
