@@ -78,7 +78,7 @@ DEBUG_TEST_SRCS := $(wildcard selftests/debug/*_test.c)
 DEBUG_TESTS := $(patsubst selftests/debug/%.c,$(O)/selftests/%,$(DEBUG_TEST_SRCS))
 MBOXCTL_SRCS := $(wildcard tools/mboxctl/*.c)
 TOOLS := $(O)/tools/mboxctl
-BENCH := $(O)/bench/ipcbench
+BENCH := $(O)/bench/ipcbench $(O)/bench/ipcprobe
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(O)/examples/%,$(EXAMPLE_SRCS))
 
@@ -86,7 +86,7 @@ VM_MODULE = $(O)/k-$(KERNEL)/module/mbox.ko
 VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES) $(BENCH)
 
 .PHONY: all module vm-module lib selftests tools examples deps check check-debug demo lint \
-	checkpatch clean install uninstall dkms-src check-install bench bench-bin check-kselftest \
+	checkpatch clean install uninstall dkms-src check-install bench bench-bin bench-test check-kselftest \
 	check-asan bridge check-bridge demo-bridge
 all: module lib selftests tools examples bench-bin
 
@@ -148,9 +148,22 @@ $(O)/tools/mboxctl: $(MBOXCTL_SRCS) tools/mboxctl/mboxctl.h $(LIB_HDRS) $(O)/lib
 
 bench-bin: $(BENCH)
 
-$(BENCH): $(wildcard bench/*.c bench/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
+$(O)/bench/ipcbench: $(wildcard bench/*.c bench/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox
+	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox -lm
+
+# ipcbench's independent self-check: a program of its own, no shared code.
+$(O)/bench/ipcprobe: bench/probe/ipcprobe.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+# Host-side unit test of ipcbench's regime classifier (scripts/bench.sh runs it).
+$(O)/bench/regime-test: bench/test/regime_test.c bench/regime.c bench/regime.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ bench/test/regime_test.c bench/regime.c -lm
+
+bench-test: $(O)/bench/regime-test
+	$(O)/bench/regime-test
 
 # Examples build as a user's program would: <mbox.h> and -lmbox.
 examples: $(EXAMPLES)
@@ -273,7 +286,7 @@ dkms-src:
 # the guest and prints where the time went, by symbol.
 bench: deps
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib bench-bin
+	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib bench-bin $(O)/bench/regime-test
 	@scripts/bench.sh $(if $(ICOUNT),-i) $(if $(PROFILE),-P) $(BENCH_ARGS)
 
 check-install: deps

@@ -7,7 +7,10 @@
  * pattern, and each process attaches to the directions it sends on and
  * receives from. Every message is the same size in a cell; senders fill
  * every byte, receivers check every byte (in sampled cells: the sequence
- * number, one byte per 4 KiB and the last byte).
+ * number, one byte per 4 KiB and the last byte). A zero-copy mechanism
+ * (send_zc/recv_zc) fills and checks the message where it sends it from
+ * and receives it into, and does nothing else to it: the same per-message
+ * work as send/recv on the harness's buffer.
  */
 #ifndef IPCBENCH_H
 #define IPCBENCH_H
@@ -41,6 +44,7 @@ struct chan {
 	int send_dir, recv_dir;		/* -1: none */
 	bool nonblock;			/* nb-pair: never block; -EAGAIN is a failure */
 	bool sampled;			/* fill/check a sample of each message */
+	bool one_cpu;			/* every process of the pattern on one vCPU */
 	uint64_t syscalls;		/* counted by mbox mechanisms */
 	uint8_t *batch;			/* batched mailbox: pending messages */
 	unsigned int batched, batch_pos, batch_len;

@@ -19,13 +19,17 @@
  *   nb-pair        one process on vCPU 0: a non-blocking send, then its receive
  *   stream         one-way, sender on vCPU 0, receiver on vCPU 1
  *   stream-sample  the same, each message filled and checked at a sample of
- *                  its bytes (sizes of 4 KiB and more)
+ *                  its bytes (its first word, one byte per 4 KiB, its last
+ *                  byte; 64 B and up)
  *   fanin          four senders on vCPU 0, one receiver on vCPU 1, one channel
  *   many           two senders on vCPU 0, two receivers on vCPU 1, one channel
- * (with one vCPU, everything on vCPU 0). After each ping-pong table, a
- * self-check runs minimal loops (bench/minimal.c) for pipe, POSIX mq, SysV
- * and futex with the same count at 64 B and prints how far the harness
- * moves each figure.
+ * (with one vCPU, everything on vCPU 0). Every table says what each message
+ * costs the harness (fill and check alone, and their share of each cell's
+ * CPU time). After each 64 B ping-pong table, a self-check runs pipe, POSIX
+ * mq, SysV and futex ping-pongs with the same count in an independent
+ * program (ipcprobe: its own main, fork and blocking wait, no code shared
+ * with this one) and as minimal loops inside the harness (bench/minimal.c),
+ * and prints how far the harness moves each figure.
  *
  * Output: a table per cell with each mbox figure's ratio to pipe and to the
  * best peer (non-mbox) mechanism (-i NS: instructions per operation, guest
@@ -33,13 +37,21 @@
  * every figure, or with -o DIR the files DIR/results.csv and
  * DIR/results.json (-l KEY=VALUE adds fields to the JSON); the targets of
  * docs/performance.md, each "met", "MISSED", or "undecided" when a
- * ping-pong cell it reads flipped regime between or within trials.
+ * ping-pong cell it reads flipped regime between or within trials
+ * (regime.h). The first line of the output and of both files names the
+ * run: source tree (-l source=...), kernel, vCPUs, timing, boot options.
  *
  * Usage: ipcbench [-q] [-M] [-n COUNT] [-t SECONDS] [-r TRIALS]
  *                 [-m MECH,...] [-p PATTERN,...] [-s SIZE,...]
- *                 [-i NS] [-o DIR] [-l KEY=VALUE]...
+ *                 [-i NS] [-o DIR] [-l KEY=VALUE]... [-P PROBE]
+ * Every option is checked before anything runs: a bad number, an unknown
+ * mechanism, pattern or size, or an -o DIR where the files cannot be
+ * created fails at once with a message and exit status 2.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -54,6 +66,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "regime.h"
 
 #define MAX_SAMPLES	20000
 #define SAMPLE_EVERY	8	/* at most one round trip in 8 reads the clock */
@@ -84,10 +97,6 @@ struct shared {
 	uint32_t samples[MAX_SAMPLES];	/* round trips, ns */
 };
 
-/* Regimes of a ping-pong cell's round trips (real time flips between two). */
-enum { REGIME_NA, REGIME_STABLE, REGIME_FLIP, REGIME_MIXED };
-static const char *const regime_names[] = { "-", "stable", "flip", "mixed" };
-
 struct result {
 	const struct mech *m;
 	int pattern;
@@ -95,9 +104,8 @@ struct result {
 	uint64_t n;		/* messages (round trips, pairs) per trial */
 	double msgs_s, mb_s, p50_us, p99_us, cpu_us, sys_per_msg, csw_per_msg;
 	double instr;		/* -i: instructions per operation; else -1 */
-	double p50_spread;	/* ping-pong: largest trial p50 / smallest */
-	double slow_share;	/* ping-pong: share of the median trial's round trips > 3x its p10 */
-	int regime;
+	double fc_share;	/* fill+check alone / CPU time per message; -1: none */
+	struct regime rg;	/* ping-pong: the round trips' regime (regime.h) */
 };
 
 struct verdict {
@@ -114,6 +122,8 @@ static uint64_t fixed_n;		/* -n: messages (round trips) per trial */
 static double memcpy_mb_s;
 static double ns_per_instr;		/* -i: guest ns per instruction (-icount) */
 static long nr_cpus;
+static const char *probe_path;		/* -P: the independent probe, ipcprobe */
+static char run_header[2048];		/* source, kernel, vCPUs, timing, boot options */
 /* The children of the running trial, for the watchdog's SIGALRM. */
 static pid_t trial_kids[MAX_PROCS];
 static volatile sig_atomic_t trial_nkids, trial_killed;
@@ -221,8 +231,12 @@ static int do_recv(const struct mech *m, struct chan *c, void *buf)
 	uint64_t seq;
 	int n;
 
-	if (m->recv_zc)
-		return m->recv_zc(c, &seq);
+	if (m->recv_zc) {
+		n = m->recv_zc(c, &seq);
+		if (!n)
+			c->recv_left--;
+		return n;
+	}
 	n = m->recv(c, buf, c->size);
 	if (n < 0)
 		return n;
@@ -320,7 +334,7 @@ static int run_role(const struct mech *m, struct chan *c, struct shared *sh,
 }
 
 struct trial {
-	double secs, cpu, csw, syscalls, p50_us, p99_us, slow_share;
+	double secs, cpu, csw, syscalls, p50_us, p99_us;
 	uint64_t msgs;
 };
 
@@ -412,6 +426,7 @@ static int run_trial(const struct mech *m, int pattern, size_t size, uint64_t n,
 	c.size = size;
 	c.nonblock = pattern == NB_PAIR;
 	c.sampled = pattern == STREAM_SAMPLE || pattern == NB_PAIR;
+	c.one_cpu = nr_cpus < 2 || pattern == PP_SAME || pattern == NB_PAIR;
 	plan(pattern, &nroles, send_dir, recv_dir, count, cpu, n);
 	c.nroles = nroles;
 	if (m->setup) {
@@ -491,17 +506,12 @@ static int run_trial(const struct mech *m, int pattern, size_t size, uint64_t n,
 	t->msgs = is_pp(pattern) ? 2 * n : pattern == FANIN ? n / 4 * 4 :
 		  pattern == MANY ? n / 2 * 2 : n;
 	t->p50_us = t->p99_us = -1;
-	t->slow_share = 0;
 	if (is_pp(pattern) && sh->nsamples) {
-		uint32_t ns = sh->nsamples, p10, slow = 0;
+		uint32_t ns = sh->nsamples;
 
 		qsort(sh->samples, ns, sizeof(uint32_t), cmp_u32);
 		t->p50_us = sh->samples[ns / 2] / 1e3;
 		t->p99_us = sh->samples[ns * 99 / 100] / 1e3;
-		p10 = sh->samples[ns / 10];
-		for (uint32_t i = 0; i < ns; i++)
-			slow += sh->samples[i] > 3 * (uint64_t)p10;
-		t->slow_share = (double)slow / ns;
 	}
 	return 0;
 }
@@ -531,13 +541,50 @@ static uint64_t calibrate(const struct mech *m, int pattern, size_t size, struct
 	return n < 8 ? 8 : n > 4000000 ? 4000000 : n;
 }
 
+/*
+ * Fill and check of one message alone (no IPC), ns: what the harness adds
+ * to every message of a cell (fill by its sender, check by its receiver).
+ */
+static double fill_check_ns(size_t size, bool sampled)
+{
+	static struct fc { size_t size; bool sampled; double ns; } cache[32];
+	static int ncache;
+	uint64_t seq, n = 0, bad = 0;
+	void *buf = malloc(size);
+	int64_t t0, t;
+
+	for (int i = 0; i < ncache; i++)
+		if (cache[i].size == size && cache[i].sampled == sampled)
+			return cache[i].ns;
+	if (!buf)
+		return -1;
+	t0 = now_ns();
+	do {
+		for (int i = 0; i < 16; i++, n++) {
+			fill_msg(buf, size, n, sampled);
+			bad |= (uint64_t)check_msg(buf, size, &seq, sampled) | (seq ^ n);
+		}
+		t = now_ns() - t0;
+	} while (t < 20000000 && n < 1000000);
+	free(buf);
+	if (bad && size >= 8)
+		return -1;
+	if (ncache < 32)
+		cache[ncache++] = (struct fc){ size, sampled, (double)t / (double)n };
+	return (double)t / (double)n;
+}
+
+/* Every sampled round trip of a cell's trials, for its regime. */
+static uint32_t cell_samples[MAX_TRIALS][MAX_SAMPLES];
+
 /* Run a cell: @n messages per trial, or calibrated (-n, else 0). */
 static const struct result *run_cell(const struct mech *m, int pattern, size_t size,
 				     uint64_t n, struct shared *sh)
 {
 	struct result *r = &results[nresults];
 	struct trial t, tr[MAX_TRIALS];
-	double rate[MAX_TRIALS], sorted[MAX_TRIALS], med, lo = 0, hi = 0;
+	double rate[MAX_TRIALS], sorted[MAX_TRIALS], med, fc;
+	uint32_t *samples[MAX_TRIALS], nsamples[MAX_TRIALS];
 	int k = 0, mid = 0;
 
 	if (nresults >= MAX_RESULTS)
@@ -549,14 +596,13 @@ static const struct result *run_cell(const struct mech *m, int pattern, size_t s
 		return NULL;
 	}
 	for (int i = 0; i < trials && i < MAX_TRIALS; i++) {
-		if (run_trial(m, pattern, size, n, sh, &tr[k]))
+		if (run_trial(m, pattern, size, n, sh, &tr[k]) || tr[k].secs <= 0)
 			continue;
 		rate[k] = (double)tr[k].msgs / tr[k].secs;
 		sorted[k] = rate[k];
-		if (tr[k].p50_us > 0) {
-			lo = !lo || tr[k].p50_us < lo ? tr[k].p50_us : lo;
-			hi = tr[k].p50_us > hi ? tr[k].p50_us : hi;
-		}
+		nsamples[k] = is_pp(pattern) ? sh->nsamples : 0;
+		memcpy(cell_samples[k], sh->samples, nsamples[k] * sizeof(uint32_t));
+		samples[k] = cell_samples[k];
 		k++;
 	}
 	if (!k) {
@@ -585,22 +631,17 @@ static const struct result *run_cell(const struct mech *m, int pattern, size_t s
 	/* Instructions per operation: a round trip, a message, a pair. */
 	r->instr = ns_per_instr > 0 ?
 		   1e9 / (is_pp(pattern) ? med / 2 : med) / ns_per_instr : -1;
-	r->p50_spread = -1;
-	r->slow_share = -1;
-	r->regime = REGIME_NA;
-	if (is_pp(pattern) && lo > 0) {
-		/*
-		 * Real-time round trips across vCPUs can flip between a ~100 us
-		 * and a 1-5 ms regime: trials whose p50s differ by more than
-		 * 1.5x flipped; a median trial with 10-90% of its round trips
-		 * above 3x its p10 mixed both. Neither gives a verdict.
-		 */
-		r->p50_spread = hi / lo;
-		r->slow_share = t.slow_share;
-		r->regime = r->p50_spread > 1.5 ? REGIME_FLIP :
-			    t.slow_share >= 0.1 && t.slow_share <= 0.9 ? REGIME_MIXED :
-			    REGIME_STABLE;
-	}
+	/* What share of the cell's CPU time per message fill and check alone take. */
+	fc = m->minimal_of ? -1 : fill_check_ns(size, pattern == STREAM_SAMPLE ||
+						      pattern == NB_PAIR);
+	r->fc_share = fc > 0 && r->cpu_us > 0 ? fc / (r->cpu_us * 1e3) : -1;
+	/*
+	 * Real-time round trips across vCPUs can flip between a ~100 us and
+	 * a 1-5 ms regime: every sampled round trip of every trial is put in
+	 * one of the two (regime.h), and only a cell whose trials all sit in
+	 * one gives a verdict.
+	 */
+	regime_classify(samples, nsamples, k, &r->rg);
 	nresults++;
 	fprintf(stderr, "# %s %s %zu: %.0f msgs/s\n", m->name, pattern_names[pattern], size,
 		r->msgs_s);
@@ -628,11 +669,13 @@ static void print_table(int pattern, size_t size)
 {
 	const struct result *pipe = find("pipe", pattern, size), *peer = NULL;
 	bool any = false, pp = is_pp(pattern);
+	bool sampled = pattern == STREAM_SAMPLE || pattern == NB_PAIR;
+	double fc;
 
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
-		if (r->pattern != pattern || r->size != size || r->m->pp_loop)
+		if (r->pattern != pattern || r->size != size || r->m->minimal_of)
 			continue;
 		any = true;
 		if (!r->m->mbox && (!peer || score(r) > score(peer)))
@@ -640,22 +683,30 @@ static void print_table(int pattern, size_t size)
 	}
 	if (!any)
 		return;
+	fc = fill_check_ns(size, sampled);
 	printf("\n== %s, %zu bytes%s%s\n", pattern_names[pattern], size,
-	       pattern == NB_PAIR ? " (msgs/s: send+receive pairs per second, one process)" :
-	       pattern == STREAM_SAMPLE ? " (each message filled and checked at a sample of "
-					  "its bytes)" : "",
+	       pattern == NB_PAIR ? " (msgs/s: send+receive pairs per second, one process)" : "",
 	       peer ? "" : " (no peer measured)");
+	/* What every figure of the table includes besides the mechanism. */
+	printf("   each message %s by its sender and %s by its receiver; "
+	       "fill+check alone: %.0f ns a message",
+	       sampled ? "filled at a sample (its first word, one byte per 4 KiB, its last byte)" :
+	       "filled whole", sampled ? "checked at the same sample" : "checked whole", fc);
+	if (ns_per_instr > 0)
+		printf(" (%.0f instructions)", fc / ns_per_instr);
+	printf("; fc%%: its share of each cell's CPU time per message\n");
 	printf("%-20s %12s %10s %9s %9s %9s %7s %8s", "mechanism", "msgs/s", "MB/s",
 	       "p50 us", "p99 us", "cpu us/m", "csw/m", "sys/msg");
 	if (ns_per_instr > 0)
 		printf(" %9s", pp ? "instr/rt" : pattern == NB_PAIR ? "instr/pr" : "instr/m");
+	printf(" %5s", "fc%");
 	if (pp)
 		printf(" %7s", "regime");
 	printf(" %7s %7s\n", "x pipe", "x best");
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
-		if (r->pattern != pattern || r->size != size || r->m->pp_loop)
+		if (r->pattern != pattern || r->size != size || r->m->minimal_of)
 			continue;
 		printf("%-20s %12.0f %10.1f", r->m->name, r->msgs_s, r->mb_s);
 		if (r->p50_us >= 0)
@@ -669,8 +720,12 @@ static void print_table(int pattern, size_t size)
 			printf(" %8s", "-");
 		if (ns_per_instr > 0)
 			printf(" %9.0f", r->instr);
+		if (r->fc_share >= 0)
+			printf(" %5.1f", 100 * r->fc_share);
+		else
+			printf(" %5s", "-");
 		if (pp)
-			printf(" %7s", regime_names[r->regime]);
+			printf(" %7s", regime_name(r->rg.regime));
 		if (r->m->mbox && pipe)
 			printf(" %7.2f", score(r) / score(pipe));
 		else
@@ -682,76 +737,214 @@ static void print_table(int pattern, size_t size)
 }
 
 /*
- * The self-check: each minimal loop against the cell it stands for, same
- * pattern, size and count, in the same boot. Printed after the table.
+ * The independent probe (bench/probe/ipcprobe.c): the same ping-pong in a
+ * program of its own, sharing no code with this one. Its rows are results
+ * of these pseudo-mechanisms; the name after "probe-" is its MECH.
+ */
+static const struct mech probe_mechs[] = {
+	{ .name = "probe-pipe", .minimal_of = "pipe" },
+	{ .name = "probe-posix-mq", .minimal_of = "posix-mq" },
+	{ .name = "probe-sysv-msg", .minimal_of = "sysv-msg" },
+	{ .name = "probe-futex", .minimal_of = "shm-futex" },
+};
+
+/* One run of ipcprobe: ns for @n round trips, or -1. The parent blocks. */
+static int64_t probe_once(const char *mech, int cpu, size_t size, uint64_t n)
+{
+	char a_cpu[16], a_size[32], a_n[32], out[256], name[64];
+	char *argv[] = { "ipcprobe", "-c", a_cpu, (char *)mech, a_size, a_n, NULL };
+	size_t got = 0;
+	unsigned long long rn;
+	long long ns;
+	int fd[2], st;
+	ssize_t k;
+	pid_t pid;
+
+	snprintf(a_cpu, sizeof(a_cpu), "%d", cpu);
+	snprintf(a_size, sizeof(a_size), "%zu", size);
+	snprintf(a_n, sizeof(a_n), "%llu", (unsigned long long)n);
+	if (pipe(fd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		if (strchr(probe_path, '/'))
+			execv(probe_path, argv);
+		else
+			execvp(probe_path, argv);
+		fprintf(stderr, "ipcbench: %s: %s\n", probe_path, strerror(errno));
+		_exit(127);
+	}
+	close(fd[1]);
+	if (pid < 0) {
+		close(fd[0]);
+		return -1;
+	}
+	trial_killed = 0;
+	trial_kids[0] = pid;
+	trial_nkids = 1;
+	alarm((unsigned int)(trial_secs * 40 + 20));
+	while (got + 1 < sizeof(out) &&
+	       ((k = read(fd[0], out + got, sizeof(out) - 1 - got)) > 0 ||
+		(k < 0 && errno == EINTR)))
+		got += k > 0 ? (size_t)k : 0;
+	out[got] = 0;
+	close(fd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	alarm(0);
+	trial_nkids = 0;
+	if (trial_killed || !WIFEXITED(st) || WEXITSTATUS(st) ||
+	    sscanf(out, "ipcprobe %63s %*u %llu %lld", name, &rn, &ns) != 3 || rn != n ||
+	    strcmp(name, mech) || ns <= 0)
+		return -1;
+	return ns;
+}
+
+/* Run @pm's probe @trials times with the cell @h's count; its result row. */
+static const struct result *run_probe(const struct mech *pm, const struct result *h)
+{
+	struct result *r = &results[nresults];
+	double rate[MAX_TRIALS];
+	int k = 0;
+
+	if (nresults >= MAX_RESULTS)
+		return NULL;
+	for (int i = 0; i < trials; i++) {
+		int64_t ns = probe_once(pm->name + 6, h->pattern == PP_CROSS ? 1 : 0, h->size,
+					h->n);
+
+		if (ns > 0)
+			rate[k++] = 2.0 * (double)h->n / ((double)ns / 1e9);
+	}
+	if (!k) {
+		printf("# %s %s %zu: failed (is %s there?)\n", pm->name,
+		       pattern_names[h->pattern], h->size, probe_path);
+		return NULL;
+	}
+	qsort(rate, (size_t)k, sizeof(double), cmp_double);
+	memset(r, 0, sizeof(*r));
+	r->m = pm;
+	r->pattern = h->pattern;
+	r->size = h->size;
+	r->n = h->n;
+	r->msgs_s = rate[k / 2];
+	r->mb_s = r->msgs_s * (double)h->size / 1e6;
+	r->p50_us = r->p99_us = r->cpu_us = r->csw_per_msg = r->sys_per_msg = r->fc_share = -1;
+	r->instr = ns_per_instr > 0 ? 1e9 / (r->msgs_s / 2) / ns_per_instr : -1;
+	r->rg.regime = REGIME_NA;
+	nresults++;
+	return r;
+}
+
+static double ratio_of(const struct result *a, const struct result *b)
+{
+	return a && b && b->msgs_s > 0 ? a->msgs_s / b->msgs_s : -1;
+}
+
+/*
+ * The self-check, after a ping-pong table, same pattern, size and count,
+ * same boot: each cell against the independent probe (a program of its
+ * own: what the whole harness, trial runner included, moves the figure),
+ * and against the harness's own minimal loop (bench/minimal.c: what the
+ * cell's per-message work, fill, check and clock, moves it).
  */
 static void self_check(int pattern, size_t size, struct shared *sh)
 {
-	const struct result *pairs[8][2];
+	const struct result *row[4][3];
 	int np = 0;
 
-	for (size_t i = 0; i < nr_min_mechs && np < 8; i++) {
-		const struct mech *mm = &min_mechs[i];
-		const struct result *h = find(mm->minimal_of, pattern, size), *q;
+	for (size_t i = 0; i < sizeof(probe_mechs) / sizeof(probe_mechs[0]); i++) {
+		const struct mech *pm = &probe_mechs[i], *mm = NULL;
+		const struct result *h = find(pm->minimal_of, pattern, size);
 
-		if (!h || size > mm->max_size)
+		if (!h)
 			continue;
-		q = run_cell(mm, pattern, size, h->n, sh);
-		if (q) {
-			pairs[np][0] = h;
-			pairs[np][1] = q;
-			np++;
-		}
+		for (size_t j = 0; j < nr_min_mechs; j++)
+			if (!strcmp(min_mechs[j].minimal_of, pm->minimal_of))
+				mm = &min_mechs[j];
+		row[np][0] = h;
+		row[np][1] = mm ? run_cell(mm, pattern, size, h->n, sh) : NULL;
+		row[np][2] = run_probe(pm, h);
+		np++;
 	}
 	if (!np)
 		return;
-	printf("\n== self-check, %s, %zu bytes: the harness's cells against minimal loops "
-	       "(no fill, check or clock inside; same count, same boot)\n",
+	printf("\n== self-check, %s, %zu bytes: each cell against the independent probe "
+	       "(ipcprobe, its own program: fork, blocking wait, no shared code) and the "
+	       "harness's minimal loop (no fill, check or clock inside); same count, same boot\n",
 	       pattern_names[pattern], size);
-	printf("%-20s %-14s %14s %14s %9s", "cell", "minimal loop", "cell msgs/s",
-	       "loop msgs/s", "cell/loop");
+	printf("%-16s %12s %12s %12s %11s %11s", "cell", "cell msgs/s", "loop msgs/s",
+	       "probe msgs/s", "cell/probe", "loop/probe");
 	if (ns_per_instr > 0)
-		printf(" %10s %10s", "cell i/rt", "loop i/rt");
+		printf(" %10s %10s %10s", "cell i/rt", "loop i/rt", "probe i/rt");
 	printf("\n");
 	for (int i = 0; i < np; i++) {
-		const struct result *h = pairs[i][0], *q = pairs[i][1];
-		double ratio = h->msgs_s / q->msgs_s;
+		const struct result *h = row[i][0], *q = row[i][1], *pr = row[i][2];
 
-		printf("%-20s %-14s %14.0f %14.0f %9.3f", h->m->name, q->m->name, h->msgs_s,
-		       q->msgs_s, ratio);
+		printf("%-16s %12.0f %12.0f %12.0f %11.3f %11.3f", h->m->name, h->msgs_s,
+		       q ? q->msgs_s : -1, pr ? pr->msgs_s : -1, ratio_of(h, pr),
+		       ratio_of(q, pr));
 		if (ns_per_instr > 0)
-			printf(" %10.0f %10.0f", h->instr, q->instr);
+			printf(" %10.0f %10.0f %10.0f", h->instr, q ? q->instr : -1,
+			       pr ? pr->instr : -1);
 		printf("\n");
 	}
 	for (int i = 0; i < np; i++) {
-		const struct result *h = pairs[i][0], *q = pairs[i][1];
-		double ratio = h->msgs_s / q->msgs_s;
+		const struct result *h = row[i][0], *pr = row[i][2];
+		double ratio = ratio_of(h, pr), loop = ratio_of(row[i][1], pr);
 
-		printf("SELFCHECK %s %s %zu: the cell runs at %.3f of its minimal loop (%s)\n",
-		       h->m->name, pattern_names[pattern], size, ratio,
-		       ratio >= 0.9 && ratio <= 1.1 ? "within 10%" : "OFF by more than 10%");
+		if (!pr) {
+			printf("SELFCHECK %s %s %zu: no probe figure\n", h->m->name,
+			       pattern_names[pattern], size);
+			continue;
+		}
+		printf("SELFCHECK %s %s %zu: the cell runs at %.3f of the independent probe (%s); "
+		       "the harness's minimal loop at %.3f of it\n", h->m->name,
+		       pattern_names[pattern], size, ratio,
+		       ratio >= 0.9 && ratio <= 1.1 ? "within 10%" : "OFF by more than 10%", loop);
 	}
 }
 
 static const char *const csv_header =
 	"mechanism,pattern,size,messages,msgs_per_s,mb_per_s,p50_us,p99_us,"
-	"cpu_us_per_msg,syscalls_per_msg,csw_per_msg,instr_per_op,p50_spread,"
-	"slow_share,regime";
+	"cpu_us_per_msg,syscalls_per_msg,csw_per_msg,instr_per_op,fill_check_share,"
+	"p50_spread,slow_share,slow_split_us,regime,minimal_of";
+
+/* A number, or @none when it is not finite (a JSON null, an empty CSV field). */
+static void num(FILE *f, double v, int prec, const char *none)
+{
+	if (isfinite(v))
+		fprintf(f, "%.*f", prec, v);
+	else
+		fputs(none, f);
+}
 
 static void write_csv(FILE *f, const char *prefix)
 {
+	fprintf(f, "%s# %s\n", prefix, run_header);
 	fprintf(f, "%s%s\n", prefix, csv_header);
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
+		const double v[] = { r->msgs_s, r->mb_s, r->p50_us, r->p99_us, r->cpu_us,
+				     r->sys_per_msg, r->csw_per_msg, r->instr, r->fc_share,
+				     r->rg.p50_spread, r->rg.slow_share, r->rg.split_ns / 1e3 };
+		static const int prec[] = { 0, 2, 2, 2, 3, 4, 4, 0, 3, 3, 3, 1 };
 
-		fprintf(f, "%s%s,%s,%zu,%llu,%.0f,%.2f,%.2f,%.2f,%.3f,%.4f,%.4f,%.0f,%.3f,%.3f,%s\n",
-			prefix, r->m->name, pattern_names[r->pattern], r->size,
-			(unsigned long long)r->n, r->msgs_s, r->mb_s, r->p50_us, r->p99_us,
-			r->cpu_us, r->sys_per_msg, r->csw_per_msg, r->instr, r->p50_spread,
-			r->slow_share, regime_names[r->regime]);
+		fprintf(f, "%s%s,%s,%zu,%llu", prefix, r->m->name, pattern_names[r->pattern],
+			r->size, (unsigned long long)r->n);
+		for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++) {
+			fputc(',', f);
+			num(f, v[j], prec[j], "");
+		}
+		fprintf(f, ",%s,%s\n", regime_name(r->rg.regime),
+			r->m->minimal_of ? r->m->minimal_of : "");
 	}
-	fprintf(f, "%smemcpy,stream,65536,0,0,%.2f,-1,-1,-1,-1,-1,-1,-1,-1,-\n", prefix,
-		memcpy_mb_s);
+	fprintf(f, "%smemcpy,stream,65536,0,0,", prefix);
+	num(f, memcpy_mb_s, 2, "");
+	fprintf(f, ",-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-,\n");
 }
 
 static void json_str(FILE *f, const char *s)
@@ -783,12 +976,20 @@ static void read_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+static void json_num(FILE *f, const char *key, double v, int prec)
+{
+	fprintf(f, ", \"%s\": ", key);
+	num(f, v, prec, "null");
+}
+
 static void write_json(FILE *f, int argc, char **argv, char *const labels[], int nlabels)
 {
 	char line[1024];
 	struct utsname u;
 
-	fprintf(f, "{\n  \"kernel\": ");
+	fprintf(f, "{\n  \"header\": ");
+	json_str(f, run_header);
+	fprintf(f, ",\n  \"kernel\": ");
 	json_str(f, uname(&u) ? "" : u.release);
 	fprintf(f, ",\n  \"vcpus\": %ld,\n  \"cmdline\": ", nr_cpus);
 	read_line("/proc/cmdline", line, sizeof(line));
@@ -802,8 +1003,12 @@ static void write_json(FILE *f, int argc, char **argv, char *const labels[], int
 		fprintf(f, "%s", i > 1 ? ", " : "");
 		json_str(f, argv[i]);
 	}
-	fprintf(f, "],\n  \"trial_secs\": %g,\n  \"trials\": %d,\n  \"ns_per_instr\": %g,\n"
-		"  \"memcpy_mb_s\": %.2f", trial_secs, trials, ns_per_instr, memcpy_mb_s);
+	fprintf(f, "],\n  \"trial_secs\": ");
+	num(f, trial_secs, 3, "null");
+	fprintf(f, ",\n  \"trials\": %d,\n  \"ns_per_instr\": ", trials);
+	num(f, ns_per_instr, 3, "null");
+	fprintf(f, ",\n  \"memcpy_mb_s\": ");
+	num(f, memcpy_mb_s, 2, "null");
 	for (int i = 0; i < nlabels; i++) {
 		const char *eq = strchr(labels[i], '=');
 		char key[64];
@@ -818,18 +1023,30 @@ static void write_json(FILE *f, int argc, char **argv, char *const labels[], int
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
-		fprintf(f, "    {\"mechanism\": \"%s\", \"pattern\": \"%s\", \"size\": %zu, "
-			"\"messages\": %llu, \"msgs_per_s\": %.0f, \"mb_per_s\": %.2f, "
-			"\"p50_us\": %.2f, \"p99_us\": %.2f, \"cpu_us_per_msg\": %.3f, "
-			"\"syscalls_per_msg\": %.4f, \"csw_per_msg\": %.4f, \"instr_per_op\": %.0f, "
-			"\"p50_spread\": %.3f, \"slow_share\": %.3f, \"regime\": \"%s\", "
-			"\"minimal_of\": %s%s%s}%s\n",
-			r->m->name, pattern_names[r->pattern], r->size, (unsigned long long)r->n,
-			r->msgs_s, r->mb_s, r->p50_us, r->p99_us, r->cpu_us, r->sys_per_msg,
-			r->csw_per_msg, r->instr, r->p50_spread, r->slow_share,
-			regime_names[r->regime], r->m->minimal_of ? "\"" : "",
-			r->m->minimal_of ? r->m->minimal_of : "null",
-			r->m->minimal_of ? "\"" : "", i + 1 < nresults ? "," : "");
+		fprintf(f, "    {\"mechanism\": ");
+		json_str(f, r->m->name);
+		fprintf(f, ", \"pattern\": \"%s\", \"size\": %zu, \"messages\": %llu",
+			pattern_names[r->pattern], r->size, (unsigned long long)r->n);
+		json_num(f, "msgs_per_s", r->msgs_s, 0);
+		json_num(f, "mb_per_s", r->mb_s, 2);
+		json_num(f, "p50_us", r->p50_us, 2);
+		json_num(f, "p99_us", r->p99_us, 2);
+		json_num(f, "cpu_us_per_msg", r->cpu_us, 3);
+		json_num(f, "syscalls_per_msg", r->sys_per_msg, 4);
+		json_num(f, "csw_per_msg", r->csw_per_msg, 4);
+		json_num(f, "instr_per_op", r->instr, 0);
+		json_num(f, "fill_check_share", r->fc_share, 3);
+		json_num(f, "p50_spread", r->rg.p50_spread, 3);
+		json_num(f, "slow_share", r->rg.slow_share, 3);
+		json_num(f, "trial_slow_share_min", r->rg.share_min, 3);
+		json_num(f, "trial_slow_share_max", r->rg.share_max, 3);
+		json_num(f, "slow_split_us", r->rg.split_ns / 1e3, 1);
+		fprintf(f, ", \"regime\": \"%s\", \"minimal_of\": ", regime_name(r->rg.regime));
+		if (r->m->minimal_of)
+			json_str(f, r->m->minimal_of);
+		else
+			fprintf(f, "null");
+		fprintf(f, "}%s\n", i + 1 < nresults ? "," : "");
 	}
 	fprintf(f, "  ],\n  \"targets\": [\n");
 	for (int i = 0; i < nverdicts; i++) {
@@ -844,37 +1061,49 @@ static void write_json(FILE *f, int argc, char **argv, char *const labels[], int
 	fprintf(f, "  ]\n}\n");
 }
 
-/* Write DIR/results.csv and DIR/results.json; 0 or -1. */
-static int write_files(const char *dir, int argc, char **argv, char *const labels[],
-		       int nlabels)
-{
-	char path[4096];
-	FILE *f;
+/*
+ * DIR/results.csv and DIR/results.json, opened (created empty) before the
+ * run so that a bad -o fails at once, written at its end.
+ */
+static FILE *out_csv, *out_json;
+static char out_path[2][4096];
 
-	snprintf(path, sizeof(path), "%s/results.csv", dir);
-	f = fopen(path, "w");
-	if (!f)
-		goto fail;
-	write_csv(f, "");
-	if (fclose(f))
-		goto fail;
-	snprintf(path, sizeof(path), "%s/results.json", dir);
-	f = fopen(path, "w");
-	if (!f)
-		goto fail;
-	write_json(f, argc, argv, labels, nlabels);
-	if (fclose(f))
-		goto fail;
+static int open_files(const char *dir)
+{
+	snprintf(out_path[0], sizeof(out_path[0]), "%s/results.csv", dir);
+	snprintf(out_path[1], sizeof(out_path[1]), "%s/results.json", dir);
+	out_csv = fopen(out_path[0], "w");
+	if (!out_csv) {
+		fprintf(stderr, "ipcbench: -o: %s: %s\n", out_path[0], strerror(errno));
+		return -1;
+	}
+	out_json = fopen(out_path[1], "w");
+	if (!out_json) {
+		fprintf(stderr, "ipcbench: -o: %s: %s\n", out_path[1], strerror(errno));
+		return -1;
+	}
 	return 0;
-fail:
-	fprintf(stderr, "ipcbench: %s: %s\n", path, strerror(errno));
-	return -1;
+}
+
+static int write_files(int argc, char **argv, char *const labels[], int nlabels)
+{
+	write_csv(out_csv, "");
+	if (fclose(out_csv)) {
+		fprintf(stderr, "ipcbench: %s: %s\n", out_path[0], strerror(errno));
+		return -1;
+	}
+	write_json(out_json, argc, argv, labels, nlabels);
+	if (fclose(out_json)) {
+		fprintf(stderr, "ipcbench: %s: %s\n", out_path[1], strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* A ping-pong cell whose round trips flipped regime gives no verdict. */
 static bool unstable(const struct result *r)
 {
-	return r && (r->regime == REGIME_FLIP || r->regime == REGIME_MIXED);
+	return r && (r->rg.regime == REGIME_FLIP || r->rg.regime == REGIME_MIXED);
 }
 
 static void target(const char *what, bool measured, bool met, const char *detail,
@@ -888,8 +1117,8 @@ static void target(const char *what, bool measured, bool met, const char *detail
 		 flip ? "undecided" : met ? "met" : "MISSED");
 	if (flip)
 		snprintf(v->detail, sizeof(v->detail), "%s; regime: %s %s, %s %s", detail,
-			 a->m->name, regime_names[a->regime], b ? b->m->name : "-",
-			 b ? regime_names[b->regime] : "-");
+			 a->m->name, regime_name(a->rg.regime), b ? b->m->name : "-",
+			 b ? regime_name(b->rg.regime) : "-");
 	else
 		snprintf(v->detail, sizeof(v->detail), "%s", measured ? detail : "");
 	printf("TARGET %-77s %s", what, v->verdict);
@@ -998,39 +1227,151 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ipcbench [-q] [-M] [-n COUNT] [-t SECONDS] [-r TRIALS] "
 		"[-m MECH,...] [-p PATTERN,...] [-s SIZE,...] [-i NS] [-o DIR] "
-		"[-l KEY=VALUE]...\n");
+		"[-l KEY=VALUE]... [-P PROBE]\n");
+}
+
+static const size_t all_sizes[] = { 8, 64, 1024, 4096, 65536, 1 << 20 };
+
+/* A finite number in [@lo, @hi] for option -@opt, or a message and false. */
+static bool parse_real(int opt, const char *arg, double lo, double hi, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(*v) || *v < lo || *v > hi) {
+		fprintf(stderr, "ipcbench: bad -%c '%s': a number from %g to %g\n", opt, arg,
+			lo, hi);
+		return false;
+	}
+	return true;
+}
+
+/* A whole decimal number in [@lo, @hi] for option -@opt. */
+static bool parse_whole(int opt, const char *arg, unsigned long long lo,
+			unsigned long long hi, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || !(*arg >= '0' && *arg <= '9') || *v < lo ||
+	    *v > hi) {
+		fprintf(stderr, "ipcbench: bad -%c '%s': a whole number from %llu to %llu\n",
+			opt, arg, lo, hi);
+		return false;
+	}
+	return true;
+}
+
+/* Is every item of the comma-separated @list one of @names (@n of them)? */
+static bool known(int opt, const char *list, const char *const names[], size_t n)
+{
+	const char *p = list;
+
+	if (!list)
+		return true;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		bool found = false;
+
+		for (size_t i = 0; i < n && !found; i++)
+			found = strlen(names[i]) == len && !strncmp(names[i], p, len);
+		if (!found) {
+			fprintf(stderr, "ipcbench: -%c: unknown '%.*s' (one of:", opt, (int)len, p);
+			for (size_t i = 0; i < n; i++)
+				fprintf(stderr, " %s", names[i]);
+			fprintf(stderr, ")\n");
+			return false;
+		}
+		if (!p[len])
+			return true;
+		p += len + 1;
+	}
+}
+
+/* -P: ipcprobe next to this program, or else on PATH. */
+static void find_probe(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	char *slash;
+
+	if (n > 0) {
+		path[n] = 0;
+		slash = strrchr(path, '/');
+		if (slash) {
+			strcpy(slash + 1, "ipcprobe");
+			if (!access(path, X_OK)) {
+				probe_path = path;
+				return;
+			}
+		}
+	}
+	probe_path = "ipcprobe";
+}
+
+/* The run's provenance, at the head of its output and of every file. */
+static void make_header(char *const labels[], int nlabels)
+{
+	char line[1024], src[128] = "unknown", timing[32] = "unknown";
+	struct utsname u;
+	size_t len;
+
+	for (int i = 0; i < nlabels; i++) {
+		if (!strncmp(labels[i], "source=", 7))
+			snprintf(src, sizeof(src), "%s", labels[i] + 7);
+		if (!strncmp(labels[i], "timing=", 7))
+			snprintf(timing, sizeof(timing), "%s", labels[i] + 7);
+	}
+	read_line("/proc/cmdline", line, sizeof(line));
+	len = (size_t)snprintf(run_header, sizeof(run_header),
+			       "source %s; kernel %s; %ld vCPUs; timing %s; boot options: %s",
+			       src, uname(&u) ? "?" : u.release, nr_cpus, timing, line);
+	for (int i = 0; i < nlabels && len < sizeof(run_header); i++)
+		if (strncmp(labels[i], "source=", 7) && strncmp(labels[i], "timing=", 7))
+			len += (size_t)snprintf(run_header + len, sizeof(run_header) - len,
+						"; %s", labels[i]);
 }
 
 int main(int argc, char **argv)
 {
-	static const size_t all_sizes[] = { 8, 64, 1024, 4096, 65536, 1 << 20 };
 	const struct mech *mechs[64];
+	const char *names[64];
 	const char *mlist = NULL, *plist = NULL, *slist = NULL, *outdir = NULL;
+	const char *size_names[sizeof(all_sizes) / sizeof(all_sizes[0])];
+	char sizes_buf[sizeof(all_sizes) / sizeof(all_sizes[0])][16];
 	char *labels[MAX_LABELS];
 	struct sigaction sa = { .sa_handler = on_alarm };
-	bool no_memcpy = false;
+	unsigned long long v;
+	bool no_memcpy = false, quick = false, t_given = false, r_given = false;
 	struct shared *sh;
 	int c, nlabels = 0;
 	size_t nm = 0;
 
-	while ((c = getopt(argc, argv, "qMn:t:r:m:p:s:i:o:l:")) != -1) {
+	while ((c = getopt(argc, argv, "qMn:t:r:m:p:s:i:o:l:P:")) != -1) {
 		switch (c) {
 		case 'M':	/* no memcpy measurement (a profile shows only IPC) */
 			no_memcpy = true;
 			break;
 		case 'q':	/* quick: a smoke run of every mechanism */
-			trial_secs = 0.02;
-			trials = 1;
-			slist = slist ? slist : "64,4096";
+			quick = true;
 			break;
 		case 'n':	/* a fixed count, no calibration (for tracing) */
-			fixed_n = strtoull(optarg, NULL, 0);
+			if (!parse_whole(c, optarg, 1, 4000000, &v))
+				return 2;
+			fixed_n = v;
 			break;
 		case 't':
-			trial_secs = atof(optarg);
+			if (!parse_real(c, optarg, 0.001, 3600, &trial_secs))
+				return 2;
+			t_given = true;
 			break;
 		case 'r':
-			trials = atoi(optarg);
+			if (!parse_whole(c, optarg, 1, MAX_TRIALS, &v))
+				return 2;
+			trials = (int)v;
+			r_given = true;
 			break;
 		case 'm':
 			mlist = optarg;
@@ -1042,11 +1383,8 @@ int main(int argc, char **argv)
 			slist = optarg;
 			break;
 		case 'i':	/* guest ns per instruction (-icount): print instructions */
-			ns_per_instr = atof(optarg);
-			if (ns_per_instr <= 0) {
-				usage();
+			if (!parse_real(c, optarg, 0.001, 1e6, &ns_per_instr))
 				return 2;
-			}
 			break;
 		case 'o':	/* write results.csv and results.json there */
 			outdir = optarg;
@@ -1060,23 +1398,47 @@ int main(int argc, char **argv)
 			}
 			labels[nlabels++] = optarg;
 			break;
+		case 'P':	/* the independent probe's program */
+			probe_path = optarg;
+			break;
 		default:
 			usage();
 			return 2;
 		}
 	}
-	if (trial_secs <= 0 || trials < 1 || trials > MAX_TRIALS || fixed_n > 4000000) {
-		fprintf(stderr, "ipcbench: bad -t, -r or -n\n");
+	if (optind != argc) {
+		fprintf(stderr, "ipcbench: unexpected argument '%s'\n", argv[optind]);
+		usage();
 		return 2;
 	}
-	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	sigaction(SIGALRM, &sa, NULL);
+	if (quick) {	/* short trials, one each, 64 B and 4 KiB, unless told */
+		trial_secs = t_given ? trial_secs : 0.02;
+		trials = r_given ? trials : 1;
+		slist = slist ? slist : "64,4096";
+	}
 	for (size_t i = 0; i < nr_posix_mechs; i++)
 		mechs[nm++] = &posix_mechs[i];
 	for (size_t i = 0; i < nr_shm_mechs; i++)
 		mechs[nm++] = &shm_mechs[i];
 	for (size_t i = 0; i < nr_mbox_mechs; i++)
 		mechs[nm++] = &mbox_mechs[i];
+	for (size_t i = 0; i < nm; i++)
+		names[i] = mechs[i]->name;
+	for (size_t i = 0; i < sizeof(all_sizes) / sizeof(all_sizes[0]); i++) {
+		snprintf(sizes_buf[i], sizeof(sizes_buf[i]), "%zu", all_sizes[i]);
+		size_names[i] = sizes_buf[i];
+	}
+	/* Every name given must be known: a typo must not drop a cell silently. */
+	if (!known('m', mlist, names, nm) || !known('p', plist, pattern_names, NR_PATTERNS) ||
+	    !known('s', slist, size_names, sizeof(all_sizes) / sizeof(all_sizes[0])))
+		return 2;
+	if (!probe_path)
+		find_probe();
+	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	make_header(labels, nlabels);
+	if (outdir && open_files(outdir))
+		return 2;
+	sigaction(SIGALRM, &sa, NULL);
 	/* POSIX queues of 64 large messages exceed the default RLIMIT_MSGQUEUE. */
 	{
 		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -1088,8 +1450,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (!no_memcpy)
 		measure_memcpy();
-	printf("ipcbench: %ld vCPUs, %.1f s per trial, %d trials per cell, memcpy %.0f MB/s\n",
-	       nr_cpus, trial_secs, trials, memcpy_mb_s);
+	printf("ipcbench: %s\n", run_header);
+	printf("ipcbench: %ld vCPUs, %.3g s per trial, %d trials per cell, memcpy %.0f MB/s, "
+	       "probe %s\n", nr_cpus, trial_secs, trials, memcpy_mb_s, probe_path);
 	printf("pinning: senders (ping-pong: the side that sends first) on vCPU 0, receivers "
 	       "on vCPU %d; pp-same and nb-pair on vCPU 0\n", nr_cpus > 1 ? 1 : 0);
 	for (int p = 0; p < NR_PATTERNS; p++) {
@@ -1100,14 +1463,13 @@ int main(int argc, char **argv)
 			continue;
 		}
 		for (size_t s = 0; s < sizeof(all_sizes) / sizeof(all_sizes[0]); s++) {
-			char sz[32];
 			size_t size = all_sizes[s];
 
-			snprintf(sz, sizeof(sz), "%zu", size);
-			if (!listed(slist, sz) || (size > 65536 && p != STREAM && p != STREAM_SAMPLE))
+			if (!listed(slist, size_names[s]) ||
+			    (size > 65536 && p != STREAM && p != STREAM_SAMPLE))
 				continue;
-			/* Below a page, a sampled check is the full one. */
-			if (p == STREAM_SAMPLE && size < 4096)
+			/* At 8 bytes a sampled check (the first word) is the full one. */
+			if (p == STREAM_SAMPLE && size <= 8)
 				continue;
 			for (size_t i = 0; i < nm; i++) {
 				const struct mech *m = mechs[i];
@@ -1132,7 +1494,7 @@ int main(int argc, char **argv)
 	if (!outdir)
 		write_csv(stdout, "CSV,");
 	print_targets();
-	if (outdir && write_files(outdir, argc, argv, labels, nlabels))
+	if (outdir && write_files(argc, argv, labels, nlabels))
 		return 1;
 	return 0;
 }

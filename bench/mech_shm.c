@@ -7,7 +7,8 @@
  * other side makes the wake-up system call only when the flag is up, after
  * a full fence between its index store and the flag load; no spinning
  * first), and with busy polling (shm-spin: 200 loads, then sched_yield()
- * between loads). The rings are mapped populated (MAP_POPULATE), as a
+ * between loads; when both sides share one vCPU, no loads before the first
+ * yield: the other side cannot move the index while this one spins). The rings are mapped populated (MAP_POPULATE), as a
  * ring in use is: no trial pays page faults. Records: an 8-byte header (length; ~0 pads to the end),
  * then the payload, 8-byte aligned.
  */
@@ -63,11 +64,16 @@ static void shm_teardown(struct chan *c)
 	munmap(c->shm[1], sizeof(struct shm_ring) + RING_SIZE);
 }
 
-/* Wait until *@idx differs from @seen: sleep if @sleep, else spin and yield. */
+#define SPINS	200	/* shm-spin: loads before the first yield, other vCPU */
+
+/*
+ * Wait until *@idx differs from @seen: sleep if @sleep, else spin @spins
+ * loads and yield.
+ */
 static void wait_change(_Atomic uint32_t *idx, _Atomic uint32_t *waiting,
-			uint32_t seen, bool sleep)
+			uint32_t seen, bool sleep, int spins)
 {
-	for (int i = 0; !sleep && i < 200; i++) {
+	for (int i = 0; !sleep && i < spins; i++) {
 		if (atomic_load_explicit(idx, memory_order_acquire) != seen)
 			return;
 	}
@@ -109,7 +115,7 @@ static int ring_send(struct chan *c, const void *buf, size_t len, bool sleep)
 
 		if (RING_SIZE - (head - tail) >= need)
 			break;
-		wait_change(&r->tail, &r->prod_waiting, tail, sleep);
+		wait_change(&r->tail, &r->prod_waiting, tail, sleep, c->one_cpu ? 0 : SPINS);
 	}
 	if (off + rec_len(len) > RING_SIZE) {
 		*(uint32_t *)&r->data[off] = PAD;
@@ -135,7 +141,8 @@ static int ring_recv(struct chan *c, void *buf, size_t len, bool sleep)
 		uint32_t off = tail & (RING_SIZE - 1);
 
 		if (head == tail) {
-			wait_change(&r->head, &r->cons_waiting, head, sleep);
+			wait_change(&r->head, &r->cons_waiting, head, sleep,
+				    c->one_cpu ? 0 : SPINS);
 			continue;
 		}
 		n = *(uint32_t *)&r->data[off];

@@ -7,7 +7,10 @@
  * call's result. The harness times a whole trial of them exactly as it
  * times its cells (the processes meet at its barrier, pinned as its cells
  * are), so the difference between a minimal loop and the cell it is held
- * against is what the harness adds to that cell.
+ * against is what the cell's per-message work adds to that cell. What the
+ * trial runner itself might add (a process woken during the trial) moves
+ * these loops as much as the cells: bench/probe/ipcprobe.c, a program of
+ * its own, is the check for that.
  */
 #include <errno.h>
 #include <fcntl.h>

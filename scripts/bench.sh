@@ -9,7 +9,10 @@
 #   BENCH_APPEND="..." adds kernel boot options (idle=poll, nohz=off, ...)
 #
 # Writes build/bench/: output.log (the tables), results.csv and
-# results.json (every cell, with the kernel, QEMU and boot parameters),
+# results.json (every cell; their headers, like output.log's, name the
+# source tree (git describe --always --dirty of the tree that "make bench"
+# has just built the module, libmbox and ipcbench from), the kernel, its
+# boot options, the vCPUs, the timing mode, QEMU and its TCG threading),
 # which ipcbench writes itself in the VM (-o) and vm-run.sh brings back, and
 # results.png (latency and throughput by message size; needs gnuplot).
 set -euo pipefail
@@ -36,15 +39,22 @@ done
 [ $mode = realtime ] || set -- -t 2 -i 32 "$@"
 out=$top/build/bench
 mkdir -p "$out"
+# The regime classifier's host-side unit test: no verdict from a broken one.
+"$out/regime-test" >"$out/regime-test.log" || die "regime-test failed; see $out/regime-test.log"
+# "make bench" has just rebuilt whatever this tree changed, so this names the
+# tree the module and the harness were built from.
+source=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
 rm -f "$out/results.csv" "$out/results.json" "$out/results.png"
 append="clocksource=tsc tsc=reliable${BENCH_APPEND:+ $BENCH_APPEND}"
 qemu=$(qemu-system-x86_64 --version | head -n 1)
 log "booting 6.1 ($mode timing); the tables follow, files go to $out"
 set +e
 "$here/vm-run.sh" -k 6.1 -n "${vmopts[@]}" -m "$top/build/k-6.1/module/mbox.ko" \
-	-l "$top/build/lib/libmbox.so.1" -f "$top/build/bench/ipcbench" -o "$out/vm" \
+	-l "$top/build/lib/libmbox.so.1" -f "$top/build/bench/ipcbench" -f "$top/build/bench/ipcprobe" -o "$out/vm" \
 	-a "$append" -t "${MBOX_BENCH_TIMEOUT:-5400}" "$top/bench/vm-bench.sh" \
-	"${profile[@]}" -l "qemu=$qemu" -l "timing=$mode" -l "date=$(date -u +%FT%TZ)" "$@"
+	"${profile[@]}" -l "source=$source" -l "qemu=$qemu" -l "timing=$mode" \
+	-l "tcg=$([ $mode = icount ] && echo single || echo "${MBOX_TCG_THREAD:-multi}")" \
+	-l "date=$(date -u +%FT%TZ)" "$@"
 rc=$?
 set -e
 [ $rc -eq 0 ] || die "the benchmark run failed (exit $rc); see $out/vm"
@@ -58,7 +68,7 @@ done
 kernel=$(grep -a '^BENCH-KERNEL' "$out/output.log" | head -n 1 | cut -d' ' -f2- | tr -d '\r"')
 
 if command -v gnuplot >/dev/null; then
-	mechs=$(awk -F, 'NR > 1 && $1 != "memcpy" && $1 !~ /^min-/ { print $1 }' "$csv" | awk '!seen[$0]++' | tr '\n' ' ')
+	mechs=$(awk -F, '!/^#/ && $1 != "mechanism" && $1 != "memcpy" && $18 == "" { print $1 }' "$csv" | awk '!seen[$0]++' | tr '\n' ' ')
 	# -icount runs one vCPU: its ping-pong is pp-same.
 	pp=pp-cross pp_title="different vCPUs"
 	[ $mode = realtime ] || pp=pp-same pp_title="one vCPU"

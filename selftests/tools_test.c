@@ -397,7 +397,7 @@ TEST_F_TIMEOUT(slow, bench_fixed_count, 120)
 	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox,stream,64,40,")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "CSV,mbox-mailbox-rw,stream,64,40,")) TH_LOG("%s", out);
 	EXPECT_NE(0, sh(out, sizeof(out), "ipcbench -n 4000001 -m pipe"));
-	EXPECT_NE(NULL, strstr(out, "bad -t, -r or -n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "bad -n '4000001'")) TH_LOG("%s", out);
 }
 
 /*
@@ -429,7 +429,10 @@ TEST_F_TIMEOUT(slow, bench_files_and_cells, 180)
 			"grep -q '^min-sysv-msg,pp-same,64,40,' results.csv && "
 			"grep -q '^min-posix-mq,pp-same,64,40,' results.csv && "
 			"grep -q '^mbox-ring-zc,stream-sample,4096,40,' results.csv && "
-			"! grep -q ',stream-sample,64,' results.csv && "
+			"grep -q '^mbox-ring-zc,stream-sample,64,40,' results.csv && "
+			"grep -q '^probe-pipe,pp-same,64,40,' results.csv && "
+			"grep -q '^probe-futex,pp-same,64,40,' results.csv && "
+			"grep -q '^# source unknown; kernel ' results.csv && "
 			"grep -q '\"timing\": \"test\"' results.json && "
 			"grep -q '\"mechanism\": \"min-pipe\", \"pattern\": \"pp-same\"' results.json && "
 			"grep -q '\"target\": ' results.json"))
@@ -439,6 +442,19 @@ TEST_F_TIMEOUT(slow, bench_files_and_cells, 180)
 		TH_LOG("%s", out);
 	EXPECT_NE(0, sh(out, sizeof(out), "ipcbench -r 16 -m pipe"));
 	EXPECT_NE(0, sh(out, sizeof(out), "ipcbench -l novalue -m pipe"));
+	/* Bad options fail at once, before any cell runs, and say why. */
+	EXPECT_EQ(2, sh(out, sizeof(out), "ipcbench -t nan -m pipe 2>&1"));
+	EXPECT_NE(NULL, strstr(out, "bad -t 'nan'")) TH_LOG("%s", out);
+	EXPECT_EQ(2, sh(out, sizeof(out), "ipcbench -i inf -m pipe 2>&1"));
+	EXPECT_NE(NULL, strstr(out, "bad -i 'inf'")) TH_LOG("%s", out);
+	EXPECT_EQ(2, sh(out, sizeof(out), "ipcbench -m pipe,nosuch -p stream 2>&1"));
+	EXPECT_NE(NULL, strstr(out, "-m: unknown 'nosuch'")) TH_LOG("%s", out);
+	EXPECT_EQ(2, sh(out, sizeof(out), "ipcbench -m pipe -p stream,pp-nope 2>&1"));
+	EXPECT_NE(NULL, strstr(out, "-p: unknown 'pp-nope'")) TH_LOG("%s", out);
+	EXPECT_EQ(2, sh(out, sizeof(out), "ipcbench -m pipe -s 63 2>&1"));
+	EXPECT_EQ(2, sh(out, sizeof(out), "ipcbench -m pipe -o /nonexistent/dir 2>&1"));
+	EXPECT_NE(NULL, strstr(out, "-o: /nonexistent/dir/results.csv")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "msgs/s")) TH_LOG("%s", out);
 }
 
 TEST(worker_pool_example)
