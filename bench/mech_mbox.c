@@ -2,8 +2,9 @@
 /*
  * ipcbench: mbox's own mechanisms, as an application would use them:
  * mailboxes (one libmbox call per message; the same through write(2) and
- * read(2); batches of 16, each message filled and checked in its slot), direct links (synchronous and asynchronous),
- * rings (copying, zero-copy, and a busy-polling consumer). System calls are
+ * read(2); batches of 16, each message filled and checked in its slot),
+ * direct links (synchronous and asynchronous), rings (copying, zero-copy,
+ * and a busy-polling consumer). System calls are
  * counted: one per call for mailboxes and links, and for rings the module's
  * own counters of sleeps and wake-ups (the data path makes none).
  */

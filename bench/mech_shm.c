@@ -8,9 +8,10 @@
  * a full fence between its index store and the flag load; no spinning
  * first), and with busy polling (shm-spin: 200 loads, then sched_yield()
  * between loads; when both sides share one vCPU, no loads before the first
- * yield: the other side cannot move the index while this one spins). The rings are mapped populated (MAP_POPULATE), as a
- * ring in use is: no trial pays page faults. Records: an 8-byte header (length; ~0 pads to the end),
- * then the payload, 8-byte aligned.
+ * yield: the other side cannot move the index while this one spins). The
+ * rings are mapped populated (MAP_POPULATE), as a ring in use is: no trial
+ * pays page faults. Records: an 8-byte header (length; ~0 pads to the
+ * end), then the payload, 8-byte aligned.
  */
 #include <errno.h>
 #include <linux/futex.h>
