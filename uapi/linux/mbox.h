@@ -39,6 +39,7 @@
 #define MBOX_FEAT_LINK		_BITULL(4)	/* endpoints, direct links, calls */
 #define MBOX_FEAT_RING		_BITULL(5)	/* shared ring segments */
 #define MBOX_FEAT_PIDFD		_BITULL(6)	/* MBOX_PEER_PIDFD */
+#define MBOX_FEAT_PRIO_WIDE	_BITULL(7)	/* priorities up to 32767 */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -60,8 +61,12 @@ struct mbox_version {
 
 /* Longest name, including the terminating NUL. */
 #define MBOX_NAME_MAX		64
-/* Priorities are 0 (lowest, the default) to MBOX_PRIO_MAX (highest). */
-#define MBOX_PRIO_MAX		31
+/*
+ * Priorities are 0 (lowest, the default) to MBOX_PRIO_MAX (highest): POSIX
+ * mq's range (MQ_PRIO_MAX is 32768). A module without MBOX_FEAT_PRIO_WIDE
+ * accepts only 0 to 31.
+ */
+#define MBOX_PRIO_MAX		32767
 /* capacity value for a mailbox bounded only by the per-user byte quota. */
 #define MBOX_CAPACITY_UNBOUNDED	0xffffffffU
 
