@@ -92,14 +92,35 @@ static int mbox_rx_from_cmd(struct mbox_rx *rx, const struct mbox_recv *cmd)
 	return mbox_rx_init(rx, cmd->buf, cmd->len, cmd->flags, cmd->pid);
 }
 
-static void mbox_rx_to_cmd(struct mbox_recv *cmd, const struct mbox_rx *rx)
+/*
+ * Write a receive's results into the user's struct mbox_recv (or batch
+ * entry): only the fields marked out. Also called by the queue with page
+ * faults disabled (see mbox_queue_recv()). Every version of the struct
+ * has them all.
+ */
+static int mbox_recv_report(const struct mbox_rx *rx)
 {
-	cmd->len = rx->len;
-	cmd->prio = rx->prio;
-	cmd->seq = rx->seq;
-	cmd->pid = rx->pid;
-	cmd->uid = rx->uid;
-	cmd->dropped = rx->dropped;
+	struct mbox_recv __user *u = rx->report_to;
+
+	if (!user_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(rx->len, &u->len, efault);
+	unsafe_put_user(rx->prio, &u->prio, efault);
+	unsafe_put_user(rx->seq, &u->seq, efault);
+	unsafe_put_user(rx->pid, &u->pid, efault);
+	unsafe_put_user(rx->uid, &u->uid, efault);
+	unsafe_put_user(rx->dropped, &u->dropped, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/* A receive's results, unless the queue wrote them already. */
+static int mbox_recv_respond(const struct mbox_rx *rx)
+{
+	return rx->reported ? 0 : mbox_recv_report(rx);
 }
 
 /* ---- ioctls on a mailbox descriptor ---- */
@@ -150,12 +171,13 @@ static int mbox_cmd_recv(struct mbox_ucmd *ucmd)
 	ret = mbox_rx_from_cmd(&rx, cmd);
 	if (ret)
 		return ret;
+	rx.report = mbox_recv_report;
+	rx.report_to = ucmd->ubuffer;
 	ret = mbox_recv(ucmd->file->private_data, ucmd->file, &rx, &dl);
 	mbox_rx_release(&rx);
 	if (ret < 0 && ret != -EMSGSIZE)
 		return ret;
-	mbox_rx_to_cmd(cmd, &rx);
-	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
+	err = mbox_recv_respond(&rx);
 	/*
 	 * Received is received: the payload is in the buffer and the length is
 	 * returned, even if another thread made the struct read-only since the
@@ -232,6 +254,8 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 	if (ret)
 		return ret;
 	rx.flags = flags & MBOX_RECV_TRUNC;
+	rx.report = mbox_recv_report;
+	rx.report_to = uentry;
 	/* Make sure the result can be written before a message is taken. */
 	ret = mbox_entry_probe(uentry, &e, n);
 	if (ret)
@@ -239,8 +263,7 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 	copied = mbox_recv(file->private_data, file, &rx, dl);
 	if (copied < 0 && copied != -EMSGSIZE)
 		return copied;
-	mbox_rx_to_cmd(&e, &rx);
-	ret = copy_to_user(uentry, &e, n) ? -EFAULT : 0;
+	ret = mbox_recv_respond(&rx);
 	if (copied == -EMSGSIZE)
 		return ret ?: copied;
 	/* Received: a fault now (the entry unmapped since) ends the batch. */

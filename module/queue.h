@@ -173,6 +173,12 @@ struct mbox_queue {
  *	message's call
  * @discard_on_fault: a message whose copy-out faults is dropped instead of
  *	put back (a call's reply: nobody else can take it)
+ * @report: NULL, or writes the results (@len, @prio, ...) to the caller's
+ *	argument struct at @report_to; see mbox_queue_recv()
+ * @report_to: for @report
+ * @reported: out: @report wrote the results, in the same lock hold that
+ *	took the message
+ * @slow: copy out only with the lock dropped (after a fault)
  * @call: out: a received call's record, now the receiver's to keep
  * @link_id: out: the message's flow ID, 0 for a mailbox's message
  * @len: the result
@@ -193,6 +199,10 @@ struct mbox_rx {
 	struct mbox_flow *flow;
 	struct mbox_expect *expect;
 	bool discard_on_fault;
+	int (*report)(const struct mbox_rx *rx);
+	void __user *report_to;
+	bool reported;
+	bool slow;
 	u64 call_id;
 	struct mbox_call_rec *call;
 	u64 link_id;
@@ -222,7 +232,34 @@ void mbox_queue_wake_batch(struct mbox_queue *q, const struct mbox_wakes *w);
 void mbox_queue_expect(struct mbox_queue *q, struct mbox_expect *e);
 void mbox_queue_unexpect(struct mbox_queue *q, struct mbox_expect *e);
 void mbox_dequeue(struct mbox_queue *q, struct mbox_msg *msg);
-int mbox_rx_init(struct mbox_rx *rx, u64 buf, u32 len, u32 flags, pid_t from);
+int mbox_rx_from_pid(struct mbox_rx *rx, pid_t from);
+
+/**
+ * mbox_rx_init - a receive request, from any command's fields
+ * @rx: the request
+ * @buf: the user's buffer
+ * @len: its size
+ * @flags: MBOX_RECV_* (checked by the caller)
+ * @from: with MBOX_RECV_FROM_PID: the sender's pid in the caller's pid
+ *	namespace, > 0
+ *
+ * Inline, so that the compiler folds it into the zeroing that
+ * CONFIG_INIT_STACK_ALL_ZERO gives the caller's @rx. Release with
+ * mbox_rx_release().
+ *
+ * Return: 0 or -EINVAL.
+ */
+static inline int mbox_rx_init(struct mbox_rx *rx, u64 buf, u32 len, u32 flags,
+			       pid_t from)
+{
+	*rx = (struct mbox_rx){
+		.buf = u64_to_user_ptr(buf),
+		.buflen = len,
+		.flags = flags,
+	};
+	return (flags & MBOX_RECV_FROM_PID) ? mbox_rx_from_pid(rx, from) : 0;
+}
+
 void mbox_rx_release(struct mbox_rx *rx);
 int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg);
 

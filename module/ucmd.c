@@ -14,18 +14,60 @@
 
 #include "ucmd.h"
 
+/*
+ * Argument structs are copied word by word with user access opened once:
+ * cheaper, for these few dozen bytes, than copy_{from,to}_user() to the
+ * stack, which hardened usercopy checks on every call. @n is a multiple of
+ * 8 (the structs are 64-bit aligned in size).
+ */
+static int mbox_ucmd_get_words(u64 *dst, const void __user *src, size_t n)
+{
+	const u64 __user *u = src;
+	size_t i;
+
+	if (!user_access_begin(src, n))
+		return -EFAULT;
+	for (i = 0; i < n / sizeof(u64); i++)
+		unsafe_get_user(dst[i], &u[i], efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+static int mbox_ucmd_put_words(void __user *dst, const u64 *src, size_t n)
+{
+	u64 __user *u = dst;
+	size_t i;
+
+	if (!user_access_begin(dst, n))
+		return -EFAULT;
+	for (i = 0; i < n / sizeof(u64); i++)
+		unsafe_put_user(src[i], &u[i], efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /**
  * mbox_ucmd_respond - copy a handler's result back to user space
  * @ucmd: the call in flight
  * @len: the kernel size of the result struct held in @ucmd->cmd
  *
  * Writes min(@len, user_size) bytes: an older caller gets the prefix it knows.
- * The whole kernel struct was zero-initialised by the dispatcher, so every
- * byte written is initialised.
+ * The dispatcher filled the kernel struct's whole size (zero-extending a
+ * shorter user struct), so every byte written is initialised.
  */
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
 {
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(size_t, len, ucmd->user_size)))
+	size_t n = min_t(size_t, len, ucmd->user_size);
+
+	if (!(n % sizeof(u64)))
+		return mbox_ucmd_put_words(ucmd->ubuffer, ucmd->cmd, n);
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, n))
 		return -EFAULT;
 	return 0;
 }
@@ -117,7 +159,11 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops)
 {
-	u64 buf[MBOX_UCMD_MAX_SIZE / sizeof(u64)] = {};
+	/*
+	 * Not zeroed, not even by CONFIG_INIT_STACK_ALL_ZERO (256 bytes on
+	 * every call): the copy below fills the op->size bytes handlers use.
+	 */
+	u64 buf[MBOX_UCMD_MAX_SIZE / sizeof(u64)] __uninitialized;
 	const struct mbox_ioctl_op *op;
 	struct mbox_ucmd ucmd = {
 		.file = file,
@@ -144,7 +190,12 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 	if (WARN_ON_ONCE(op->size > sizeof(buf)))
 		return -EINVAL;
 
-	ret = copy_struct_from_user(buf, op->size, ucmd.ubuffer, ucmd.user_size);
+	/* The usual case, a struct of the kernel's own size, word by word. */
+	if (ucmd.user_size == op->size && !(op->size % sizeof(u64)))
+		ret = mbox_ucmd_get_words(buf, ucmd.ubuffer, op->size);
+	else
+		ret = copy_struct_from_user(buf, op->size, ucmd.ubuffer,
+					    ucmd.user_size);
 	if (ret)
 		return ret;
 	return op->execute(&ucmd);
