@@ -110,7 +110,7 @@ int mbox_unlink_id(int devfd, uint64_t id);
  * mbox_send() - send one message
  * @fd: a mailbox descriptor opened with MBOX_OPEN_SEND
  * @buf: @len: the message (len 0 allowed)
- * @prio: 0 to MBOX_PRIO_MAX, higher first
+ * @prio: 0 to MBOX_PRIO_MAX (32767; 31 without MBOX_FEAT_PRIO_WIDE), higher first
  * @flags: MBOX_WAIT_NONBLOCK, MBOX_WAIT_TIMEOUT (+ ABSTIME, REALTIME),
  *	MBOX_SEND_CONFIRM
  * @timeout_ns: with MBOX_WAIT_TIMEOUT/ABSTIME, the timeout; else 0

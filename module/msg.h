@@ -52,8 +52,8 @@ struct mbox_msg {
 	refcount_t ref;
 	u8 state;
 	bool confirm;
-	u8 prio;
 	bool reply;
+	u16 prio;
 	u32 len;
 	u64 seq;
 	u32 pending;

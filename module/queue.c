@@ -33,6 +33,7 @@
  */
 #include <linux/cred.h>
 #include <linux/poll.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "limits.h"
@@ -68,8 +69,9 @@ void mbox_queue_init(struct mbox_queue *q, const struct mbox_queue_ops *ops,
 	int prio;
 
 	spin_lock_init(&q->lock);
-	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++)
+	for (prio = 0; prio < MBOX_PRIO_LISTS; prio++)
 		INIT_LIST_HEAD(&q->prio[prio]);
+	q->levels = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&q->receivers);
 	INIT_LIST_HEAD(&q->expects);
 	init_waitqueue_head(&q->recv_wq);
@@ -112,6 +114,106 @@ void mbox_flow_kill(struct mbox_queue *q, struct mbox_flow *flow)
 	mbox_queue_wake_all(q);
 }
 
+/* ---- priorities; all under q->lock ---- */
+
+/*
+ * The FIFOs that have messages, highest priority first: the levels (every
+ * priority >= MBOX_PRIO_LISTS), then the lists in @prio_map. The next one
+ * is found before the current one is returned, so the caller may empty and
+ * free the level it was given.
+ */
+struct mbox_fifos {
+	struct rb_node *next;
+	unsigned long map;
+};
+
+static void mbox_fifos_start(struct mbox_queue *q, struct mbox_fifos *it)
+{
+	it->next = rb_first_cached(&q->levels);
+	it->map = q->prio_map;
+}
+
+static struct list_head *mbox_fifos_next(struct mbox_queue *q,
+					 struct mbox_fifos *it)
+{
+	struct mbox_level *level;
+	unsigned long prio;
+
+	if (it->next) {
+		level = rb_entry(it->next, struct mbox_level, node);
+		it->next = rb_next(it->next);
+		return &level->msgs;
+	}
+	if (!it->map)
+		return NULL;
+	prio = __fls(it->map);
+	__clear_bit(prio, &it->map);
+	return &q->prio[prio];
+}
+
+static struct mbox_level *mbox_level_find(struct mbox_queue *q, u32 prio)
+{
+	struct rb_node *node = q->levels.rb_root.rb_node;
+
+	while (node) {
+		struct mbox_level *level = rb_entry(node, struct mbox_level, node);
+
+		if (prio == level->prio)
+			return level;
+		node = prio > level->prio ? node->rb_left : node->rb_right;
+	}
+	return NULL;
+}
+
+/*
+ * The FIFO of priority @prio >= MBOX_PRIO_LISTS; a new level, made of
+ * *@spare (which is then used up), if there is none.
+ */
+static struct list_head *mbox_level_get(struct mbox_queue *q, u32 prio,
+					struct mbox_level **spare)
+{
+	struct rb_node **link = &q->levels.rb_root.rb_node, *parent = NULL;
+	struct mbox_level *level;
+	bool leftmost = true;
+
+	while (*link) {
+		parent = *link;
+		level = rb_entry(parent, struct mbox_level, node);
+		if (prio == level->prio)
+			return &level->msgs;
+		if (prio > level->prio) {
+			link = &parent->rb_left;
+		} else {
+			link = &parent->rb_right;
+			leftmost = false;
+		}
+	}
+	level = *spare;
+	*spare = NULL;
+	level->prio = prio;
+	INIT_LIST_HEAD(&level->msgs);
+	rb_link_node(&level->node, parent, link);
+	rb_insert_color_cached(&level->node, &q->levels, leftmost);
+	return &level->msgs;
+}
+
+/* A level left empty goes (kfree() does not sleep). */
+static void mbox_level_put(struct mbox_queue *q, u32 prio)
+{
+	struct mbox_level *level = mbox_level_find(q, prio);
+
+	if (WARN_ON_ONCE(!level) || !list_empty(&level->msgs))
+		return;
+	rb_erase_cached(&level->node, &q->levels);
+	kfree(level);
+}
+
+/* Whether queueing @msg on @q needs a new level, if none exists by then. */
+static bool mbox_needs_level(struct mbox_queue *q, struct mbox_msg *msg)
+{
+	return msg->prio >= MBOX_PRIO_LISTS && !(q->qflags & MBOX_Q_BCAST);
+}
+
 /*
  * Move every queued message onto @freed, except those a receiver is copying
  * or a sender waits on: they are finished, or withdrawn, by their owners.
@@ -119,11 +221,13 @@ void mbox_flow_kill(struct mbox_queue *q, struct mbox_flow *flow)
 static void mbox_queue_purge_locked(struct mbox_queue *q, struct list_head *freed)
 {
 	struct mbox_msg *msg, *next;
-	int prio;
+	struct list_head *fifo;
+	struct mbox_fifos it;
 
 	lockdep_assert_held(&q->lock);
-	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++) {
-		list_for_each_entry_safe(msg, next, &q->prio[prio], node) {
+	mbox_fifos_start(q, &it);
+	while ((fifo = mbox_fifos_next(q, &it))) {
+		list_for_each_entry_safe(msg, next, fifo, node) {
 			if (msg->state != MBOX_MSG_QUEUED || msg->confirm)
 				continue;
 			mbox_dequeue(q, msg);
@@ -207,9 +311,12 @@ static unsigned int mbox_qidx(struct mbox_queue *q, struct mbox_msg *msg)
 	return (q->qflags & MBOX_Q_BCAST) ? 0 : msg->prio;
 }
 
-static void mbox_enqueue(struct mbox_queue *q, struct mbox_msg *msg)
+/* Queue @msg; *@spare is a level, used up if @msg needs a new one. */
+static void mbox_enqueue(struct mbox_queue *q, struct mbox_msg *msg,
+			 struct mbox_level **spare)
 {
 	struct mbox_flow *flow = msg->flow;
+	unsigned int idx = mbox_qidx(q, msg);
 
 	lockdep_assert_held(&q->lock);
 	msg->seq = flow ? flow->next_seq++ : q->next_seq++;
@@ -218,8 +325,12 @@ static void mbox_enqueue(struct mbox_queue *q, struct mbox_msg *msg)
 		flow->sent++;
 	}
 	msg->state = MBOX_MSG_QUEUED;
-	list_add_tail(&msg->node, &q->prio[mbox_qidx(q, msg)]);
-	__set_bit(mbox_qidx(q, msg), &q->prio_map);
+	if (idx < MBOX_PRIO_LISTS) {
+		list_add_tail(&msg->node, &q->prio[idx]);
+		__set_bit(idx, &q->prio_map);
+	} else {
+		list_add_tail(&msg->node, mbox_level_get(q, idx, spare));
+	}
 	q->nr_msgs++;
 	q->nr_bytes += msg->len;
 	q->sent++;
@@ -228,10 +339,14 @@ static void mbox_enqueue(struct mbox_queue *q, struct mbox_msg *msg)
 /* Take @msg off the queue; the queue's reference passes to the caller. */
 void mbox_dequeue(struct mbox_queue *q, struct mbox_msg *msg)
 {
+	unsigned int idx = mbox_qidx(q, msg);
+
 	lockdep_assert_held(&q->lock);
 	list_del_init(&msg->node);
-	if (list_empty(&q->prio[mbox_qidx(q, msg)]))
-		__clear_bit(mbox_qidx(q, msg), &q->prio_map);
+	if (idx >= MBOX_PRIO_LISTS)
+		mbox_level_put(q, idx);
+	else if (list_empty(&q->prio[idx]))
+		__clear_bit(idx, &q->prio_map);
 	q->nr_msgs--;
 	q->nr_bytes -= msg->len;
 	if (msg->flow)
@@ -279,18 +394,16 @@ static bool mbox_rx_wants(const struct mbox_rx *rx, const struct mbox_msg *msg)
  */
 struct mbox_msg *mbox_queue_find(struct mbox_queue *q, const struct mbox_rx *rx)
 {
-	unsigned long map = q->prio_map;
+	struct list_head *fifo;
+	struct mbox_fifos it;
 	struct mbox_msg *msg;
 
 	lockdep_assert_held(&q->lock);
-	while (map) {
-		unsigned long prio = __fls(map);
-
-		list_for_each_entry(msg, &q->prio[prio], node)
+	mbox_fifos_start(q, &it);
+	while ((fifo = mbox_fifos_next(q, &it)))
+		list_for_each_entry(msg, fifo, node)
 			if (mbox_rx_wants(rx, msg))
 				return msg;
-		__clear_bit(prio, &map);
-	}
 	return NULL;
 }
 
@@ -350,11 +463,13 @@ void mbox_queue_unexpect(struct mbox_queue *q, struct mbox_expect *e)
 static bool mbox_drop_oldest(struct mbox_queue *q, struct list_head *dropped)
 {
 	struct mbox_msg *oldest = NULL, *msg;
-	unsigned long prio;
+	struct list_head *fifo;
+	struct mbox_fifos it;
 
 	lockdep_assert_held(&q->lock);
-	for_each_set_bit(prio, &q->prio_map, MBOX_PRIO_MAX + 1) {
-		list_for_each_entry(msg, &q->prio[prio], node) {
+	mbox_fifos_start(q, &it);
+	while ((fifo = mbox_fifos_next(q, &it))) {
+		list_for_each_entry(msg, fifo, node) {
 			if (msg->state != MBOX_MSG_QUEUED || msg->confirm)
 				continue;
 			if (!oldest || msg->seq < oldest->seq)
@@ -493,16 +608,25 @@ static int mbox_wait_delivered(struct mbox_queue *q, struct mbox_msg *msg,
 int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 		    struct mbox_deadline *dl, u64 *seq)
 {
+	struct mbox_level *spare = NULL;
 	LIST_HEAD(dropped);
 	int ret;
 
+	/* Allocated before locking, in case @msg's priority has no level. */
+	if (mbox_needs_level(q, msg)) {
+		spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+		if (!spare) {
+			mbox_msg_put(msg);
+			return -ENOMEM;
+		}
+	}
 	spin_lock(&q->lock);
 	ret = mbox_wait_room(q, msg, dl, &dropped);
 	if (!ret)
 		ret = mbox_queue_accepts(q, msg, dl);
 	if (ret)
 		goto out_unlock;
-	mbox_enqueue(q, msg);
+	mbox_enqueue(q, msg, &spare);
 	*seq = msg->seq;
 	trace_mbox_send(mbox_qid(q), msg);
 	if (q->ops && q->ops->queued)
@@ -518,6 +642,7 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 		else
 			mbox_wake_poll(&q->recv_wq, MBOX_EPOLLIN);
 		mbox_msg_put_list(&dropped);
+		kfree(spare);
 		return 0;
 	}
 	mbox_wake_poll(&q->recv_wq, MBOX_EPOLLIN);
@@ -525,6 +650,7 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 	ret = mbox_wait_delivered(q, msg, dl);
 out_unlock:
 	spin_unlock(&q->lock);
+	kfree(spare);
 	mbox_msg_put_list(&dropped);
 	mbox_msg_put(msg);
 	return ret;

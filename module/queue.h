@@ -18,6 +18,7 @@
 #include <linux/list.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -49,6 +50,25 @@ struct mbox_flow {
 	u64 next_seq;
 	u64 sent, received;
 	bool dead;
+};
+
+/*
+ * Priorities below MBOX_PRIO_LISTS have a FIFO each in the queue itself and
+ * a bit in a word; higher ones (MQ_PRIO_MAX is 32768) get a struct
+ * mbox_level, in a tree, while they have messages.
+ */
+#define MBOX_PRIO_LISTS		32
+
+/**
+ * struct mbox_level - the FIFO of one priority >= MBOX_PRIO_LISTS
+ * @node: in the queue's @levels, highest priority leftmost
+ * @prio: its priority
+ * @msgs: its messages, oldest first
+ */
+struct mbox_level {
+	struct rb_node node;
+	u32 prio;
+	struct list_head msgs;
 };
 
 /* Queue flags. */
@@ -94,8 +114,11 @@ struct mbox_expect {
  *	MBOX_CAPACITY_UNBOUNDED: no limit but quotas
  * @msg_size_max: largest message
  * @max_bytes: payload bytes that may be queued; 0: no limit but quotas
- * @prio: one FIFO per priority (MBOX_Q_BCAST: prio[0] only)
+ * @prio: one FIFO per priority below MBOX_PRIO_LISTS (MBOX_Q_BCAST:
+ *	prio[0] only, in sequence order)
  * @prio_map: bit p set when prio[p] is not empty
+ * @levels: the FIFOs of higher priorities that have messages (struct
+ *	mbox_level), highest leftmost
  * @nr_msgs: messages queued (QUEUED or CLAIMED), offers included
  * @nr_bytes: their payload bytes
  * @next_seq: sequence number of the next message outside any flow
@@ -120,8 +143,9 @@ struct mbox_queue {
 	u32 capacity;
 	u32 msg_size_max;
 	u64 max_bytes;
-	struct list_head prio[MBOX_PRIO_MAX + 1];
+	struct list_head prio[MBOX_PRIO_LISTS];
 	unsigned long prio_map;
+	struct rb_root_cached levels;
 	u64 nr_msgs;
 	u64 nr_bytes;
 	u64 next_seq;

@@ -604,7 +604,8 @@ static void op_oracle(struct fuzz *f)
 		struct mbox_send s = { .size = sizeof(s), .flags = MBOX_WAIT_NONBLOCK,
 				       .buf = rnd(f, 3) ? (uintptr_t)f->buf : fuzz_ptr(f),
 				       .len = rnd(f, 3) ? rnd(f, 300) : fuzz_len(f),
-				       .prio = rnd(f, 8) ? rnd(f, 4) : rnd(f, 40) };
+				       .prio = rnd(f, 8) ? rnd(f, 4) : rnd(f, 2) ?
+						 28 + rnd(f, 8) : 32762 + rnd(f, 10) };
 
 		what = "send";
 		for (uint32_t i = 0; i < 64; i++)

@@ -39,6 +39,7 @@
 #define MBOX_FEAT_LINK		_BITULL(4)	/* endpoints, direct links, calls */
 #define MBOX_FEAT_RING		_BITULL(5)	/* shared ring segments */
 #define MBOX_FEAT_PIDFD		_BITULL(6)	/* MBOX_PEER_PIDFD */
+#define MBOX_FEAT_PRIO_WIDE	_BITULL(7)	/* priorities up to 32767 */
 #define MBOX_FEAT_LONG_NAMES	_BITULL(8)	/* names up to MBOX_NAME_LONG_MAX */
 #define MBOX_FEAT_NOTIFY	_BITULL(9)	/* MBOX_IOC_NOTIFY */
 #define MBOX_FEAT_RECV_FULLSIZE	_BITULL(10)	/* MBOX_RECV_FULLSIZE */
@@ -68,8 +69,12 @@ struct mbox_version {
 #define MBOX_NAME_MAX		64
 /* With MBOX_FEAT_LONG_NAMES: the longest name, NUL included (NAME_MAX + 1). */
 #define MBOX_NAME_LONG_MAX	256
-/* Priorities are 0 (lowest, the default) to MBOX_PRIO_MAX (highest). */
-#define MBOX_PRIO_MAX		31
+/*
+ * Priorities are 0 (lowest, the default) to MBOX_PRIO_MAX (highest): POSIX
+ * mq's range (MQ_PRIO_MAX is 32768). A module without MBOX_FEAT_PRIO_WIDE
+ * accepts only 0 to 31.
+ */
+#define MBOX_PRIO_MAX		32767
 /* capacity value for a mailbox bounded only by the per-user byte quota. */
 #define MBOX_CAPACITY_UNBOUNDED	0xffffffffU
 
