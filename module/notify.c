@@ -55,6 +55,28 @@ void mbox_notify_free(struct mbox_notify_reg *reg)
 }
 
 /*
+ * The thread of process @p to hand @sig to. ipc/mqueue.c sends a
+ * process-directed signal, which modules can not (send_sig_info() directs
+ * it at one thread): so pick the thread the kernel's complete_signal()
+ * would, one that does not block it (a thread in sigwaitinfo() for it
+ * does not), else the first that is not exiting. Under rcu_read_lock().
+ */
+static struct task_struct *mbox_notify_thread(struct task_struct *p, int sig)
+{
+	struct task_struct *t, *alive = NULL;
+
+	for_each_thread(p, t) {
+		if (t->flags & PF_EXITING)
+			continue;
+		if (!sigismember(&t->blocked, sig))
+			return t;
+		if (!alive)
+			alive = t;
+	}
+	return alive;
+}
+
+/*
  * Send the owner its signal, with the sender (current) as si_pid and
  * si_uid seen from the owner's namespaces, as ipc/mqueue.c's __do_notify().
  * Not after the owner executed another program: it would not expect it.
@@ -76,6 +98,10 @@ static void mbox_notify_signal(struct mbox_notify_reg *reg)
 	info.si_uid = from_kuid_munged(reg->user_ns, current_uid());
 	task = pid_task(reg->owner, PIDTYPE_TGID);
 	if (task && task->self_exec_id == reg->self_exec_id)
+		task = mbox_notify_thread(task, reg->signo);
+	else
+		task = NULL;
+	if (task)
 		send_sig_info(reg->signo, &info, task);
 	rcu_read_unlock();
 }

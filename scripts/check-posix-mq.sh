@@ -29,6 +29,9 @@ build=$top/build
 suites=$build/posix-mq
 shim=$build/lib/libmbox-mq.so.1
 [ -f "$shim" ] || die "$shim is missing: run make lib"
+# glibc's pthread_cancel() loads libgcc_s for unwinding (tst-mqueue8).
+libgcc=$(readlink -f "$(${CC:-gcc} -print-file-name=libgcc_s.so.1)")
+[ -f "$libgcc" ] || die "libgcc_s.so.1 not found"
 
 "$here/posix-mq-suites.sh" "$suites" "${kernels[@]}" || die "building the suites failed"
 
@@ -44,7 +47,7 @@ for k in "${kernels[@]}"; do
 	files=(-f "$suites/$k/mq_open_tests")
 	for n in 1 2 3 4 5 6 7 8 9 10; do files+=(-f "$suites/glibc/tst-mqueue$n"); done
 	log "kernel $k: both suites on the kernel's mqueue and through libmbox-mq; logs in $o"
-	"$here/vm-run.sh" -k "$k" -m "$ko" -l "$shim" "${files[@]}" -P /usr/bin/timeout \
+	"$here/vm-run.sh" -k "$k" -m "$ko" -l "$shim" -l "$libgcc" "${files[@]}" -P /usr/bin/timeout \
 		-o "$o" -t "${MBOX_CHECK_TIMEOUT:-3600}" -q "$here/vm-posix-mq.sh"
 	vm_rcs+=($?)
 	logs+=("$o/output.log")

@@ -129,6 +129,44 @@ TEST(signal_fires_once_with_mqueue_siginfo)
 	close(fd);
 }
 
+static void *sigwait_thread(void *arg)
+{
+	siginfo_t *si = arg;
+	struct timespec ts = { 5, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIG);
+	if (sigtimedwait(&set, si, &ts) != SIG)
+		si->si_signo = 0;
+	return NULL;
+}
+
+/* Process-directed, as mqueue's: a thread waiting for it gets it. */
+TEST(signal_reaches_the_thread_that_waits_for_it)
+{
+	siginfo_t si = { 0 }, mine;
+	pthread_t th;
+	int fd, i;
+
+	block_sig();
+	fd = mbox_open(-1, NULL, CREATE, NULL, NULL);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, notify(fd, MBOX_NOTIFY_SIGNAL, SIG, 42, 0));
+	ASSERT_EQ(0, pthread_create(&th, NULL, sigwait_thread, &si));
+	/* Give it time to sleep in sigtimedwait(). */
+	for (i = 0; i < 20; i++)
+		usleep(10000);
+	ASSERT_EQ(0, in_child(child_send, fd));
+	pthread_join(th, NULL);
+	EXPECT_EQ(SIG, si.si_signo);
+	EXPECT_EQ(SI_MESGQ, si.si_code);
+	EXPECT_EQ(42, si.si_value.sival_int);
+	/* Not left pending on the main thread as well. */
+	EXPECT_EQ(0, got_sig(&mine, 50));
+	close(fd);
+}
+
 TEST(one_registration_across_processes)
 {
 	int fd;

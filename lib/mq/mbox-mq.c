@@ -72,6 +72,23 @@ static int mbox_call(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+/*
+ * A blocking call, as a cancellation point: mq_send() and mq_receive() are
+ * (POSIX), and glibc's are; an ioctl is not, so cancellation is made
+ * asynchronous for the call's duration, as glibc once did around its
+ * system calls.
+ */
+static int mbox_call_cancel(int fd, unsigned long cmd, void *arg)
+{
+	int ret, old, err;
+
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+	ret = ioctl(fd, cmd, arg);
+	err = errno;
+	pthread_setcanceltype(old, &old);
+	return ret < 0 ? -err : ret;
+}
+
 /* /dev/mbox, close-on-exec; -errno when it can not be opened. */
 static int dev_open(void)
 {
@@ -403,7 +420,7 @@ static int mq_timedsend_impl(mqd_t mqd, const char *msg, size_t len,
 	op.buf = (uintptr_t)msg;
 	op.len = (uint32_t)len;
 	op.prio = prio;
-	err = mbox_call(mqd, MBOX_IOC_SEND, &op);
+	err = mbox_call_cancel(mqd, MBOX_IOC_SEND, &op);
 	if (err == -ENOTTY)
 		return syscall(SYS_mq_timedsend, mqd, msg, len, prio, ts);
 	if (err < 0)
@@ -449,10 +466,10 @@ static ssize_t mq_timedreceive_impl(mqd_t mqd, char *buf, size_t len,
 	op.flags = wait | MBOX_RECV_FULLSIZE;
 	op.buf = (uintptr_t)buf;
 	op.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	err = mbox_call(mqd, MBOX_IOC_RECV, &op);
+	err = mbox_call_cancel(mqd, MBOX_IOC_RECV, &op);
 	if (err == -EINVAL && !(err = mq_recv_len_check(mqd, len))) {
 		op.flags = wait;
-		err = mbox_call(mqd, MBOX_IOC_RECV, &op);
+		err = mbox_call_cancel(mqd, MBOX_IOC_RECV, &op);
 	}
 	if (err == -ENOTTY)
 		return syscall(SYS_mq_timedreceive, mqd, buf, len, prio, ts);
