@@ -192,7 +192,7 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory vm-module lib selftests tools examples bench-bin
-	@scripts/vm-run.sh -k $(KERNEL) -m $(VM_MODULE) -l $(LIB_SO) \
+	@scripts/vm-run.sh -k $(KERNEL) -m $(VM_MODULE) -l $(LIB_SO) -l $(MQ_SO) \
 		-o $(O)/vm-demo-$(KERNEL) -t 600 \
 		$(addprefix -f ,$(VM_FILES)) scripts/demo.sh
 
