@@ -21,7 +21,6 @@
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
-#include <linux/version.h>
 
 #include "mailbox.h"
 #include "notify.h"
@@ -30,7 +29,7 @@
 /* The one difference between the kernels: eventfd_signal() lost its count in 6.8. */
 static void mbox_eventfd_signal(struct eventfd_ctx *efd)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#ifdef MBOX_HAVE_EVENTFD_SIGNAL_NOCOUNT
 	eventfd_signal(efd);
 #else
 	eventfd_signal(efd, 1);

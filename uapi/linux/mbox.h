@@ -164,9 +164,8 @@ struct mbox_unlink {
 #define MBOX_RECV_TRUNC		_BITUL(9)	/* a short buffer drops the tail */
 #define MBOX_RECV_FROM_PID	_BITUL(10)	/* only messages from pid */
 #define MBOX_RECV_REPLY		_BITUL(11)	/* links: the reply to call_id */
-#define MBOX_RECV_FULLSIZE	_BITUL(12)	/* mailboxes: a buffer shorter than
-						 * msg_size_max is -EMSGSIZE at
-						 * once (POSIX mq_receive()) */
+/* Mailboxes: a buffer shorter than msg_size_max is -EMSGSIZE at once (POSIX). */
+#define MBOX_RECV_FULLSIZE	_BITUL(12)
 
 /**
  * struct mbox_send - send one message (MBOX_IOC_SEND on a mailbox)
