@@ -170,6 +170,14 @@ int mbox_subscribe(int fd);
 /** mbox_info() - a mailbox's attributes and live counters. 0 or -errno. */
 int mbox_info(int fd, struct mbox_info *info);
 
+/**
+ * mbox_info_name() - mbox_info(), and the whole name into @name (@size
+ * bytes; MBOX_NAME_LONG_MAX always suffices), NUL-terminated, cut to fit
+ * when shorter; info->name_size says how many bytes the name needs.
+ * Needs MBOX_FEAT_LONG_NAMES (-E2BIG from an older module). 0 or -errno.
+ */
+int mbox_info_name(int fd, struct mbox_info *info, char *name, size_t size);
+
 /** mbox_stats() - module-wide counters. 0 or -errno. */
 int mbox_stats(int devfd, struct mbox_stats *stats);
 

@@ -18,6 +18,7 @@
 #include "limits.h"
 #include "mailbox.h"
 #include "msg.h"
+#include "notify.h"
 #include "stats.h"
 #include "ucmd.h"
 #include "wait.h"
@@ -27,7 +28,7 @@
 #define MBOX_MB_FLAGS	(MBOX_MB_DROP_OLDEST | MBOX_MB_BROADCAST)
 #define MBOX_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_SEND_CONFIRM)
 #define MBOX_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC |	\
-			 MBOX_RECV_FROM_PID)
+			 MBOX_RECV_FROM_PID | MBOX_RECV_FULLSIZE)
 
 static const struct file_operations mbox_mailbox_fops;
 
@@ -77,6 +78,11 @@ static int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx
 {
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	/* POSIX: a buffer that could not hold every message fails at once. */
+	if ((rx->flags & MBOX_RECV_FULLSIZE) && rx->buflen < mf->mb->q.msg_size_max) {
+		rx->len = mf->mb->q.msg_size_max;
+		return -EMSGSIZE;
+	}
 	if (mf->mb->mb_flags & MBOX_MB_BROADCAST)
 		return mbox_bcast_recv(mf, rx, dl);
 	return mbox_queue_recv(&mf->mb->q, rx, dl);
@@ -289,7 +295,9 @@ static void mbox_mailbox_fill_info(struct mbox_info *info, struct mbox_mailbox *
 {
 	memset(info, 0, sizeof(*info));
 	info->id = mb->obj.id;
-	strscpy(info->name, mb->obj.name, sizeof(info->name));
+	if (strscpy(info->name, mb->obj.name, sizeof(info->name)) < 0)
+		info->state |= MBOX_STATE_NAME_TRUNC;
+	info->name_size = strlen(mb->obj.name) + 1;
 	info->mode = mb->obj.mode;
 	info->uid = from_kuid_munged(ns, mb->obj.uid);
 	info->gid = from_kgid_munged(ns, mb->obj.gid);
@@ -312,15 +320,38 @@ static void mbox_mailbox_fill_info(struct mbox_info *info, struct mbox_mailbox *
 	spin_unlock(&mb->q.lock);
 }
 
+/*
+ * Copy @name whole into the user's @ubuf of @size bytes, or as much as fits
+ * and a NUL, as snprintf() does.
+ */
+static int mbox_name_to_user(u64 ubuf, u32 size, const char *name)
+{
+	size_t n = min_t(size_t, strlen(name), size - 1);
+
+	if (copy_to_user(u64_to_user_ptr(ubuf), name, n) ||
+	    put_user('\0', (char __user *)u64_to_user_ptr(ubuf) + n))
+		return -EFAULT;
+	return 0;
+}
+
 static int mbox_cmd_info(struct mbox_ucmd *ucmd)
 {
 	struct mbox_file *mf = ucmd->file->private_data;
 	struct mbox_info *cmd = ucmd->cmd;
+	u64 name_buf = cmd->name_buf;
+	u32 name_size = cmd->name_size;
+	int ret;
 
-	if (cmd->flags)
+	if (cmd->flags || cmd->__reserved || !name_buf != !name_size)
 		return -EINVAL;
+	if (name_buf) {
+		ret = mbox_name_to_user(name_buf, name_size, mf->mb->obj.name);
+		if (ret)
+			return ret;
+	}
 	mbox_mailbox_fill_info(cmd, mf->mb, current_user_ns());
 	cmd->size = ucmd->user_size;
+	cmd->name_buf = name_buf;
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -333,6 +364,8 @@ static const struct mbox_ioctl_op mbox_mailbox_ops[] = {
 		      __reserved),
 	MBOX_IOCTL_OP(MBOX_CMD_INFO, mbox_cmd_info, struct mbox_info, state),
 	MBOX_IOCTL_OP(MBOX_CMD_SUBSCRIBE, mbox_cmd_subscribe, struct mbox_subscribe,
+		      __reserved),
+	MBOX_IOCTL_OP(MBOX_CMD_NOTIFY, mbox_cmd_notify, struct mbox_notify,
 		      __reserved),
 };
 
@@ -398,6 +431,15 @@ static __poll_t mbox_mailbox_poll(struct file *file, poll_table *pt)
 	return mask;
 }
 
+/* Every close(): the closing process's notification goes (mq_notify()). */
+static int mbox_mailbox_flush(struct file *file, fl_owner_t id)
+{
+	struct mbox_file *mf = file->private_data;
+
+	mbox_notify_flush(mf->mb);
+	return 0;
+}
+
 static int mbox_mailbox_release(struct inode *inode, struct file *file)
 {
 	struct mbox_file *mf = file->private_data;
@@ -421,7 +463,7 @@ static void mbox_mailbox_show_fdinfo(struct seq_file *m, struct file *file)
 	mbox_mailbox_fill_info(&info, mf->mb, seq_user_ns(m));
 	seq_puts(m, "mbox-type:\tmailbox\n");
 	seq_printf(m, "mbox-id:\t%llu\n", info.id);
-	seq_printf(m, "mbox-name:\t%s\n", info.name);
+	seq_printf(m, "mbox-name:\t%s\n", mf->mb->obj.name);
 	seq_printf(m, "mbox-access:\t%s%s\n",
 		   (file->f_mode & FMODE_WRITE) ? "send" : "",
 		   (file->f_mode & FMODE_READ) ?
@@ -452,6 +494,7 @@ static const struct file_operations mbox_mailbox_fops = {
 	.poll = mbox_mailbox_poll,
 	.unlocked_ioctl = mbox_mailbox_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.flush = mbox_mailbox_flush,
 	.release = mbox_mailbox_release,
 	.show_fdinfo = mbox_mailbox_show_fdinfo,
 };
@@ -464,6 +507,8 @@ static void mbox_mailbox_destroy(struct mbox_obj *obj)
 
 	/* No descriptor is left, so nobody waits and nothing is claimed. */
 	mbox_queue_purge(&mb->q);
+	/* Left only when its owner's last close ran in another process. */
+	mbox_notify_free(mb->notify);
 	atomic_long_dec(&mbox_nr_mailboxes);
 	kfree(mb);
 }
@@ -545,7 +590,7 @@ static struct mbox_obj *mbox_mailbox_make(const void *arg)
 	}
 	mb->mb_flags = cmd->mb_flags;
 	mbox_queue_init(&mb->q, (cmd->mb_flags & MBOX_MB_BROADCAST) ?
-			&mbox_bcast_queue_ops : NULL, &mb->obj.id,
+			&mbox_bcast_queue_ops : &mbox_notify_queue_ops, &mb->obj.id,
 			mbox_mailbox_qflags(cmd->mb_flags), cmd->capacity,
 			cmd->msg_size_max, cmd->max_bytes);
 	INIT_LIST_HEAD(&mb->subs);

@@ -23,7 +23,8 @@
 #define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
 			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
 			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD |	\
-			 MBOX_FEAT_PRIO_WIDE)
+			 MBOX_FEAT_PRIO_WIDE | MBOX_FEAT_LONG_NAMES |	\
+			 MBOX_FEAT_NOTIFY | MBOX_FEAT_RECV_FULLSIZE)
 
 static int mbox_cmd_version(struct mbox_ucmd *ucmd)
 {
@@ -55,7 +56,7 @@ static int mbox_cmd_stats(struct mbox_ucmd *ucmd)
 static int mbox_cmd_unlink(struct mbox_ucmd *ucmd)
 {
 	struct mbox_unlink *cmd = ucmd->cmd;
-	char name[MBOX_NAME_MAX];
+	char name[MBOX_NAME_LONG_MAX];
 	int ret;
 
 	if (cmd->flags & ~MBOX_UNLINK_RING)

@@ -645,6 +645,9 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 	trace_mbox_send(mbox_qid(q), msg);
 	if (q->ops && q->ops->queued)
 		q->ops->queued(q, msg, &dropped);
+	if (q->nr_msgs == 1 && q->ops && q->ops->arrived &&
+	    !mbox_receiver_for(q, msg))
+		q->ops->arrived(q);
 	if (!msg->confirm) {
 		spin_unlock(&q->lock);
 		/* After unlocking: a woken receiver does not spin on the lock. */

@@ -76,14 +76,17 @@ struct mbox_level {
 #define MBOX_Q_DROP_OLDEST	BIT(1)	/* full: drop the oldest, not wait */
 
 /**
- * struct mbox_queue_ops - what a queue's owner adds; both under the lock
+ * struct mbox_queue_ops - what a queue's owner adds; all under the lock
  * @queued: a message was just queued; may move messages to @freed
  * @dropped: the overflow policy dropped a message
+ * @arrived: a message was just queued into an empty queue and no waiting
+ *	receiver takes it (the POSIX mq_notify() moment); must not sleep
  */
 struct mbox_queue_ops {
 	void (*queued)(struct mbox_queue *q, struct mbox_msg *msg,
 		       struct list_head *freed);
 	void (*dropped)(struct mbox_queue *q, struct mbox_msg *msg);
+	void (*arrived)(struct mbox_queue *q);
 };
 
 /**

@@ -126,6 +126,17 @@ wait $server 2>/dev/null || true
 echo "  and a call to a process that is gone:"
 run kv_client $server get colour || echo "  (exit status $?)"
 
+step "POSIX message queues: one unmodified program, the kernel's mqueue, then mbox"
+echo "  mq_hello is a plain <mqueue.h> program (examples/mq_hello.c); on the kernel:"
+run mq_hello /hello
+run ls /dev/mqueue
+mq_hello -u /hello
+echo "  the same binary with libmbox-mq preloaded: the queue is an mbox mailbox"
+run env LD_PRELOAD=libmbox-mq.so.1 mq_hello /hello
+run ls /dev/mqueue
+run mboxctl info hello
+run env LD_PRELOAD=libmbox-mq.so.1 mq_hello -u /hello
+
 step "a shared ring segment: a named pipe of records in shared memory"
 run mboxctl ring create logs -s 8192
 echo '$ mboxctl ring recv logs &'

@@ -68,7 +68,7 @@ TEST(create_excl_and_create_existing)
 
 TEST(open_errors)
 {
-	char longname[MBOX_NAME_MAX + 8];
+	char longname[MBOX_NAME_LONG_MAX + 8];
 	struct mbox_open op = { .size = sizeof(op) };
 	int dev = mbox_dev_open(0);
 

@@ -40,6 +40,9 @@
 #define MBOX_FEAT_RING		_BITULL(5)	/* shared ring segments */
 #define MBOX_FEAT_PIDFD		_BITULL(6)	/* MBOX_PEER_PIDFD */
 #define MBOX_FEAT_PRIO_WIDE	_BITULL(7)	/* priorities up to 32767 */
+#define MBOX_FEAT_LONG_NAMES	_BITULL(8)	/* names up to MBOX_NAME_LONG_MAX */
+#define MBOX_FEAT_NOTIFY	_BITULL(9)	/* MBOX_IOC_NOTIFY */
+#define MBOX_FEAT_RECV_FULLSIZE	_BITULL(10)	/* MBOX_RECV_FULLSIZE */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -59,8 +62,13 @@ struct mbox_version {
 
 /* ---- Mailboxes -------------------------------------------------------- */
 
-/* Longest name, including the terminating NUL. */
+/*
+ * Longest name, including the terminating NUL, that struct mbox_info.name
+ * holds; without MBOX_FEAT_LONG_NAMES also the longest name accepted.
+ */
 #define MBOX_NAME_MAX		64
+/* With MBOX_FEAT_LONG_NAMES: the longest name, NUL included (NAME_MAX + 1). */
+#define MBOX_NAME_LONG_MAX	256
 /*
  * Priorities are 0 (lowest, the default) to MBOX_PRIO_MAX (highest): POSIX
  * mq's range (MQ_PRIO_MAX is 32768). A module without MBOX_FEAT_PRIO_WIDE
@@ -86,8 +94,9 @@ struct mbox_version {
  * struct mbox_open - create or open a mailbox (MBOX_IOC_OPEN on /dev/mbox)
  * @size: sizeof(struct mbox_open)
  * @flags: MBOX_OPEN_*; at least one of SEND and RECV
- * @name: in: pointer to a NUL-terminated name (1 to MBOX_NAME_MAX - 1
- *	printable ASCII characters, no '/'), or 0. A name is scoped to the
+ * @name: in: pointer to a NUL-terminated name (1 to MBOX_NAME_LONG_MAX - 1
+ *	printable ASCII characters, no '/'; MBOX_NAME_MAX - 1 before
+ *	MBOX_FEAT_LONG_NAMES), or 0. A name is scoped to the
  *	caller's IPC namespace. A named mailbox persists until it is unlinked
  *	(like a POSIX message queue); an anonymous one lives as long as a
  *	descriptor refers to it.
@@ -155,6 +164,8 @@ struct mbox_unlink {
 #define MBOX_RECV_TRUNC		_BITUL(9)	/* a short buffer drops the tail */
 #define MBOX_RECV_FROM_PID	_BITUL(10)	/* only messages from pid */
 #define MBOX_RECV_REPLY		_BITUL(11)	/* links: the reply to call_id */
+/* Mailboxes: a buffer shorter than msg_size_max is -EMSGSIZE at once (POSIX). */
+#define MBOX_RECV_FULLSIZE	_BITUL(12)
 
 /**
  * struct mbox_send - send one message (MBOX_IOC_SEND on a mailbox)
@@ -253,13 +264,15 @@ struct mbox_batch {
 
 /* struct mbox_info.state */
 #define MBOX_STATE_UNLINKED	_BITUL(0)	/* no longer reachable by name or ID */
+#define MBOX_STATE_NAME_TRUNC	_BITUL(1)	/* @name holds the first 63 bytes only */
 
 /**
  * struct mbox_info - a mailbox's attributes and counters (MBOX_IOC_INFO)
  * @size: sizeof(struct mbox_info)
  * @flags: must be 0
  * @id: the mailbox's ID
- * @name: its name, NUL-terminated, empty if anonymous
+ * @name: its name, NUL-terminated, empty if anonymous; a name longer than
+ *	MBOX_NAME_MAX - 1 bytes is cut there and MBOX_STATE_NAME_TRUNC is set
  * @mode: permission bits
  * @mb_flags: MBOX_MB_*
  * @uid: owner, in the caller's user namespace
@@ -277,6 +290,12 @@ struct mbox_batch {
  * @recv_waiters: receivers blocked now
  * @subscribers: broadcast subscribers now
  * @state: MBOX_STATE_*
+ * @name_buf: in (MBOX_FEAT_LONG_NAMES): 0, or a pointer to a buffer of
+ *	@name_size bytes that receives the whole name, NUL-terminated (cut to
+ *	fit, like snprintf(), when the buffer is short)
+ * @name_size: in: the buffer's size (0 with @name_buf 0); out: the bytes the
+ *	whole name needs, its NUL included (1 for an anonymous mailbox)
+ * @__reserved: must be 0
  */
 struct mbox_info {
 	__u32 size;
@@ -299,6 +318,9 @@ struct mbox_info {
 	__u32 recv_waiters;
 	__u32 subscribers;
 	__u32 state;
+	__u64 name_buf;
+	__u32 name_size;
+	__u32 __reserved;
 };
 
 /**
@@ -342,6 +364,7 @@ enum {
 	MBOX_CMD_RECV_BATCH = 0x23,
 	MBOX_CMD_INFO = 0x24,
 	MBOX_CMD_SUBSCRIBE = 0x25,
+	MBOX_CMD_NOTIFY = 0x26,
 };
 
 /* Commands on an endpoint descriptor; SEND, RECV and INFO also on a link's. */
@@ -364,6 +387,7 @@ enum {
 #define MBOX_IOC_RECV_BATCH	_IO(MBOX_TYPE, MBOX_CMD_RECV_BATCH)
 #define MBOX_IOC_INFO		_IO(MBOX_TYPE, MBOX_CMD_INFO)
 #define MBOX_IOC_SUBSCRIBE	_IO(MBOX_TYPE, MBOX_CMD_SUBSCRIBE)
+#define MBOX_IOC_NOTIFY		_IO(MBOX_TYPE, MBOX_CMD_NOTIFY)
 #define MBOX_IOC_ENDPOINT	_IO(MBOX_TYPE, MBOX_CMD_ENDPOINT)
 #define MBOX_IOC_LINK_SEND	_IO(MBOX_TYPE, MBOX_CMD_LINK_SEND)
 #define MBOX_IOC_LINK_RECV	_IO(MBOX_TYPE, MBOX_CMD_LINK_RECV)
@@ -393,6 +417,48 @@ struct mbox_subscribe {
 	__u32 size;
 	__u32 flags;
 	__u64 __reserved;
+};
+
+/* struct mbox_notify.how */
+#define MBOX_NOTIFY_REMOVE	0	/* remove the caller's registration */
+#define MBOX_NOTIFY_NONE	1	/* register; nothing is delivered */
+#define MBOX_NOTIFY_SIGNAL	2	/* send signal @signo */
+#define MBOX_NOTIFY_EVENTFD	3	/* add 1 to the eventfd @fd */
+
+/**
+ * struct mbox_notify - ask to be told when a message arrives in an empty
+ *	mailbox (MBOX_IOC_NOTIFY on a mailbox descriptor, MBOX_FEAT_NOTIFY)
+ * @size: sizeof(struct mbox_notify)
+ * @flags: must be 0
+ * @how: MBOX_NOTIFY_*
+ * @signo: MBOX_NOTIFY_SIGNAL: 0 (nothing is sent) to _NSIG; otherwise 0
+ * @value: MBOX_NOTIFY_SIGNAL: the signal's si_value (sival_ptr, or sival_int
+ *	in its low 32 bits); otherwise 0
+ * @fd: MBOX_NOTIFY_EVENTFD: an eventfd descriptor; otherwise 0
+ * @__reserved: must be 0
+ *
+ * The semantics of POSIX mq_notify(): a mailbox has at most one
+ * registration, whichever process made it (another: -EBUSY). It is made by
+ * and belongs to the calling process. When a message is queued while the
+ * mailbox is empty and no receiver is waiting for it, the registration is
+ * removed and fired once: MBOX_NOTIFY_SIGNAL sends @signo to the owner with
+ * si_code SI_MESGQ, si_pid and si_uid the sender's (in the owner's
+ * namespaces) and si_value @value, unless the owner has executed another
+ * program since; MBOX_NOTIFY_EVENTFD signals the eventfd. MBOX_NOTIFY_REMOVE
+ * removes the caller's registration (0 as well when there is none, or it is
+ * another process's). The owner's registration is also removed when it
+ * closes any descriptor of the mailbox, and so when it exits. Broadcast
+ * mailboxes have no notification (-EINVAL). On a rendezvous mailbox it fires
+ * when an offer is made while no receiver waits.
+ */
+struct mbox_notify {
+	__u32 size;
+	__u32 flags;
+	__u32 how;
+	__s32 signo;
+	__u64 value;
+	__s32 fd;
+	__u32 __reserved;
 };
 
 /* ---- Direct links --------------------------------------------------------
