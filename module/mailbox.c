@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "stats.h"
 #include "ucmd.h"
+#include "uring.h"
 #include "wait.h"
 
 #define MBOX_OPEN_FLAGS (MBOX_OPEN_SEND | MBOX_OPEN_RECV | MBOX_OPEN_CREATE |	\
@@ -320,6 +321,8 @@ static long mbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 				   ARRAY_SIZE(mbox_mailbox_ops));
 }
 
+MBOX_URING_CMD(mbox_mailbox_uring_cmd, mbox_mailbox_ops)
+
 /* ---- file operations: write/read are send/receive of one whole message ---- */
 
 static ssize_t mbox_mailbox_write(struct file *file, const char __user *buf,
@@ -428,6 +431,7 @@ static const struct file_operations mbox_mailbox_fops = {
 	.write = mbox_mailbox_write,
 	.poll = mbox_mailbox_poll,
 	.unlocked_ioctl = mbox_mailbox_ioctl,
+	.uring_cmd = mbox_mailbox_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_mailbox_release,
 	.show_fdinfo = mbox_mailbox_show_fdinfo,

@@ -22,7 +22,8 @@
 
 #define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
 			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
-			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD)
+			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD |	\
+			 (IS_ENABLED(CONFIG_IO_URING) ? MBOX_FEAT_URING : 0))
 
 static int mbox_cmd_version(struct mbox_ucmd *ucmd)
 {
@@ -47,6 +48,7 @@ static int mbox_cmd_stats(struct mbox_ucmd *ucmd)
 	cmd->endpoints = atomic_long_read(&mbox_nr_endpoints);
 	cmd->links = atomic_long_read(&mbox_nr_links);
 	cmd->rings = atomic_long_read(&mbox_nr_rings);
+	cmd->uring_waits = atomic_long_read(&mbox_nr_uring_waits);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

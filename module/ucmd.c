@@ -25,6 +25,8 @@
  */
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
 {
+	/* Every argument struct's second word is its flags. */
+	((u32 *)ucmd->cmd)[1] &= ~ucmd->forced;
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(size_t, len, ucmd->user_size)))
 		return -EFAULT;
 	return 0;
@@ -117,11 +119,31 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops)
 {
+	return mbox_ucmd_dispatch(file, cmd, (void __user *)arg, ops, nr_ops, 0);
+}
+
+/**
+ * mbox_ucmd_dispatch - run one command from a dispatch table
+ * @file: the descriptor
+ * @cmd: the command number
+ * @arg: the user's argument struct
+ * @ops: the table
+ * @nr_ops: its size
+ * @force_flags: flag bits to add to the struct's flags (its second word)
+ *	for this call only: io_uring's non-blocking attempts (uring.c); the
+ *	user's struct is never written with them
+ *
+ * Return: the handler's result, or a negative errno.
+ */
+long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
+			const struct mbox_ioctl_op *ops, size_t nr_ops,
+			u32 force_flags)
+{
 	u64 buf[MBOX_UCMD_MAX_SIZE / sizeof(u64)] = {};
 	const struct mbox_ioctl_op *op;
 	struct mbox_ucmd ucmd = {
 		.file = file,
-		.ubuffer = (void __user *)arg,
+		.ubuffer = arg,
 		.cmd = buf,
 	};
 	unsigned int nr;
@@ -147,5 +169,7 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 	ret = copy_struct_from_user(buf, op->size, ucmd.ubuffer, ucmd.user_size);
 	if (ret)
 		return ret;
+	ucmd.forced = force_flags & ~((u32 *)buf)[1];
+	((u32 *)buf)[1] |= force_flags;
 	return op->execute(&ucmd);
 }
