@@ -49,11 +49,16 @@
  * commands (so no parking: a receive waits in io-wq). 6.12:
  * <linux/io_uring/cmd.h>, io_uring_sqe_cmd(), io_uring_cmd_mark_cancelable(),
  * IO_URING_F_CANCEL and IO_URING_F_TASK_DEAD. io_uring_cmd_done()'s res2 is
- * ssize_t on 6.1 and u64 on 6.12; it is always 0 here.
+ * ssize_t on 6.1 and u64 on 6.12; it is always 0 here. 6.1's
+ * io_uring_cmd() passes a positive result on as if it were an error code:
+ * io-wq drops it (no CQE at all) and the submission path posts it as a
+ * failure (breaking IOSQE_IO_LINK chains), so positive results are
+ * completed with io_uring_cmd_done() there (MBOX_URING_DONE_POSITIVE).
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 #include <linux/io_uring/cmd.h>
 #define MBOX_URING_PARK		1
+#define MBOX_URING_DONE_POSITIVE	0
 static const void *mbox_uring_area(const struct io_uring_cmd *ioucmd)
 {
 	return io_uring_sqe_cmd(ioucmd->sqe);
@@ -61,6 +66,7 @@ static const void *mbox_uring_area(const struct io_uring_cmd *ioucmd)
 #else
 #include <linux/io_uring.h>
 #define MBOX_URING_PARK		0
+#define MBOX_URING_DONE_POSITIVE	1
 static const void *mbox_uring_area(const struct io_uring_cmd *ioucmd)
 {
 	return ioucmd->cmd;
@@ -168,17 +174,20 @@ static int mbox_uring_may_wait(const struct mbox_uring_req *req, bool *may_wait)
 }
 
 /*
- * The result of a command tried without blocking in the submitter. io_uring
- * takes -EAGAIN as "retry in io-wq"; a command whose answer really is
- * -EAGAIN (the user asked not to wait) is completed here instead.
+ * Hand a command's final result to io_uring. It takes -EAGAIN from a
+ * non-blocking issue as "retry in io-wq": a command whose answer really is
+ * -EAGAIN (the user asked not to wait) is completed here instead, as are
+ * positive results where io_uring would lose them (see above).
  */
-static int mbox_uring_result(struct io_uring_cmd *ioucmd, int ret,
-			     unsigned int issue_flags)
+static int mbox_uring_complete(struct io_uring_cmd *ioucmd, int ret,
+			       unsigned int issue_flags)
 {
-	if (ret != -EAGAIN || !(issue_flags & IO_URING_F_NONBLOCK))
-		return ret;
-	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
-	return -EIOCBQUEUED;
+	if ((ret > 0 && MBOX_URING_DONE_POSITIVE) ||
+	    (ret == -EAGAIN && (issue_flags & IO_URING_F_NONBLOCK))) {
+		io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+		return -EIOCBQUEUED;
+	}
+	return ret;
 }
 
 #if MBOX_URING_PARK
@@ -458,15 +467,20 @@ int mbox_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags,
 	ret = mbox_uring_prep(ioucmd, &req) ?: mbox_uring_may_wait(&req, &may_wait);
 	if (ret)
 		return ret;
-	if (!may_wait)
-		return mbox_uring_result(ioucmd, mbox_uring_run(&req, 0), issue_flags);
-	if (req.kind == MBOX_URING_RECV && MBOX_URING_PARK)
-		return mbox_uring_recv(ioucmd, issue_flags, &req);
-	/* In io-wq: block as the ioctl does. */
-	if (!(issue_flags & IO_URING_F_NONBLOCK))
-		return mbox_uring_run(&req, 0);
-	/* A call tried without blocking would have sent its request. */
-	if (req.kind == MBOX_URING_CALL)
+	if (!may_wait) {
+		ret = mbox_uring_run(&req, 0);
+	} else if (req.kind == MBOX_URING_RECV && MBOX_URING_PARK) {
+		ret = mbox_uring_recv(ioucmd, issue_flags, &req);
+	} else if (!(issue_flags & IO_URING_F_NONBLOCK)) {
+		/* In io-wq: block as the ioctl does. */
+		ret = mbox_uring_run(&req, 0);
+	} else if (req.kind == MBOX_URING_CALL) {
+		/* A call tried without blocking would have sent its request. */
 		return -EAGAIN;
-	return mbox_uring_run(&req, MBOX_WAIT_NONBLOCK);
+	} else {
+		ret = mbox_uring_run(&req, MBOX_WAIT_NONBLOCK);
+		if (ret == -EAGAIN)
+			return ret;	/* io-wq runs it again, blocking */
+	}
+	return mbox_uring_complete(ioucmd, ret, issue_flags);
 }
