@@ -161,7 +161,7 @@ examples: $(EXAMPLES)
 
 $(O)/examples/%: examples/%.c $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox $(if $(filter uring%,$(@F)),$(URING_LIBS))
 
 # The two quick-start commands: each installs what is missing first.
 check: deps

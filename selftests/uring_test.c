@@ -14,6 +14,7 @@
  * skip there, the others run on both kernels.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -828,6 +829,40 @@ TEST_F(uring, sqpoll)
 	EXPECT_EQ(getpid(), r.pid);
 	io_uring_queue_exit(&ring);
 	close(fd);
+}
+
+/* The example server: mailboxes, an endpoint and TCP from one ring. */
+TEST(example_server)
+{
+	char self[PATH_MAX], path[PATH_MAX + 16], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int dev = mbox_dev_open(0);
+	pid_t pid;
+
+	ASSERT_GT(n, 0);
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	ASSERT_NE(NULL, slash);
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/uring_server", self);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "uring_server", "-m", "4", "-n", "25", NULL };
+
+		execv(path, argv);
+		execvp("uring_server", argv);
+		_exit(127);
+	}
+	ASSERT_GT(pid, 0);
+	n = reap(pid);
+	if (n == 127)
+		SKIP(goto out, "uring_server (examples/) is not installed next to the test or on PATH");
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(0, settle(parked, dev, -1, 0));
+	EXPECT_EQ(0, stats(dev).mailboxes);
+	EXPECT_EQ(0, stats(dev).endpoints);
+out:
+	close(dev);
 }
 
 TEST_HARNESS_MAIN
