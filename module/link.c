@@ -600,7 +600,12 @@ static long mbox_link_ioctl(struct file *file, unsigned int cmd, unsigned long a
 				   ARRAY_SIZE(mbox_link_file_ops));
 }
 
-MBOX_URING_CMD(mbox_link_uring_cmd, mbox_link_file_ops)
+/* io_uring runs the same handlers (uring.c). */
+static int mbox_link_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	return mbox_uring_cmd(ioucmd, issue_flags, mbox_link_file_ops,
+			      ARRAY_SIZE(mbox_link_file_ops));
+}
 
 /* write(2): one synchronous message to the peer. */
 static ssize_t mbox_link_write(struct file *file, const char __user *buf,
@@ -766,7 +771,12 @@ static long mbox_endpoint_ioctl(struct file *file, unsigned int cmd,
 				   ARRAY_SIZE(mbox_endpoint_ops));
 }
 
-MBOX_URING_CMD(mbox_endpoint_uring_cmd, mbox_endpoint_ops)
+/* io_uring runs the same handlers (uring.c). */
+static int mbox_endpoint_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	return mbox_uring_cmd(ioucmd, issue_flags, mbox_endpoint_ops,
+			      ARRAY_SIZE(mbox_endpoint_ops));
+}
 
 /* Readable when a message (not a reply) is queued to the endpoint. */
 static __poll_t mbox_endpoint_poll(struct file *file, poll_table *pt)

@@ -321,7 +321,11 @@ static long mbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 				   ARRAY_SIZE(mbox_mailbox_ops));
 }
 
-MBOX_URING_CMD(mbox_mailbox_uring_cmd, mbox_mailbox_ops)
+/* io_uring runs the same handlers (uring.c). */
+static int mbox_mailbox_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	return mbox_uring_cmd(ioucmd, issue_flags, mbox_mailbox_ops, ARRAY_SIZE(mbox_mailbox_ops));
+}
 
 /* ---- file operations: write/read are send/receive of one whole message ---- */
 

@@ -24,7 +24,7 @@
  *  - A send that must wait, a call, and on 6.1 a receive, go to io_uring's
  *    worker threads (io-wq) by returning -EAGAIN, where the handler blocks
  *    as the ioctl does; that wait is interruptible, so io_uring's
- *    cancelation of io-wq work (ring teardown, exit, linked timeouts)
+ *    cancellation of io-wq work (ring teardown, exit, linked timeouts)
  *    ends it.
  *
  * A parked receive holds the descriptor (io_uring holds the request's file)
@@ -35,7 +35,6 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <linux/wait.h>
 
 #include "stats.h"
@@ -43,7 +42,7 @@
 #include "wait.h"
 
 /*
- * ---- Kernel API differences, in one place ----
+ * ---- Kernel API differences, in one place (and the probe in Kbuild) ----
  *
  * 6.1: <linux/io_uring.h>, the command area is ioucmd->cmd, no cancelable
  * commands (so no parking: a receive waits in io-wq). 6.12:
@@ -55,7 +54,7 @@
  * failure (breaking IOSQE_IO_LINK chains), so positive results are
  * completed with io_uring_cmd_done() there (MBOX_URING_DONE_POSITIVE).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#ifdef MBOX_HAVE_URING_CANCEL
 #include <linux/io_uring/cmd.h>
 #define MBOX_URING_PARK		1
 #define MBOX_URING_DONE_POSITIVE	0
@@ -209,7 +208,7 @@ static int mbox_uring_complete(struct io_uring_cmd *ioucmd, int ret,
  * @timed: @timer is armed
  * @state: MBOX_UW_*. Whoever sets OWNED while it is clear owns the request
  *	until it clears it again or completes it: the issuer first, then the
- *	task work a wake-up, the deadline or a cancelation queues. A wake-up
+ *	task work a wake-up, the deadline or a cancellation queues. A wake-up
  *	while someone owns it only sets WOKEN, which the owner sees before it
  *	lets go, so none is lost and only one party ever runs the receive.
  */
@@ -467,6 +466,9 @@ int mbox_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags,
 	ret = mbox_uring_prep(ioucmd, &req) ?: mbox_uring_may_wait(&req, &may_wait);
 	if (ret)
 		return ret;
+	/* A call tried without blocking would have sent its request. */
+	if (may_wait && req.kind == MBOX_URING_CALL && (issue_flags & IO_URING_F_NONBLOCK))
+		return -EAGAIN;
 	if (!may_wait) {
 		ret = mbox_uring_run(&req, 0);
 	} else if (req.kind == MBOX_URING_RECV && MBOX_URING_PARK) {
@@ -474,9 +476,6 @@ int mbox_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags,
 	} else if (!(issue_flags & IO_URING_F_NONBLOCK)) {
 		/* In io-wq: block as the ioctl does. */
 		ret = mbox_uring_run(&req, 0);
-	} else if (req.kind == MBOX_URING_CALL) {
-		/* A call tried without blocking would have sent its request. */
-		return -EAGAIN;
 	} else {
 		ret = mbox_uring_run(&req, MBOX_WAIT_NONBLOCK);
 		if (ret == -EAGAIN)
