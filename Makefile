@@ -154,7 +154,7 @@ bench-bin: $(BENCH)
 
 $(BENCH): $(wildcard bench/*.c bench/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox
+	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox $(URING_LIBS)
 
 # Examples build as a user's program would: <mbox.h> and -lmbox.
 examples: $(EXAMPLES)
