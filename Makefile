@@ -70,6 +70,10 @@ TEST_CFLAGS = -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -Wno-missing-prototypes \
 kdir = $(shell scripts/kernel.sh kdir $(1) 2>/dev/null)
 KSRCS := Kbuild module/Kbuild $(wildcard module/*.c module/*.h) uapi/linux/mbox.h
 
+# liburing (Debian's liburing-dev) is linked statically into what uses it,
+# so that the VM needs nothing more than libmbox.
+URING_LIBS := -l:liburing.a
+
 LIB_VERSION := 1
 LIB_HDRS := lib/mbox.h uapi/linux/mbox.h
 LIB_A := $(O)/lib/libmbox.a
@@ -163,7 +167,7 @@ $(O)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/l
 	@test -f $(HARNESS_DIR)/kselftest_harness.h || { echo "missing \
 	$(HARNESS_DIR)/kselftest_harness.h (from linux-source-6.1): run make deps" >&2; exit 1; }
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(O)/lib -lmbox $(if $(filter uring%,$(@F)),$(URING_LIBS))
 
 tools: $(TOOLS)
 
@@ -175,14 +179,14 @@ bench-bin: $(BENCH)
 
 $(BENCH): $(wildcard bench/*.c bench/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox
+	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox $(URING_LIBS)
 
 # Examples build as a user's program would: <mbox.h> and -lmbox.
 examples: $(EXAMPLES)
 
 $(O)/examples/%: examples/%.c $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox $(if $(filter uring%,$(@F)),$(URING_LIBS))
 
 # The two quick-start commands: each installs what is missing first.
 check: deps

@@ -1077,6 +1077,8 @@ int main(int argc, char **argv)
 		mechs[nm++] = &shm_mechs[i];
 	for (size_t i = 0; i < nr_mbox_mechs; i++)
 		mechs[nm++] = &mbox_mechs[i];
+	for (size_t i = 0; i < nr_uring_mechs; i++)
+		mechs[nm++] = &uring_mechs[i];
 	/* POSIX queues of 64 large messages exceed the default RLIMIT_MSGQUEUE. */
 	{
 		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };

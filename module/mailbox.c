@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "stats.h"
 #include "ucmd.h"
+#include "uring.h"
 #include "wait.h"
 
 #define MBOX_OPEN_FLAGS (MBOX_OPEN_SEND | MBOX_OPEN_RECV | MBOX_OPEN_CREATE |	\
@@ -376,6 +377,12 @@ static long mbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 				   ARRAY_SIZE(mbox_mailbox_ops));
 }
 
+/* io_uring runs the same handlers (uring.c). */
+static int mbox_mailbox_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	return mbox_uring_cmd(ioucmd, issue_flags, mbox_mailbox_ops, ARRAY_SIZE(mbox_mailbox_ops));
+}
+
 /* ---- file operations: write/read are send/receive of one whole message ---- */
 
 static ssize_t mbox_mailbox_write(struct file *file, const char __user *buf,
@@ -493,6 +500,7 @@ static const struct file_operations mbox_mailbox_fops = {
 	.write = mbox_mailbox_write,
 	.poll = mbox_mailbox_poll,
 	.unlocked_ioctl = mbox_mailbox_ioctl,
+	.uring_cmd = mbox_mailbox_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
 	.flush = mbox_mailbox_flush,
 	.release = mbox_mailbox_release,

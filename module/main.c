@@ -24,7 +24,8 @@
 			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
 			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD |	\
 			 MBOX_FEAT_PRIO_WIDE | MBOX_FEAT_LONG_NAMES |	\
-			 MBOX_FEAT_NOTIFY | MBOX_FEAT_RECV_FULLSIZE)
+			 MBOX_FEAT_NOTIFY | MBOX_FEAT_RECV_FULLSIZE |	\
+			 (IS_ENABLED(CONFIG_IO_URING) ? MBOX_FEAT_URING : 0))
 
 static int mbox_cmd_version(struct mbox_ucmd *ucmd)
 {
@@ -49,6 +50,7 @@ static int mbox_cmd_stats(struct mbox_ucmd *ucmd)
 	cmd->endpoints = atomic_long_read(&mbox_nr_endpoints);
 	cmd->links = atomic_long_read(&mbox_nr_links);
 	cmd->rings = atomic_long_read(&mbox_nr_rings);
+	cmd->uring_waits = atomic_long_read(&mbox_nr_uring_waits);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

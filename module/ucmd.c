@@ -65,6 +65,8 @@ int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
 {
 	size_t n = min_t(size_t, len, ucmd->user_size);
 
+	/* Every argument struct's second word is its flags. */
+	((u32 *)ucmd->cmd)[1] &= ~ucmd->forced;
 	if (!(n % sizeof(u64)))
 		return mbox_ucmd_put_words(ucmd->ubuffer, ucmd->cmd, n);
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, n))
@@ -159,6 +161,26 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops)
 {
+	return mbox_ucmd_dispatch(file, cmd, (void __user *)arg, ops, nr_ops, 0);
+}
+
+/**
+ * mbox_ucmd_dispatch - run one command from a dispatch table
+ * @file: the descriptor
+ * @cmd: the command number
+ * @arg: the user's argument struct
+ * @ops: the table
+ * @nr_ops: its size
+ * @force_flags: flag bits to add to the struct's flags (its second word)
+ *	for this call only: io_uring's non-blocking attempts (uring.c); the
+ *	user's struct is never written with them
+ *
+ * Return: the handler's result, or a negative errno.
+ */
+long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
+			const struct mbox_ioctl_op *ops, size_t nr_ops,
+			u32 force_flags)
+{
 	/*
 	 * Not zeroed, not even by CONFIG_INIT_STACK_ALL_ZERO (256 bytes on
 	 * every call): the copy below fills the op->size bytes handlers use.
@@ -167,7 +189,7 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 	const struct mbox_ioctl_op *op;
 	struct mbox_ucmd ucmd = {
 		.file = file,
-		.ubuffer = (void __user *)arg,
+		.ubuffer = arg,
 		.cmd = buf,
 	};
 	unsigned int nr;
@@ -198,5 +220,7 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 					    ucmd.user_size);
 	if (ret)
 		return ret;
+	ucmd.forced = force_flags & ~((u32 *)buf)[1];
+	((u32 *)buf)[1] |= force_flags;
 	return op->execute(&ucmd);
 }

@@ -155,6 +155,11 @@ echo "  the kernel is entered only when one side must sleep or wake the other:"
 run ring_stream 200000 64
 run ring_stream 20000 4000
 
+step "one io_uring loop serves mailboxes, a link endpoint and TCP (examples/uring_server.c)"
+echo "  receives wait parked in the kernel (6.12) or in io-wq (6.1), not in a"
+echo "  thread per source; the server forks a producer, a caller and a TCP client:"
+run uring_server -m 3 -n 20
+
 step "errors say what went wrong, with an exit status to test"
 run mboxctl recv nosuch || echo "  (exit status $?)"
 run mboxctl create jobs -x || echo "  (exit status $?)"

@@ -38,6 +38,7 @@ packages=(
 	kmod			# modinfo
 	xz-utils		# unpacking linux-source
 	gawk			# summaries
+	liburing-dev		# io_uring tests, example and bench (linked statically)
 )
 # Building the debug kernel from source needs more; so does checking the
 # installation (make check-install: pkg-config, man page lint, DKMS).

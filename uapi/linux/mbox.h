@@ -43,6 +43,7 @@
 #define MBOX_FEAT_LONG_NAMES	_BITULL(8)	/* names up to MBOX_NAME_LONG_MAX */
 #define MBOX_FEAT_NOTIFY	_BITULL(9)	/* MBOX_IOC_NOTIFY */
 #define MBOX_FEAT_RECV_FULLSIZE	_BITULL(10)	/* MBOX_RECV_FULLSIZE */
+#define MBOX_FEAT_URING		_BITULL(11)	/* io_uring commands (struct mbox_uring_cmd) */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -334,6 +335,8 @@ struct mbox_info {
  *	struct ends at @bytes still works and does not get them)
  * @links: links alive, including dead ones a descriptor still holds
  * @rings: ring segments alive (including unlinked ones still open or mapped)
+ * @uring_waits: io_uring receives parked now, waiting for a message
+ *	(MBOX_FEAT_URING; newer still)
  */
 struct mbox_stats {
 	__u32 size;
@@ -344,6 +347,7 @@ struct mbox_stats {
 	__u64 endpoints;
 	__u64 links;
 	__u64 rings;
+	__u64 uring_waits;
 };
 
 /* Commands on the /dev/mbox descriptor. */
@@ -944,6 +948,29 @@ struct mbox_ring_info {
 	__u64 wake_calls;
 	__u64 wakeups;
 	struct mbox_ring_layout layout;
+};
+
+/* ---- io_uring ------------------------------------------------------------
+ *
+ * IORING_OP_URING_CMD on a mailbox, endpoint or link descriptor runs one of
+ * MBOX_IOC_SEND, RECV, SEND_BATCH, RECV_BATCH (mailbox), LINK_SEND, LINK_RECV
+ * (endpoint, link) or CALL (endpoint): sqe->cmd_op is the ioctl's number,
+ * the SQE's command area holds a struct mbox_uring_cmd pointing at the same
+ * argument struct the ioctl takes, and the CQE's res is what the ioctl
+ * returns. The argument struct and the buffers it points to must stay valid
+ * until the completion. See docs/io_uring.md.
+ */
+
+/**
+ * struct mbox_uring_cmd - the command area of an IORING_OP_URING_CMD SQE
+ * @arg: pointer to the ioctl's argument struct
+ * @flags: must be 0
+ * @__reserved: must be 0
+ */
+struct mbox_uring_cmd {
+	__u64 arg;
+	__u32 flags;
+	__u32 __reserved;
 };
 
 /* Commands on a ring descriptor. */
