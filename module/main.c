@@ -17,6 +17,7 @@
 #include "proc.h"
 #include "registry.h"
 #include "ring.h"
+#include "msg.h"
 #include "stats.h"
 #include "ucmd.h"
 
@@ -122,16 +123,23 @@ static int __init mbox_init(void)
 {
 	int ret;
 
-	ret = mbox_proc_init();
+	ret = mbox_msg_init();
 	if (ret)
 		return ret;
+	ret = mbox_proc_init();
+	if (ret)
+		goto err_msg;
 	ret = misc_register(&mbox_miscdev);
-	if (ret) {
-		mbox_proc_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_proc;
 	pr_info("mbox: api %d loaded\n", MBOX_API_VERSION);
 	return 0;
+
+err_proc:
+	mbox_proc_exit();
+err_msg:
+	mbox_msg_exit();
+	return ret;
 }
 
 static void __exit mbox_exit(void)
@@ -140,6 +148,7 @@ static void __exit mbox_exit(void)
 	mbox_proc_exit();
 	/* No descriptor is open: only named objects nobody holds are left. */
 	mbox_registry_exit();
+	mbox_msg_exit();
 }
 
 module_init(mbox_init);

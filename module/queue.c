@@ -741,7 +741,7 @@ int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg)
 	u32 n = min(msg->len, rx->buflen);
 
 	mbox_rx_fill(rx, msg);
-	return copy_to_user(rx->buf, msg->data, n) ? -EFAULT : n;
+	return mbox_msg_copy_out(rx->buf, msg, n) ?: n;
 }
 
 /* The receive ends: a call no longer expects its reply. Under the lock. */
@@ -819,7 +819,7 @@ static int mbox_copy_out_locked(struct mbox_rx *rx, struct mbox_msg *msg)
 
 	mbox_rx_fill(rx, msg);
 	pagefault_disable();
-	if (copy_to_user(rx->buf, msg->data, n) || (rx->report && rx->report(rx)))
+	if (mbox_msg_copy_out(rx->buf, msg, n) || (rx->report && rx->report(rx)))
 		ret = -EFAULT;
 	pagefault_enable();
 	rx->reported = ret >= 0 && rx->report;
