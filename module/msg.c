@@ -60,6 +60,7 @@ struct mbox_msg_spares {
 static DEFINE_PER_CPU(struct mbox_msg_spares, mbox_msg_spares) = {
 	.lock = INIT_LOCAL_LOCK(lock),
 };
+
 static struct kmem_cache *mbox_msg_cachep;
 
 static bool mbox_msg_small(size_t len)
