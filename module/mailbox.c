@@ -203,7 +203,7 @@ static int mbox_send_entry(void *ctx, void __user *uentry, u32 entry_size,
 	struct mbox_send e;
 	int ret;
 
-	ret = copy_struct_from_user(&e, sizeof(e), uentry, entry_size);
+	ret = mbox_copy_struct_in(&e, sizeof(e), uentry, entry_size);
 	if (ret)
 		return ret;
 	if (e.size || e.flags || e.timeout_ns)
@@ -252,7 +252,7 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 	struct mbox_rx rx;
 	int ret, copied;
 
-	ret = copy_struct_from_user(&e, sizeof(e), uentry, entry_size);
+	ret = mbox_copy_struct_in(&e, sizeof(e), uentry, entry_size);
 	if (ret)
 		return ret;
 	if (e.size || e.flags || e.timeout_ns)

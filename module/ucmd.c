@@ -53,6 +53,26 @@ efault:
 }
 
 /**
+ * mbox_copy_struct_in - copy_struct_from_user(), word by word when the
+ *	user's struct is the kernel's size (a multiple of 8 bytes)
+ * @dst: the kernel struct
+ * @ksize: its size
+ * @src: the user's struct
+ * @usize: its size
+ *
+ * For the entries of a batch, copied one by one like a command's struct.
+ *
+ * Return: 0, -EFAULT or -E2BIG, as copy_struct_from_user().
+ */
+int mbox_copy_struct_in(void *dst, size_t ksize, const void __user *src,
+			size_t usize)
+{
+	if (usize == ksize && !(ksize % sizeof(u64)))
+		return mbox_ucmd_get_words(dst, src, ksize);
+	return copy_struct_from_user(dst, ksize, src, usize);
+}
+
+/**
  * mbox_ucmd_respond - copy a handler's result back to user space
  * @ucmd: the call in flight
  * @len: the kernel size of the result struct held in @ucmd->cmd
@@ -212,12 +232,7 @@ long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
 	if (WARN_ON_ONCE(op->size > sizeof(buf)))
 		return -EINVAL;
 
-	/* The usual case, a struct of the kernel's own size, word by word. */
-	if (ucmd.user_size == op->size && !(op->size % sizeof(u64)))
-		ret = mbox_ucmd_get_words(buf, ucmd.ubuffer, op->size);
-	else
-		ret = copy_struct_from_user(buf, op->size, ucmd.ubuffer,
-					    ucmd.user_size);
+	ret = mbox_copy_struct_in(buf, op->size, ucmd.ubuffer, ucmd.user_size);
 	if (ret)
 		return ret;
 	ucmd.forced = force_flags & ~((u32 *)buf)[1];

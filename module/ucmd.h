@@ -61,6 +61,8 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
 			const struct mbox_ioctl_op *ops, size_t nr_ops,
 			u32 force_flags);
+int mbox_copy_struct_in(void *dst, size_t ksize, const void __user *src,
+			size_t usize);
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len);
 int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len);
 int mbox_ucmd_put_u64(struct mbox_ucmd *ucmd, size_t offset, u64 val);

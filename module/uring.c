@@ -126,7 +126,14 @@ static int mbox_uring_kind_of(unsigned int cmd)
 }
 
 /* Read and check the SQE's part: the command area is the user's to change. */
-static int mbox_uring_prep(struct io_uring_cmd *ioucmd, struct mbox_uring_req *req)
+/*
+ * A 128-byte SQE's command area is 80 bytes: what follows struct
+ * mbox_uring_cmd is reserved, so it must be zero (kept free for later).
+ */
+#define MBOX_URING_AREA128	80
+
+static int mbox_uring_prep(struct io_uring_cmd *ioucmd, struct mbox_uring_req *req,
+			   unsigned int issue_flags)
 {
 	const struct mbox_uring_cmd *area = mbox_uring_area(ioucmd);
 	int kind = mbox_uring_kind_of(ioucmd->cmd_op);
@@ -137,6 +144,9 @@ static int mbox_uring_prep(struct io_uring_cmd *ioucmd, struct mbox_uring_req *r
 	if (ioucmd->flags & IORING_URING_CMD_FIXED)
 		return -EINVAL;
 	if (READ_ONCE(area->flags) || READ_ONCE(area->__reserved))
+		return -EINVAL;
+	if ((issue_flags & IO_URING_F_SQE128) &&
+	    memchr_inv(area + 1, 0, MBOX_URING_AREA128 - sizeof(*area)))
 		return -EINVAL;
 	req->file = ioucmd->file;
 	req->cmd = ioucmd->cmd_op;
@@ -463,7 +473,8 @@ int mbox_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags,
 	if (issue_flags & IO_URING_F_CANCEL)
 		return mbox_uring_cancel(ioucmd, issue_flags);
 #endif
-	ret = mbox_uring_prep(ioucmd, &req) ?: mbox_uring_may_wait(&req, &may_wait);
+	ret = mbox_uring_prep(ioucmd, &req, issue_flags) ?:
+	      mbox_uring_may_wait(&req, &may_wait);
 	if (ret)
 		return ret;
 	/* A call tried without blocking would have sent its request. */

@@ -166,7 +166,7 @@ struct mbox_unlink {
 #define MBOX_RECV_FROM_PID	_BITUL(10)	/* only messages from pid */
 #define MBOX_RECV_REPLY		_BITUL(11)	/* links: the reply to call_id */
 /* Mailboxes: a buffer shorter than msg_size_max is -EMSGSIZE at once (POSIX). */
-#define MBOX_RECV_FULLSIZE	_BITUL(12)
+#define MBOX_RECV_FULLSIZE	_BITUL(13)
 
 /**
  * struct mbox_send - send one message (MBOX_IOC_SEND on a mailbox)
