@@ -157,6 +157,13 @@ $(MQ_SO): $(O)/lib/mq/mbox-mq.o lib/mq/libmbox-mq.map
 $(O)/lib/libmbox-mq.so: $(MQ_SO)
 	ln -sf libmbox-mq.so.$(MQ_VERSION) $@
 
+# libmbox-mq's own regression cases, run by check-posix-mq on the kernel's
+# mqueue and through the shim (a plain <mqueue.h> program, not linked to it).
+MQ_REGRESS := $(O)/lib/mq/mq_regress
+$(MQ_REGRESS): lib/mq/mq_regress.c uapi/linux/mbox.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iuapi -pthread -o $@ $<
+
 selftests: $(TESTS) $(DEBUG_TESTS)
 
 $(O)/selftests/%: selftests/debug/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
@@ -323,7 +330,8 @@ bench: deps
 PMQ_KERNELS ?= 6.1 6.12
 check-posix-mq: deps
 	@scripts/deps.sh $(PMQ_KERNELS) posix-mq
-	@$(MAKE) --no-print-directory lib $(patsubst %,$(O)/k-%/module/mbox.ko,$(PMQ_KERNELS))
+	@$(MAKE) --no-print-directory lib $(MQ_REGRESS) \
+		$(patsubst %,$(O)/k-%/module/mbox.ko,$(PMQ_KERNELS))
 	@scripts/check-posix-mq.sh $(PMQ_KERNELS)
 
 check-install: deps

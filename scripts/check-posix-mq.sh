@@ -5,6 +5,9 @@
 #
 #   scripts/check-posix-mq.sh KERNEL...      (default: 6.1 6.12)
 #
+# Also runs libmbox-mq's own regression cases (lib/mq/mq_regress.c, suite
+# "mq_regress"), compared the same way.
+#
 # Builds the kernel's selftests/mqueue and glibc's rt/tst-mqueue* from
 # Debian's source packages (scripts/posix-mq-suites.sh), then boots one VM
 # per kernel that runs every case twice: on the kernel's mqueue (the
@@ -29,6 +32,7 @@ build=$top/build
 suites=$build/posix-mq
 shim=$build/lib/libmbox-mq.so.1
 [ -f "$shim" ] || die "$shim is missing: run make lib"
+[ -f "$build/lib/mq/mq_regress" ] || die "$build/lib/mq/mq_regress is missing: run make build/lib/mq/mq_regress"
 # glibc's pthread_cancel() loads libgcc_s for unwinding (tst-mqueue8).
 libgcc=$(readlink -f "$(${CC:-gcc} -print-file-name=libgcc_s.so.1)")
 [ -f "$libgcc" ] || die "libgcc_s.so.1 not found"
@@ -44,7 +48,7 @@ for k in "${kernels[@]}"; do
 	ko=$build/k-$k/module/mbox.ko
 	[ -f "$ko" ] || die "$ko is missing: run make vm-module KERNEL=$k"
 	o=$build/vm-posix-mq-$k
-	files=(-f "$suites/$k/mq_open_tests")
+	files=(-f "$suites/$k/mq_open_tests" -f "$build/lib/mq/mq_regress")
 	for n in 1 2 3 4 5 6 7 8 9 10; do files+=(-f "$suites/glibc/tst-mqueue$n"); done
 	log "kernel $k: both suites on the kernel's mqueue and through libmbox-mq; logs in $o"
 	"$here/vm-run.sh" -k "$k" -m "$ko" -l "$shim" -l "$libgcc" "${files[@]}" -P /usr/bin/timeout \

@@ -43,6 +43,16 @@ for mode in kernel mbox; do
 	# Leave no queue behind for the other run.
 	rm -f /dev/mqueue/* 2>/dev/null
 
+	# libmbox-mq's own cases: "CASE name pass|fail" lines, and the status.
+	echo "== $mode: mq_regress"
+	run "$mode" timeout 300 /mbox/bin/mq_regress >"$out" 2>&1
+	rc=$?
+	show "$mode"
+	sed -n 's/^CASE \([^ ]*\) \([a-z]*\)$/PMQ-CASE mq_regress \1 '"$mode"' \2/p' "$out"
+	[ $rc -eq 0 ] && r=pass || r=fail
+	echo "PMQ-CASE mq_regress exit_status $mode $r"
+	rm -f /dev/mqueue/* 2>/dev/null
+
 	# glibc's rt/tst-mqueue1..10: exit 0 passes, 77 is UNSUPPORTED.
 	for n in 1 2 3 4 5 6 7 8 9 10; do
 		t=tst-mqueue$n

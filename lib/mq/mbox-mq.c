@@ -40,6 +40,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -89,6 +90,62 @@ static int mbox_call_cancel(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -err : ret;
 }
 
+/*
+ * Copy @n bytes between this process's memory at @addr and @buf as the
+ * kernel's copy_from_user()/copy_to_user() would: -EFAULT, not SIGSEGV, when
+ * @addr is not readable (@write false) or writable (@write true). The copy
+ * goes through process_vm_readv()/process_vm_writev() on ourselves, which
+ * the kernel allows any process (no ptrace check for its own thread group).
+ * Where those calls are refused (ENOSYS, a seccomp filter's EPERM), the
+ * memory is accessed directly, as before.
+ */
+static int user_copy(void *addr, void *buf, size_t n, bool write)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = n };
+	struct iovec remote = { .iov_base = addr, .iov_len = n };
+	int saved = errno;
+	ssize_t r;
+
+	r = write ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0)
+		  : process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	if (r < 0 && errno != EFAULT) {
+		errno = saved;
+		if (write)
+			memcpy(addr, buf, n);
+		else
+			memcpy(buf, addr, n);
+		return 0;
+	}
+	errno = saved;
+	return r == (ssize_t)n ? 0 : -EFAULT;
+}
+
+/* Read @n bytes at user pointer @src into @dst: 0 or -EFAULT. */
+static int user_read(void *dst, const void *src, size_t n)
+{
+	return user_copy((void *)src, dst, n, false);
+}
+
+/* Write @n bytes of @src at user pointer @dst: 0 or -EFAULT. */
+static int user_write(void *dst, const void *src, size_t n)
+{
+	return user_copy(dst, (void *)src, n, true);
+}
+
+/*
+ * Is @p writable for @n bytes? Its content is read and written back
+ * unchanged (a caller writing its own out-argument during the call races
+ * with itself, as with the kernel's put_user()): 0 or -EFAULT.
+ */
+static int user_writable(void *p, size_t n)
+{
+	unsigned char tmp[sizeof(struct mq_attr)];
+
+	if (n > sizeof(tmp) || user_read(tmp, p, n))
+		return -EFAULT;
+	return user_write(p, tmp, n);
+}
+
 /* /dev/mbox, close-on-exec; -errno when it can not be opened. */
 static int dev_open(void)
 {
@@ -106,7 +163,8 @@ static bool no_mbox(int err)
 /*
  * The mailbox name for POSIX @name, as glibc and the kernel check it: a
  * leading '/' (EINVAL), then 1 to NAME_MAX characters other than '/', and
- * not "." or ".." (EACCES, ENAMETOOLONG). The module accepts printable
+ * not "." or ".." (EACCES, ENAMETOOLONG); "/" alone is an empty name, which
+ * the kernel's getname() refuses with ENOENT. The module accepts printable
  * ASCII only: other characters are EINVAL (docs/posix-mq.md).
  */
 static int mq_name(const char *name, const char **out)
@@ -119,7 +177,9 @@ static int mq_name(const char *name, const char **out)
 	len = strnlen(name, PATH_MAX);
 	if (len >= PATH_MAX)
 		return ENAMETOOLONG;
-	if (!len || !strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
+	if (!len)
+		return ENOENT;
+	if (!strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
 		return EACCES;
 	if (len > NAME_MAX)
 		return ENAMETOOLONG;
@@ -160,18 +220,30 @@ static bool cap_sys_resource(void)
 	return data[CAP_SYS_RESOURCE / 32].effective & (1u << (CAP_SYS_RESOURCE % 32));
 }
 
-/* The caller's umask, read without changing it (thread-safe). */
+/*
+ * The umask a new queue's mode is masked with: the caller's, read from
+ * /proc/self/status without changing it. umask(2) is the only other way to
+ * learn it, and it sets the mask for the whole process: another thread
+ * creating a file between umask(x) and umask(old) would get x, so a
+ * library can not use it. Without /proc (not mounted, a kernel older than
+ * 4.7 with no "Umask:" line) the mask is 077: group and others get nothing,
+ * the owner the bits asked for. That never opens a queue to other users
+ * more than the real umask would (it may open it to fewer); only an umask
+ * that also takes owner bits away is not applied (docs/posix-mq.md).
+ */
+#define UMASK_UNKNOWN	077
+
 static mode_t current_umask(void)
 {
+	mode_t mask = UMASK_UNKNOWN;
 	char line[128];
-	mode_t mask = 022;
 	FILE *f = fopen("/proc/self/status", "re");
 
 	if (!f)
 		return mask;
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, "Umask:", 6)) {
-			mask = (mode_t)strtoul(line + 6, NULL, 8);
+			mask = (mode_t)strtoul(line + 6, NULL, 8) & 0777;
 			break;
 		}
 	fclose(f);
@@ -266,8 +338,9 @@ static mqd_t mq_open_impl(const char *posix_name, int oflag, mode_t mode,
 			  const struct mq_attr *attr)
 {
 	uint32_t flags = MBOX_OPEN_CLOEXEC, maxmsg = 0, msgsize = 0;
+	struct mq_attr kattr;
 	const char *name;
-	int dev, fd, err, tries;
+	int dev, fd, err;
 
 	err = mq_name(posix_name, &name);
 	if (err)
@@ -287,6 +360,12 @@ static mqd_t mq_open_impl(const char *posix_name, int oflag, mode_t mode,
 	}
 	if (oflag & O_NONBLOCK)
 		flags |= MBOX_OPEN_NONBLOCK;
+	/* The attributes are copied first, as the kernel does (EFAULT). */
+	if ((oflag & O_CREAT) && attr) {
+		if (user_read(&kattr, attr, sizeof(kattr)))
+			return set_errno(EFAULT);
+		attr = &kattr;
+	}
 
 	dev = dev_open();
 	if (dev < 0) {
@@ -295,24 +374,27 @@ static mqd_t mq_open_impl(const char *posix_name, int oflag, mode_t mode,
 		return syscall(SYS_mq_open, name, oflag, mode, attr);
 	}
 	/* Open what exists; create (checking the attributes) only what does not. */
-	for (tries = 0; tries < 8; tries++) {
-		if (!(oflag & O_CREAT) || !(oflag & O_EXCL)) {
-			fd = mbox_mq_open_one(dev, name, flags, 0, 0, 0);
-			if (fd != -ENOENT || !(oflag & O_CREAT))
-				goto out;
-		}
-		err = mq_check_attr(attr, &maxmsg, &msgsize);
-		if (err) {
-			/* O_EXCL on an existing queue: EEXIST, whatever the attributes. */
-			fd = (oflag & O_EXCL) && mbox_exists(dev, name) ? -EEXIST : -err;
-			goto out;
-		}
-		fd = mbox_mq_open_one(dev, name, flags | MBOX_OPEN_CREATE | MBOX_OPEN_EXCL,
-				      (mode & 0777) & ~current_umask(), maxmsg, msgsize);
-		if (fd != -EEXIST || (oflag & O_EXCL))
+	if (!(oflag & O_CREAT) || !(oflag & O_EXCL)) {
+		fd = mbox_mq_open_one(dev, name, flags, 0, 0, 0);
+		if (fd != -ENOENT || !(oflag & O_CREAT))
 			goto out;
 	}
-	fd = -EAGAIN;	/* the name kept being created and removed */
+	err = mq_check_attr(attr, &maxmsg, &msgsize);
+	if (err) {
+		/* O_EXCL on an existing queue: EEXIST, whatever the attributes. */
+		fd = (oflag & O_EXCL) && mbox_exists(dev, name) ? -EEXIST : -err;
+		goto out;
+	}
+	/*
+	 * Without O_EXCL, a queue made by someone else since the open above is
+	 * opened (the module does that), its attributes untouched. A ring
+	 * holding the name is -EEXIST from the module whether or not
+	 * MBOX_OPEN_EXCL is given: the name is taken by something that is not
+	 * a queue, so EEXIST is the answer (docs/posix-mq.md).
+	 */
+	fd = mbox_mq_open_one(dev, name, flags | MBOX_OPEN_CREATE |
+			      ((oflag & O_EXCL) ? MBOX_OPEN_EXCL : 0),
+			      (mode & 0777) & ~current_umask(), maxmsg, msgsize);
 out:
 	close(dev);
 	if (fd < 0)
@@ -386,21 +468,26 @@ MQ_API int mq_unlink(const char *posix_name)
 
 /*
  * An absolute CLOCK_REALTIME timeout as the kernel's mqueue checks it
- * (before anything else): EINVAL unless 0 <= tv_nsec < 1e9, tv_sec >= 0.
+ * (before anything else): EFAULT if @uts can not be read, EINVAL unless
+ * 0 <= tv_nsec < 1e9, tv_sec >= 0.
  */
-static int mq_deadline(const struct timespec *ts, uint32_t *flags, __s64 *ns)
+static int mq_deadline(const struct timespec *uts, uint32_t *flags, __s64 *ns)
 {
+	struct timespec ts;
+
 	*flags = 0;
 	*ns = 0;
-	if (!ts)
+	if (!uts)
 		return 0;
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L)
+	if (user_read(&ts, uts, sizeof(ts)))
+		return EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
 		return EINVAL;
 	*flags = MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME;
-	if (ts->tv_sec >= INT64_MAX / 1000000000LL)
+	if (ts.tv_sec >= INT64_MAX / 1000000000LL)
 		*ns = INT64_MAX;
 	else
-		*ns = (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+		*ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	return 0;
 }
 
@@ -410,11 +497,12 @@ static int mq_timedsend_impl(mqd_t mqd, const char *msg, size_t len,
 	struct mbox_send op = { .size = sizeof(op) };
 	int err;
 
-	if (prio >= MBOX_MQ_PRIO_MAX)
-		return set_errno(EINVAL);
+	/* The kernel's order: the timeout (EFAULT, EINVAL), then the priority. */
 	err = mq_deadline(ts, &op.flags, &op.timeout_ns);
 	if (err)
 		return set_errno(err);
+	if (prio >= MBOX_MQ_PRIO_MAX)
+		return set_errno(EINVAL);
 	if (len > UINT32_MAX)
 		return set_errno(EMSGSIZE);
 	op.buf = (uintptr_t)msg;
@@ -463,6 +551,13 @@ static ssize_t mq_timedreceive_impl(mqd_t mqd, char *buf, size_t len,
 	err = mq_deadline(ts, &wait, &op.timeout_ns);
 	if (err)
 		return set_errno(err);
+	/*
+	 * The priority is written after the message is taken: a pointer that
+	 * can not take it is EFAULT now, with the message left queued (the
+	 * kernel's mqueue loses it).
+	 */
+	if (prio && user_writable(prio, sizeof(*prio)))
+		return set_errno(EFAULT);
 	op.flags = wait | MBOX_RECV_FULLSIZE;
 	op.buf = (uintptr_t)buf;
 	op.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
@@ -493,7 +588,8 @@ MQ_API ssize_t mq_receive(mqd_t mqd, char *buf, size_t len, unsigned int *prio)
 
 /* ---- attributes ---- */
 
-static int mq_getattr_impl(mqd_t mqd, struct mq_attr *attr)
+/* @mqd's attributes into @attr: 0 or -errno (-ENOTTY: not a mailbox). */
+static int mq_attr_get(mqd_t mqd, struct mq_attr *attr)
 {
 	struct mbox_info info;
 	int err, fl;
@@ -501,13 +597,11 @@ static int mq_getattr_impl(mqd_t mqd, struct mq_attr *attr)
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
 	err = mbox_call(mqd, MBOX_IOC_INFO, &info);
-	if (err == -ENOTTY)
-		return syscall(SYS_mq_getsetattr, mqd, NULL, attr);
 	if (err < 0)
-		return set_errno(-err);
+		return err;
 	fl = fcntl(mqd, F_GETFL);
 	if (fl < 0)
-		return -1;
+		return -errno;
 	memset(attr, 0, sizeof(*attr));
 	attr->mq_flags = fl & O_NONBLOCK;
 	attr->mq_maxmsg = info.capacity;
@@ -516,28 +610,48 @@ static int mq_getattr_impl(mqd_t mqd, struct mq_attr *attr)
 	return 0;
 }
 
-MQ_API int mq_getattr(mqd_t mqd, struct mq_attr *attr)
+/*
+ * The kernel's mq_getsetattr(): @unew (may be NULL) is read first (EFAULT)
+ * and checked (EINVAL: a flag other than O_NONBLOCK; its other fields are
+ * ignored, as POSIX says), then the descriptor (EBADF); the attributes
+ * before the change go to @uold (may be NULL; EFAULT, with nothing
+ * changed). O_NONBLOCK is set or cleared with FIONBIO, which the VFS does
+ * under the file's f_lock: a read-modify-write of all the flags with
+ * F_GETFL/F_SETFL could undo another thread's F_SETFL done in between.
+ */
+static int mq_getsetattr(mqd_t mqd, const struct mq_attr *unew, struct mq_attr *uold)
 {
-	return mq_getattr_impl(mqd, attr);
+	struct mq_attr new, cur;
+	int err, on;
+
+	if (unew) {
+		if (user_read(&new, unew, sizeof(new)))
+			return set_errno(EFAULT);
+		if (new.mq_flags & ~(long)O_NONBLOCK)
+			return set_errno(EINVAL);
+	}
+	err = mq_attr_get(mqd, &cur);
+	if (err == -ENOTTY)
+		return syscall(SYS_mq_getsetattr, mqd, unew, uold);
+	if (err < 0)
+		return set_errno(-err);
+	if (uold && user_write(uold, &cur, sizeof(cur)))
+		return set_errno(EFAULT);
+	if (!unew)
+		return 0;
+	on = !!(new.mq_flags & O_NONBLOCK);
+	return ioctl(mqd, FIONBIO, &on) < 0 ? -1 : 0;
 }
 
-/* Only O_NONBLOCK can change; the other fields are ignored, as POSIX says. */
+MQ_API int mq_getattr(mqd_t mqd, struct mq_attr *attr)
+{
+	return mq_getsetattr(mqd, NULL, attr);
+}
+
+/* Only O_NONBLOCK can change; either pointer may be NULL, as in glibc. */
 MQ_API int mq_setattr(mqd_t mqd, const struct mq_attr *attr, struct mq_attr *old)
 {
-	struct mq_attr cur;
-	int fl;
-
-	if (attr->mq_flags & ~(long)O_NONBLOCK)
-		return set_errno(EINVAL);
-	if (mq_getattr_impl(mqd, &cur))
-		return -1;
-	if (old)
-		*old = cur;
-	fl = fcntl(mqd, F_GETFL);
-	if (fl < 0)
-		return -1;
-	fl = (attr->mq_flags & O_NONBLOCK) ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
-	return fcntl(mqd, F_SETFL, fl) < 0 ? -1 : 0;
+	return mq_getsetattr(mqd, attr, old);
 }
 
 /* ---- notification ---- */
@@ -709,10 +823,19 @@ err_close:
 	return err;
 }
 
-MQ_API int mq_notify(mqd_t mqd, const struct sigevent *sev)
+MQ_API int mq_notify(mqd_t mqd, const struct sigevent *usev)
 {
+	const struct sigevent *sev = NULL;
+	struct sigevent ksev;
 	uint64_t value = 0;
 	int err;
+
+	/* Read first, as the kernel does (EFAULT). */
+	if (usev) {
+		if (user_read(&ksev, usev, sizeof(ksev)))
+			return set_errno(EFAULT);
+		sev = &ksev;
+	}
 
 	if (!sev) {
 		err = mbox_notify_call(mqd, MBOX_NOTIFY_REMOVE, 0, 0, 0);
