@@ -25,7 +25,8 @@
 #include "wait.h"
 
 #define MBOX_OPEN_FLAGS (MBOX_OPEN_SEND | MBOX_OPEN_RECV | MBOX_OPEN_CREATE |	\
-			 MBOX_OPEN_EXCL | MBOX_OPEN_CLOEXEC | MBOX_OPEN_NONBLOCK)
+			 MBOX_OPEN_EXCL | MBOX_OPEN_CLOEXEC | MBOX_OPEN_NONBLOCK |	\
+			 MBOX_OPEN_UMASK)
 #define MBOX_MB_FLAGS	(MBOX_MB_DROP_OLDEST | MBOX_MB_BROADCAST)
 #define MBOX_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_SEND_CONFIRM)
 #define MBOX_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC |	\
@@ -591,7 +592,10 @@ static struct mbox_obj *mbox_mailbox_make(const void *arg)
 	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
 	if (!mb)
 		return ERR_PTR(-ENOMEM);
-	ret = mbox_obj_init(&mb->obj, &mbox_mailbox_obj_ops, cmd->mode);
+	/* The umask of the task that creates, as open(2) and mq_open() apply. */
+	ret = mbox_obj_init(&mb->obj, &mbox_mailbox_obj_ops,
+			    (cmd->flags & MBOX_OPEN_UMASK) ?
+			    cmd->mode & ~current_umask() : cmd->mode);
 	if (ret) {
 		kfree(mb);
 		return ERR_PTR(ret);

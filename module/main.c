@@ -26,6 +26,7 @@
 			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD |	\
 			 MBOX_FEAT_PRIO_WIDE | MBOX_FEAT_LONG_NAMES |	\
 			 MBOX_FEAT_NOTIFY | MBOX_FEAT_RECV_FULLSIZE |	\
+			 MBOX_FEAT_OPEN_UMASK |				\
 			 (IS_ENABLED(CONFIG_IO_URING) ? MBOX_FEAT_URING : 0))
 
 static int mbox_cmd_version(struct mbox_ucmd *ucmd)

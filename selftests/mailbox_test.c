@@ -49,6 +49,26 @@ TEST(create_named_then_open_by_name_and_id)
 	close(c);
 }
 
+TEST(umask_applied_only_when_asked)
+{
+	struct mbox_attr attr = { .mode = 0666, .capacity = 4 };
+	struct mbox_info info;
+	mode_t old = umask(027);
+	int a, b;
+
+	a = mbox_open(-1, NULL, CREATE | MBOX_OPEN_UMASK, &attr, NULL);
+	b = mbox_open(-1, NULL, CREATE, &attr, NULL);
+	umask(old);
+	ASSERT_GE(a, 0);
+	ASSERT_GE(b, 0);
+	ASSERT_EQ(0, mbox_info(a, &info));
+	EXPECT_EQ(0640, info.mode);
+	ASSERT_EQ(0, mbox_info(b, &info));
+	EXPECT_EQ(0666, info.mode);
+	close(a);
+	close(b);
+}
+
 TEST(create_excl_and_create_existing)
 {
 	uint64_t id1, id2;

@@ -392,9 +392,16 @@ static mqd_t mq_open_impl(const char *posix_name, int oflag, mode_t mode,
 	 * MBOX_OPEN_EXCL is given: the name is taken by something that is not
 	 * a queue, so EEXIST is the answer (docs/posix-mq.md).
 	 */
-	fd = mbox_mq_open_one(dev, name, flags | MBOX_OPEN_CREATE |
-			      ((oflag & O_EXCL) ? MBOX_OPEN_EXCL : 0),
-			      (mode & 0777) & ~current_umask(), maxmsg, msgsize);
+	/*
+	 * The module applies the caller's umask itself (MBOX_OPEN_UMASK); an
+	 * older module refuses the flag, and the mask is read here instead.
+	 */
+	flags |= MBOX_OPEN_CREATE | ((oflag & O_EXCL) ? MBOX_OPEN_EXCL : 0);
+	fd = mbox_mq_open_one(dev, name, flags | MBOX_OPEN_UMASK, mode & 0777,
+			      maxmsg, msgsize);
+	if (fd == -EINVAL)
+		fd = mbox_mq_open_one(dev, name, flags,
+				      (mode & 0777) & ~current_umask(), maxmsg, msgsize);
 out:
 	close(dev);
 	if (fd < 0)

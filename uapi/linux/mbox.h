@@ -44,6 +44,7 @@
 #define MBOX_FEAT_NOTIFY	_BITULL(9)	/* MBOX_IOC_NOTIFY */
 #define MBOX_FEAT_RECV_FULLSIZE	_BITULL(10)	/* MBOX_RECV_FULLSIZE */
 #define MBOX_FEAT_URING		_BITULL(11)	/* io_uring commands (struct mbox_uring_cmd) */
+#define MBOX_FEAT_OPEN_UMASK	_BITULL(12)	/* MBOX_OPEN_UMASK */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -90,6 +91,7 @@ struct mbox_version {
 #define MBOX_OPEN_EXCL		_BITUL(3)	/* with CREATE: fail if it exists */
 #define MBOX_OPEN_CLOEXEC	_BITUL(4)	/* O_CLOEXEC on the new descriptor */
 #define MBOX_OPEN_NONBLOCK	_BITUL(5)	/* O_NONBLOCK on the new descriptor */
+#define MBOX_OPEN_UMASK		_BITUL(6)	/* creating: mode &= ~umask (MBOX_FEAT_OPEN_UMASK) */
 
 /**
  * struct mbox_open - create or open a mailbox (MBOX_IOC_OPEN on /dev/mbox)
@@ -104,8 +106,9 @@ struct mbox_version {
  * @id: in: with @name 0 and no CREATE, the ID of the mailbox to open;
  *	otherwise must be 0. out: the mailbox's ID, unique while the module is
  *	loaded (never reused).
- * @mode: in, when creating: permission bits (0777 mask; umask is not
- *	applied). Send needs write, receive needs read permission.
+ * @mode: in, when creating: permission bits (0777 mask; the caller's umask
+ *	is applied only with MBOX_OPEN_UMASK, as open(2) and mq_open(3) do).
+ *	Send needs write, receive needs read permission.
  * @mb_flags: in, when creating: MBOX_MB_*
  * @capacity: in, when creating: how many messages may be queued. 0 makes a
  *	zero-capacity (rendezvous) mailbox: a send completes only once a
