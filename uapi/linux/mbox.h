@@ -91,7 +91,7 @@ struct mbox_version {
 #define MBOX_OPEN_EXCL		_BITUL(3)	/* with CREATE: fail if it exists */
 #define MBOX_OPEN_CLOEXEC	_BITUL(4)	/* O_CLOEXEC on the new descriptor */
 #define MBOX_OPEN_NONBLOCK	_BITUL(5)	/* O_NONBLOCK on the new descriptor */
-#define MBOX_OPEN_UMASK		_BITUL(6)	/* creating: mode &= ~umask (MBOX_FEAT_OPEN_UMASK) */
+#define MBOX_OPEN_UMASK		_BITUL(6)	/* creating: mode &= ~umask */
 
 /**
  * struct mbox_open - create or open a mailbox (MBOX_IOC_OPEN on /dev/mbox)
