@@ -229,6 +229,7 @@ static void mbox_queue_purge_locked(struct mbox_queue *q, struct list_head *free
 	struct mbox_msg *msg, *next;
 	struct list_head *fifo;
 	struct mbox_fifos it;
+	bool last;
 
 	lockdep_assert_held(&q->lock);
 	mbox_fifos_start(q, &it);
@@ -236,9 +237,16 @@ static void mbox_queue_purge_locked(struct mbox_queue *q, struct list_head *free
 		list_for_each_entry_safe(msg, next, fifo, node) {
 			if (msg->state != MBOX_MSG_QUEUED || msg->confirm)
 				continue;
+			/*
+			 * Taking a level's last message frees the level, and
+			 * @fifo with it: then the walk must not go on.
+			 */
+			last = list_is_last(&msg->node, fifo);
 			mbox_dequeue(q, msg);
 			msg->state = MBOX_MSG_WITHDRAWN;
 			list_add_tail(&msg->node, freed);
+			if (last)
+				break;
 		}
 	}
 }

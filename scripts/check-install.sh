@@ -133,7 +133,7 @@ as_root dkms remove mbox/1.0 --all >/dev/null 2>&1
 as_root rm -rf "$src"
 
 # 5. make uninstall takes every installed file away again.
-rm -f "$dest/use" "$dest/use.c" "$dest/dkms.log"
+rm -f "$dest/use" "$dest/use.c" "$dest/usemq" "$dest/usemq.c" "$dest/dkms.log"
 if make --no-print-directory uninstall KERNEL=6.1 DESTDIR="$dest" PREFIX=/usr >"$dest.log" 2>&1; then
 	left=$(find "$dest" -type f -o -type l)
 	if [ -z "$left" ]; then ok "make uninstall DESTDIR PREFIX=/usr: nothing left"

@@ -186,16 +186,17 @@ TEST(proc_fdinfo_and_mboxctl_show_long_names)
 	EXPECT_EQ(1, file_has(path, needle));
 
 	/* mboxctl (next to the tests in the VM, or on PATH) prints it whole. */
-	snprintf(cmd, sizeof(cmd), "mboxctl info %s | grep -qx 'name: *%s'", name, name);
-	status = system(cmd);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+	if (system("command -v mboxctl >/dev/null 2>&1")) {
 		TH_LOG("mboxctl not found: skipped that part");
-	else
+	} else {
+		snprintf(cmd, sizeof(cmd), "mboxctl info %s | grep -qx 'name: *%s'",
+			 name, name);
+		status = system(cmd);
 		EXPECT_EQ(0, status);
-	snprintf(cmd, sizeof(cmd), "mboxctl list | grep -q ' %s '", name);
-	status = system(cmd);
-	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 127))
+		snprintf(cmd, sizeof(cmd), "mboxctl list | grep -q ' %s '", name);
+		status = system(cmd);
 		EXPECT_EQ(0, status);
+	}
 	EXPECT_EQ(0, mbox_unlink(-1, name));
 	close(a);
 }
