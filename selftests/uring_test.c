@@ -852,7 +852,7 @@ FIXTURE_TEARDOWN(server)
 TEST_F_TIMEOUT(server, example, 300)
 {
 	char exe[PATH_MAX], path[PATH_MAX + 16], *slash;
-	ssize_t n = readlink("/proc/exe/exe", exe, sizeof(exe) - 1);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	int dev = mbox_dev_open(0);
 	pid_t pid;
 
