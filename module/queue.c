@@ -98,6 +98,25 @@ void mbox_flow_init(struct mbox_flow *flow, u64 id, u32 capacity)
 	flow->next_seq = 1;
 }
 
+static bool mbox_rx_matches(const struct mbox_rx *rx, const struct mbox_msg *msg);
+
+/*
+ * Wake the receivers asleep on @q that would take @msg, or all of them
+ * (@msg NULL). Under the lock, which a receiver holds to leave the list, so
+ * each task is alive here. Every one that matches is woken, as a wait
+ * queue would: one that then can not take the message (a short buffer)
+ * leaves it to the others.
+ */
+static void mbox_wake_receivers(struct mbox_queue *q, const struct mbox_msg *msg)
+{
+	struct mbox_rx *rx;
+
+	lockdep_assert_held(&q->lock);
+	list_for_each_entry(rx, &q->receivers, node)
+		if (!msg || mbox_rx_matches(rx, msg))
+			wake_up_process(rx->task);
+}
+
 /* Wake everybody waiting on @q: a state they wait on changed for good. */
 static void mbox_queue_wake_all(struct mbox_queue *q)
 {
@@ -116,6 +135,7 @@ void mbox_flow_kill(struct mbox_queue *q, struct mbox_flow *flow)
 {
 	spin_lock(&q->lock);
 	flow->dead = true;
+	mbox_wake_receivers(q, NULL);
 	spin_unlock(&q->lock);
 	mbox_queue_wake_all(q);
 }
@@ -277,6 +297,7 @@ void mbox_queue_shutdown(struct mbox_queue *q)
 	spin_lock(&q->lock);
 	q->dead = true;
 	mbox_queue_purge_locked(q, &freed);
+	mbox_wake_receivers(q, NULL);
 	spin_unlock(&q->lock);
 	mbox_queue_wake_all(q);
 	mbox_msg_put_list(&freed);
@@ -649,6 +670,7 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 	if (ret)
 		goto out_unlock;
 	mbox_enqueue(q, msg, &spare);
+	mbox_wake_receivers(q, msg);
 	*seq = msg->seq;
 	trace_mbox_send(mbox_qid(q), msg);
 	if (q->ops && q->ops->queued)
@@ -693,12 +715,13 @@ static struct mbox_msg *mbox_wait_msg(struct mbox_queue *q, struct mbox_rx *rx,
 			return ERR_PTR(-ECONNRESET);
 		if (dl->nonblock)
 			return ERR_PTR(-EAGAIN);
+		rx->task = current;
 		list_add_tail(&rx->node, &q->receivers);
 		q->nr_receivers++;
 		/* A rendezvous sender (or its poller) may now hand over. */
 		if (!q->capacity)
 			wake_up_poll(&q->send_wq, MBOX_EPOLLOUT);
-		ret = mbox_wait_locked(&q->recv_wq, &q->lock, dl, mbox_qid(q));
+		ret = mbox_sleep_locked(&q->lock, dl, mbox_qid(q));
 		list_del(&rx->node);
 		q->nr_receivers--;
 		if (!q->capacity)
@@ -780,6 +803,7 @@ static void mbox_recv_fault(struct mbox_queue *q, struct mbox_rx *rx,
 		return;
 	}
 	msg->state = MBOX_MSG_QUEUED;
+	mbox_wake_receivers(q, msg);
 }
 
 /*

@@ -127,7 +127,8 @@ struct mbox_expect {
  * @dropped: totals
  * @missed: dropped messages not yet reported to a receiver
  * @send_waiters: senders asleep, for room or for their message's delivery
- * @receivers: receivers asleep (struct mbox_rx)
+ * @receivers: receivers asleep (struct mbox_rx), woken one by one; @recv_wq
+ *	is for pollers, io_uring and broadcast subscribers
  * @nr_receivers: how many
  * @expects: replies waited for (struct mbox_expect)
  * @recv_wq: woken when a message is queued or becomes receivable again
@@ -163,6 +164,8 @@ struct mbox_queue {
 /**
  * struct mbox_rx - one receive request, and a waiting receiver
  * @node: in the queue's receivers list while asleep
+ * @task: the receiving task, woken directly (under the queue's lock) by
+ *	whoever makes a message it may take receivable
  * @buf: the user's buffer
  * @buflen: the user's buffer
  * @flags: MBOX_RECV_*
@@ -193,6 +196,7 @@ struct mbox_queue {
  */
 struct mbox_rx {
 	struct list_head node;
+	struct task_struct *task;
 	void __user *buf;
 	u32 buflen;
 	u32 flags;
