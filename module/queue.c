@@ -105,16 +105,21 @@ static bool mbox_rx_matches(const struct mbox_rx *rx, const struct mbox_msg *msg
  * (@msg NULL). Under the lock, which a receiver holds to leave the list, so
  * each task is alive here. Every one that matches is woken, as a wait
  * queue would: one that then can not take the message (a short buffer)
- * leaves it to the others.
+ * leaves it to the others. A woken receiver stays listed (a rendezvous
+ * sender still counts it) until it runs, but is woken only once: its
+ * @task is cleared, and set again when it goes back to sleep.
  */
 static void mbox_wake_receivers(struct mbox_queue *q, const struct mbox_msg *msg)
 {
 	struct mbox_rx *rx;
 
 	lockdep_assert_held(&q->lock);
-	list_for_each_entry(rx, &q->receivers, node)
-		if (!msg || mbox_rx_matches(rx, msg))
-			wake_up_process(rx->task);
+	list_for_each_entry(rx, &q->receivers, node) {
+		if (!rx->task || (msg && !mbox_rx_matches(rx, msg)))
+			continue;
+		wake_up_process(rx->task);
+		rx->task = NULL;
+	}
 }
 
 /* Wake everybody waiting on @q: a state they wait on changed for good. */

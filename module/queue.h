@@ -164,8 +164,9 @@ struct mbox_queue {
 /**
  * struct mbox_rx - one receive request, and a waiting receiver
  * @node: in the queue's receivers list while asleep
- * @task: the receiving task, woken directly (under the queue's lock) by
- *	whoever makes a message it may take receivable
+ * @task: the receiving task while asleep, woken directly (under the
+ *	queue's lock) by whoever makes a message it may take receivable; NULL
+ *	once woken
  * @buf: the user's buffer
  * @buflen: the user's buffer
  * @flags: MBOX_RECV_*
