@@ -17,6 +17,10 @@
 #   make uninstall        removes them again (same DESTDIR, PREFIX, KERNEL)
 #   make check-install    install into a scratch DESTDIR, pkg-config, man lint,
 #                         dkms build against Debian's headers package
+#   make check-posix-mq   libmbox-mq against outside suites: the kernel's
+#                         selftests/mqueue and glibc's rt/tst-mqueue*, each
+#                         run on the kernel's mqueue and through
+#                         LD_PRELOAD=libmbox-mq.so, on 6.1 and 6.12
 #   make check-bridge     the mailbox bridge over RabbitMQ: a broker on the
 #                         host's loopback, two VMs (docs/bridge.md)
 #   make demo-bridge      two VMs exchanging messages through the broker
@@ -66,6 +70,10 @@ TEST_CFLAGS = -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -Wno-missing-prototypes \
 kdir = $(shell scripts/kernel.sh kdir $(1) 2>/dev/null)
 KSRCS := Kbuild module/Kbuild $(wildcard module/*.c module/*.h) uapi/linux/mbox.h
 
+# liburing (Debian's liburing-dev) is linked statically into what uses it,
+# so that the VM needs nothing more than libmbox.
+URING_LIBS := -l:liburing.a
+
 LIB_VERSION := 1
 LIB_HDRS := lib/mbox.h uapi/linux/mbox.h
 LIB_A := $(O)/lib/libmbox.a
@@ -87,7 +95,7 @@ VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES) $(BENCH)
 
 .PHONY: all module vm-module lib selftests tools examples deps check check-debug demo lint \
 	checkpatch clean install uninstall dkms-src check-install bench bench-bin bench-test check-kselftest \
-	check-asan bridge check-bridge demo-bridge
+	check-asan bridge check-bridge demo-bridge mq-lib check-posix-mq
 all: module lib selftests tools examples bench-bin
 
 deps:
@@ -110,7 +118,7 @@ $(O)/k-%/module/mbox.ko: $(KSRCS)
 	$(MAKE) -C $(call kdir,$*) M=$(O)/k-$* W=1 modules
 	@touch $@
 
-lib: $(LIB_A) $(LIB_SO) $(O)/lib/libmbox.so
+lib: $(LIB_A) $(LIB_SO) $(O)/lib/libmbox.so mq-lib
 
 LIB_OBJS := $(patsubst lib/%.c,$(O)/lib/%.o,$(wildcard lib/*.c))
 
@@ -128,6 +136,34 @@ $(LIB_SO): $(LIB_OBJS) lib/libmbox.map
 $(O)/lib/libmbox.so: $(LIB_SO)
 	ln -sf libmbox.so.$(LIB_VERSION) $@
 
+# libmbox-mq: the POSIX message-queue API over mailboxes (docs/posix-mq.md),
+# to LD_PRELOAD or to link with -lmbox-mq ahead of libc.
+MQ_VERSION := 1
+MQ_A := $(O)/lib/libmbox-mq.a
+MQ_SO := $(O)/lib/libmbox-mq.so.$(MQ_VERSION)
+mq-lib: $(MQ_A) $(MQ_SO) $(O)/lib/libmbox-mq.so
+
+$(O)/lib/mq/mbox-mq.o: lib/mq/mbox-mq.c uapi/linux/mbox.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(MQ_A): $(O)/lib/mq/mbox-mq.o
+	$(AR) rcs $@ $^
+
+$(MQ_SO): $(O)/lib/mq/mbox-mq.o lib/mq/libmbox-mq.map
+	$(CC) $(SAN_FLAGS) -shared -pthread -Wl,-soname,libmbox-mq.so.$(MQ_VERSION) \
+		-Wl,--version-script=lib/mq/libmbox-mq.map -Wl,-z,defs -o $@ $<
+
+$(O)/lib/libmbox-mq.so: $(MQ_SO)
+	ln -sf libmbox-mq.so.$(MQ_VERSION) $@
+
+# libmbox-mq's own regression cases, run by check-posix-mq on the kernel's
+# mqueue and through the shim (a plain <mqueue.h> program, not linked to it).
+MQ_REGRESS := $(O)/lib/mq/mq_regress
+$(MQ_REGRESS): lib/mq/mq_regress.c uapi/linux/mbox.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iuapi -pthread -o $@ $<
+
 selftests: $(TESTS) $(DEBUG_TESTS)
 
 $(O)/selftests/%: selftests/debug/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
@@ -138,7 +174,7 @@ $(O)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(O)/lib/l
 	@test -f $(HARNESS_DIR)/kselftest_harness.h || { echo "missing \
 	$(HARNESS_DIR)/kselftest_harness.h (from linux-source-6.1): run make deps" >&2; exit 1; }
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(O)/lib -lmbox $(if $(filter uring%,$(@F)),$(URING_LIBS))
 
 tools: $(TOOLS)
 
@@ -150,7 +186,7 @@ bench-bin: $(BENCH)
 
 $(O)/bench/ipcbench: $(wildcard bench/*.c bench/*.h) $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox -lm
+	$(CC) $(USER_CFLAGS) -o $@ $(wildcard bench/*.c) -L$(O)/lib -lmbox $(URING_LIBS) -lm
 
 # ipcbench's independent self-check: a program of its own, no shared code.
 $(O)/bench/ipcprobe: bench/probe/ipcprobe.c
@@ -170,7 +206,7 @@ examples: $(EXAMPLES)
 
 $(O)/examples/%: examples/%.c $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox $(if $(filter uring%,$(@F)),$(URING_LIBS))
 
 # The two quick-start commands: each installs what is missing first.
 check: deps
@@ -180,7 +216,7 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory vm-module lib selftests tools examples bench-bin
-	@scripts/vm-run.sh -k $(KERNEL) -m $(VM_MODULE) -l $(LIB_SO) \
+	@scripts/vm-run.sh -k $(KERNEL) -m $(VM_MODULE) -l $(LIB_SO) -l $(MQ_SO) \
 		-o $(O)/vm-demo-$(KERNEL) -t 600 \
 		$(addprefix -f ,$(VM_FILES)) scripts/demo.sh
 
@@ -245,18 +281,27 @@ $(O)/lib/mbox.pc: lib/mbox.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
 
-install: module lib tools $(O)/lib/mbox.pc
+$(O)/lib/libmbox-mq.pc: lib/mq/libmbox-mq.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+install: module lib tools $(O)/lib/mbox.pc $(O)/lib/libmbox-mq.pc
 	install -D -m 0644 $(INSTALL_KO) $(DESTDIR)/lib/modules/$(KRELEASE)/extra/mbox.ko
 	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KRELEASE); fi
 	install -D -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libmbox.so.$(LIB_VERSION)
 	ln -sf libmbox.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libmbox.so
 	install -D -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libmbox.a
 	install -D -m 0644 $(O)/lib/mbox.pc $(DESTDIR)$(LIBDIR)/pkgconfig/mbox.pc
+	install -D -m 0755 $(MQ_SO) $(DESTDIR)$(LIBDIR)/libmbox-mq.so.$(MQ_VERSION)
+	ln -sf libmbox-mq.so.$(MQ_VERSION) $(DESTDIR)$(LIBDIR)/libmbox-mq.so
+	install -D -m 0644 $(MQ_A) $(DESTDIR)$(LIBDIR)/libmbox-mq.a
+	install -D -m 0644 $(O)/lib/libmbox-mq.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libmbox-mq.pc
 	install -D -m 0644 lib/mbox.h $(DESTDIR)$(INCDIR)/mbox.h
 	install -D -m 0644 uapi/linux/mbox.h $(DESTDIR)$(INCDIR)/linux/mbox.h
 	install -D -m 0755 $(O)/tools/mboxctl $(DESTDIR)$(BINDIR)/mboxctl
 	install -D -m 0644 man/mbox.4 $(DESTDIR)$(MANDIR)/man4/mbox.4
 	install -D -m 0644 man/libmbox.3 $(DESTDIR)$(MANDIR)/man3/libmbox.3
+	install -D -m 0644 man/libmbox-mq.3 $(DESTDIR)$(MANDIR)/man3/libmbox-mq.3
 	install -D -m 0644 man/mboxctl.1 $(DESTDIR)$(MANDIR)/man1/mboxctl.1
 	install -D -m 0644 tools/udev/60-mbox.rules $(DESTDIR)$(DOCDIR)/60-mbox.rules
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
@@ -267,6 +312,9 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ] && [ -d /lib/modules/$(KRELEASE) ]; then depmod -a $(KRELEASE); fi
 	rm -f $(DESTDIR)$(LIBDIR)/libmbox.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libmbox.so \
 		$(DESTDIR)$(LIBDIR)/libmbox.a $(DESTDIR)$(LIBDIR)/pkgconfig/mbox.pc \
+		$(DESTDIR)$(LIBDIR)/libmbox-mq.so.$(MQ_VERSION) $(DESTDIR)$(LIBDIR)/libmbox-mq.so \
+		$(DESTDIR)$(LIBDIR)/libmbox-mq.a $(DESTDIR)$(LIBDIR)/pkgconfig/libmbox-mq.pc \
+		$(DESTDIR)$(MANDIR)/man3/libmbox-mq.3 \
 		$(DESTDIR)$(INCDIR)/mbox.h $(DESTDIR)$(INCDIR)/linux/mbox.h \
 		$(DESTDIR)$(BINDIR)/mboxctl $(DESTDIR)$(MANDIR)/man4/mbox.4 \
 		$(DESTDIR)$(MANDIR)/man3/libmbox.3 $(DESTDIR)$(MANDIR)/man1/mboxctl.1 \
@@ -288,6 +336,16 @@ bench: deps
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib bench-bin $(O)/bench/regime-test
 	@scripts/bench.sh $(if $(ICOUNT),-i) $(if $(PROFILE),-P) $(BENCH_ARGS)
+
+# The POSIX message-queue conformance lane (docs/posix-mq.md): suites from
+# Debian's linux-source-6.1/6.12 and glibc-source, built at test time, each
+# run twice per kernel: on the kernel's mqueue, then through libmbox-mq.
+PMQ_KERNELS ?= 6.1 6.12
+check-posix-mq: deps
+	@scripts/deps.sh $(PMQ_KERNELS) posix-mq
+	@$(MAKE) --no-print-directory lib $(MQ_REGRESS) \
+		$(patsubst %,$(O)/k-%/module/mbox.ko,$(PMQ_KERNELS))
+	@scripts/check-posix-mq.sh $(PMQ_KERNELS)
 
 check-install: deps
 	@scripts/deps.sh install

@@ -102,6 +102,8 @@ extern const struct mech shm_mechs[];
 extern const size_t nr_shm_mechs;
 extern const struct mech mbox_mechs[];
 extern const size_t nr_mbox_mechs;
+extern const struct mech uring_mechs[];
+extern const size_t nr_uring_mechs;
 extern const struct mech min_mechs[];
 extern const size_t nr_min_mechs;
 

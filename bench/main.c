@@ -1425,6 +1425,8 @@ int main(int argc, char **argv)
 		mechs[nm++] = &shm_mechs[i];
 	for (size_t i = 0; i < nr_mbox_mechs; i++)
 		mechs[nm++] = &mbox_mechs[i];
+	for (size_t i = 0; i < nr_uring_mechs; i++)
+		mechs[nm++] = &uring_mechs[i];
 	for (size_t i = 0; i < nm; i++)
 		names[i] = mechs[i]->name;
 	for (size_t i = 0; i < sizeof(all_sizes) / sizeof(all_sizes[0]); i++) {

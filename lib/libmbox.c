@@ -243,6 +243,18 @@ MBOX_API int mbox_info(int fd, struct mbox_info *info)
 	return mbox_ioctl(fd, MBOX_IOC_INFO, info);
 }
 
+MBOX_API int mbox_info_name(int fd, struct mbox_info *info, char *name,
+			    size_t size)
+{
+	if (!name || !size || size > UINT32_MAX)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->name_buf = (uintptr_t)name;
+	info->name_size = (uint32_t)size;
+	return mbox_ioctl(fd, MBOX_IOC_INFO, info);
+}
+
 MBOX_API int mbox_stats(int devfd, struct mbox_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));

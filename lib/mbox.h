@@ -110,7 +110,7 @@ int mbox_unlink_id(int devfd, uint64_t id);
  * mbox_send() - send one message
  * @fd: a mailbox descriptor opened with MBOX_OPEN_SEND
  * @buf: @len: the message (len 0 allowed)
- * @prio: 0 to MBOX_PRIO_MAX, higher first
+ * @prio: 0 to MBOX_PRIO_MAX (32767; 31 without MBOX_FEAT_PRIO_WIDE), higher first
  * @flags: MBOX_WAIT_NONBLOCK, MBOX_WAIT_TIMEOUT (+ ABSTIME, REALTIME),
  *	MBOX_SEND_CONFIRM
  * @timeout_ns: with MBOX_WAIT_TIMEOUT/ABSTIME, the timeout; else 0
@@ -169,6 +169,14 @@ int mbox_subscribe(int fd);
 
 /** mbox_info() - a mailbox's attributes and live counters. 0 or -errno. */
 int mbox_info(int fd, struct mbox_info *info);
+
+/**
+ * mbox_info_name() - mbox_info(), and the whole name into @name (@size
+ * bytes; MBOX_NAME_LONG_MAX always suffices), NUL-terminated, cut to fit
+ * when shorter; info->name_size says how many bytes the name needs.
+ * Needs MBOX_FEAT_LONG_NAMES (-E2BIG from an older module). 0 or -errno.
+ */
+int mbox_info_name(int fd, struct mbox_info *info, char *name, size_t size);
 
 /** mbox_stats() - module-wide counters. 0 or -errno. */
 int mbox_stats(int devfd, struct mbox_stats *stats);

@@ -28,6 +28,7 @@
 #include "limits.h"
 #include "msg.h"
 #include "ucmd.h"
+#include "uring.h"
 #include "wait.h"
 
 #define MBOX_EP_FLAGS		(MBOX_EP_CLOEXEC | MBOX_EP_NONBLOCK)
@@ -599,6 +600,13 @@ static long mbox_link_ioctl(struct file *file, unsigned int cmd, unsigned long a
 				   ARRAY_SIZE(mbox_link_file_ops));
 }
 
+/* io_uring runs the same handlers (uring.c). */
+static int mbox_link_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	return mbox_uring_cmd(ioucmd, issue_flags, mbox_link_file_ops,
+			      ARRAY_SIZE(mbox_link_file_ops));
+}
+
 /* write(2): one synchronous message to the peer. */
 static ssize_t mbox_link_write(struct file *file, const char __user *buf,
 			       size_t count, loff_t *ppos)
@@ -701,6 +709,7 @@ static const struct file_operations mbox_link_fops = {
 	.write = mbox_link_write,
 	.poll = mbox_link_poll,
 	.unlocked_ioctl = mbox_link_ioctl,
+	.uring_cmd = mbox_link_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_link_file_release,
 	.show_fdinfo = mbox_link_show_fdinfo,
@@ -762,6 +771,13 @@ static long mbox_endpoint_ioctl(struct file *file, unsigned int cmd,
 				   ARRAY_SIZE(mbox_endpoint_ops));
 }
 
+/* io_uring runs the same handlers (uring.c). */
+static int mbox_endpoint_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	return mbox_uring_cmd(ioucmd, issue_flags, mbox_endpoint_ops,
+			      ARRAY_SIZE(mbox_endpoint_ops));
+}
+
 /* Readable when a message (not a reply) is queued to the endpoint. */
 static __poll_t mbox_endpoint_poll(struct file *file, poll_table *pt)
 {
@@ -811,6 +827,7 @@ static const struct file_operations mbox_endpoint_fops = {
 	.owner = THIS_MODULE,
 	.poll = mbox_endpoint_poll,
 	.unlocked_ioctl = mbox_endpoint_ioctl,
+	.uring_cmd = mbox_endpoint_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = mbox_endpoint_release,
 	.show_fdinfo = mbox_endpoint_show_fdinfo,

@@ -18,16 +18,19 @@
 #include "limits.h"
 #include "mailbox.h"
 #include "msg.h"
+#include "notify.h"
 #include "stats.h"
 #include "ucmd.h"
+#include "uring.h"
 #include "wait.h"
 
 #define MBOX_OPEN_FLAGS (MBOX_OPEN_SEND | MBOX_OPEN_RECV | MBOX_OPEN_CREATE |	\
-			 MBOX_OPEN_EXCL | MBOX_OPEN_CLOEXEC | MBOX_OPEN_NONBLOCK)
+			 MBOX_OPEN_EXCL | MBOX_OPEN_CLOEXEC | MBOX_OPEN_NONBLOCK |	\
+			 MBOX_OPEN_UMASK)
 #define MBOX_MB_FLAGS	(MBOX_MB_DROP_OLDEST | MBOX_MB_BROADCAST)
 #define MBOX_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_SEND_CONFIRM)
 #define MBOX_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC |	\
-			 MBOX_RECV_FROM_PID)
+			 MBOX_RECV_FROM_PID | MBOX_RECV_FULLSIZE)
 
 static const struct file_operations mbox_mailbox_fops;
 
@@ -77,6 +80,11 @@ static int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx
 {
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	/* POSIX: a buffer that could not hold every message fails at once. */
+	if ((rx->flags & MBOX_RECV_FULLSIZE) && rx->buflen < mf->mb->q.msg_size_max) {
+		rx->len = mf->mb->q.msg_size_max;
+		return -EMSGSIZE;
+	}
 	if (mf->mb->mb_flags & MBOX_MB_BROADCAST)
 		return mbox_bcast_recv(mf, rx, dl);
 	return mbox_queue_recv(&mf->mb->q, rx, dl);
@@ -92,14 +100,35 @@ static int mbox_rx_from_cmd(struct mbox_rx *rx, const struct mbox_recv *cmd)
 	return mbox_rx_init(rx, cmd->buf, cmd->len, cmd->flags, cmd->pid);
 }
 
-static void mbox_rx_to_cmd(struct mbox_recv *cmd, const struct mbox_rx *rx)
+/*
+ * Write a receive's results into the user's struct mbox_recv (or batch
+ * entry): only the fields marked out. Also called by the queue with page
+ * faults disabled (see mbox_queue_recv()). Every version of the struct
+ * has them all.
+ */
+static int mbox_recv_report(const struct mbox_rx *rx)
 {
-	cmd->len = rx->len;
-	cmd->prio = rx->prio;
-	cmd->seq = rx->seq;
-	cmd->pid = rx->pid;
-	cmd->uid = rx->uid;
-	cmd->dropped = rx->dropped;
+	struct mbox_recv __user *u = rx->report_to;
+
+	if (!user_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(rx->len, &u->len, efault);
+	unsafe_put_user(rx->prio, &u->prio, efault);
+	unsafe_put_user(rx->seq, &u->seq, efault);
+	unsafe_put_user(rx->pid, &u->pid, efault);
+	unsafe_put_user(rx->uid, &u->uid, efault);
+	unsafe_put_user(rx->dropped, &u->dropped, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/* A receive's results, unless the queue wrote them already. */
+static int mbox_recv_respond(const struct mbox_rx *rx)
+{
+	return rx->reported ? 0 : mbox_recv_report(rx);
 }
 
 /* ---- ioctls on a mailbox descriptor ---- */
@@ -150,12 +179,13 @@ static int mbox_cmd_recv(struct mbox_ucmd *ucmd)
 	ret = mbox_rx_from_cmd(&rx, cmd);
 	if (ret)
 		return ret;
+	rx.report = mbox_recv_report;
+	rx.report_to = ucmd->ubuffer;
 	ret = mbox_recv(ucmd->file->private_data, ucmd->file, &rx, &dl);
 	mbox_rx_release(&rx);
 	if (ret < 0 && ret != -EMSGSIZE)
 		return ret;
-	mbox_rx_to_cmd(cmd, &rx);
-	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
+	err = mbox_recv_respond(&rx);
 	/*
 	 * Received is received: the payload is in the buffer and the length is
 	 * returned, even if another thread made the struct read-only since the
@@ -174,7 +204,7 @@ static int mbox_send_entry(void *ctx, void __user *uentry, u32 entry_size,
 	struct mbox_send e;
 	int ret;
 
-	ret = copy_struct_from_user(&e, sizeof(e), uentry, entry_size);
+	ret = mbox_copy_struct_in(&e, sizeof(e), uentry, entry_size);
 	if (ret)
 		return ret;
 	if (e.size || e.flags || e.timeout_ns)
@@ -223,7 +253,7 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 	struct mbox_rx rx;
 	int ret, copied;
 
-	ret = copy_struct_from_user(&e, sizeof(e), uentry, entry_size);
+	ret = mbox_copy_struct_in(&e, sizeof(e), uentry, entry_size);
 	if (ret)
 		return ret;
 	if (e.size || e.flags || e.timeout_ns)
@@ -232,6 +262,8 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 	if (ret)
 		return ret;
 	rx.flags = flags & MBOX_RECV_TRUNC;
+	rx.report = mbox_recv_report;
+	rx.report_to = uentry;
 	/* Make sure the result can be written before a message is taken. */
 	ret = mbox_entry_probe(uentry, &e, n);
 	if (ret)
@@ -239,8 +271,7 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 	copied = mbox_recv(file->private_data, file, &rx, dl);
 	if (copied < 0 && copied != -EMSGSIZE)
 		return copied;
-	mbox_rx_to_cmd(&e, &rx);
-	ret = copy_to_user(uentry, &e, n) ? -EFAULT : 0;
+	ret = mbox_recv_respond(&rx);
 	if (copied == -EMSGSIZE)
 		return ret ?: copied;
 	/* Received: a fault now (the entry unmapped since) ends the batch. */
@@ -266,7 +297,9 @@ static void mbox_mailbox_fill_info(struct mbox_info *info, struct mbox_mailbox *
 {
 	memset(info, 0, sizeof(*info));
 	info->id = mb->obj.id;
-	strscpy(info->name, mb->obj.name, sizeof(info->name));
+	if (strscpy(info->name, mb->obj.name, sizeof(info->name)) < 0)
+		info->state |= MBOX_STATE_NAME_TRUNC;
+	info->name_size = strlen(mb->obj.name) + 1;
 	info->mode = mb->obj.mode;
 	info->uid = from_kuid_munged(ns, mb->obj.uid);
 	info->gid = from_kgid_munged(ns, mb->obj.gid);
@@ -289,15 +322,38 @@ static void mbox_mailbox_fill_info(struct mbox_info *info, struct mbox_mailbox *
 	spin_unlock(&mb->q.lock);
 }
 
+/*
+ * Copy @name whole into the user's @ubuf of @size bytes, or as much as fits
+ * and a NUL, as snprintf() does.
+ */
+static int mbox_name_to_user(u64 ubuf, u32 size, const char *name)
+{
+	size_t n = min_t(size_t, strlen(name), size - 1);
+
+	if (copy_to_user(u64_to_user_ptr(ubuf), name, n) ||
+	    put_user('\0', (char __user *)u64_to_user_ptr(ubuf) + n))
+		return -EFAULT;
+	return 0;
+}
+
 static int mbox_cmd_info(struct mbox_ucmd *ucmd)
 {
 	struct mbox_file *mf = ucmd->file->private_data;
 	struct mbox_info *cmd = ucmd->cmd;
+	u64 name_buf = cmd->name_buf;
+	u32 name_size = cmd->name_size;
+	int ret;
 
-	if (cmd->flags)
+	if (cmd->flags || cmd->__reserved || !name_buf != !name_size)
 		return -EINVAL;
+	if (name_buf) {
+		ret = mbox_name_to_user(name_buf, name_size, mf->mb->obj.name);
+		if (ret)
+			return ret;
+	}
 	mbox_mailbox_fill_info(cmd, mf->mb, current_user_ns());
 	cmd->size = ucmd->user_size;
+	cmd->name_buf = name_buf;
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -311,6 +367,8 @@ static const struct mbox_ioctl_op mbox_mailbox_ops[] = {
 	MBOX_IOCTL_OP(MBOX_CMD_INFO, mbox_cmd_info, struct mbox_info, state),
 	MBOX_IOCTL_OP(MBOX_CMD_SUBSCRIBE, mbox_cmd_subscribe, struct mbox_subscribe,
 		      __reserved),
+	MBOX_IOCTL_OP(MBOX_CMD_NOTIFY, mbox_cmd_notify, struct mbox_notify,
+		      __reserved),
 };
 
 static long mbox_mailbox_ioctl(struct file *file, unsigned int cmd,
@@ -318,6 +376,12 @@ static long mbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 {
 	return mbox_ioctl_dispatch(file, cmd, arg, mbox_mailbox_ops,
 				   ARRAY_SIZE(mbox_mailbox_ops));
+}
+
+/* io_uring runs the same handlers (uring.c). */
+static int mbox_mailbox_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	return mbox_uring_cmd(ioucmd, issue_flags, mbox_mailbox_ops, ARRAY_SIZE(mbox_mailbox_ops));
 }
 
 /* ---- file operations: write/read are send/receive of one whole message ---- */
@@ -375,6 +439,15 @@ static __poll_t mbox_mailbox_poll(struct file *file, poll_table *pt)
 	return mask;
 }
 
+/* Every close(): the closing process's notification goes (mq_notify()). */
+static int mbox_mailbox_flush(struct file *file, fl_owner_t id)
+{
+	struct mbox_file *mf = file->private_data;
+
+	mbox_notify_flush(mf->mb);
+	return 0;
+}
+
 static int mbox_mailbox_release(struct inode *inode, struct file *file)
 {
 	struct mbox_file *mf = file->private_data;
@@ -398,7 +471,7 @@ static void mbox_mailbox_show_fdinfo(struct seq_file *m, struct file *file)
 	mbox_mailbox_fill_info(&info, mf->mb, seq_user_ns(m));
 	seq_puts(m, "mbox-type:\tmailbox\n");
 	seq_printf(m, "mbox-id:\t%llu\n", info.id);
-	seq_printf(m, "mbox-name:\t%s\n", info.name);
+	seq_printf(m, "mbox-name:\t%s\n", mf->mb->obj.name);
 	seq_printf(m, "mbox-access:\t%s%s\n",
 		   (file->f_mode & FMODE_WRITE) ? "send" : "",
 		   (file->f_mode & FMODE_READ) ?
@@ -428,7 +501,9 @@ static const struct file_operations mbox_mailbox_fops = {
 	.write = mbox_mailbox_write,
 	.poll = mbox_mailbox_poll,
 	.unlocked_ioctl = mbox_mailbox_ioctl,
+	.uring_cmd = mbox_mailbox_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
+	.flush = mbox_mailbox_flush,
 	.release = mbox_mailbox_release,
 	.show_fdinfo = mbox_mailbox_show_fdinfo,
 };
@@ -441,6 +516,8 @@ static void mbox_mailbox_destroy(struct mbox_obj *obj)
 
 	/* No descriptor is left, so nobody waits and nothing is claimed. */
 	mbox_queue_purge(&mb->q);
+	/* Left only when its owner's last close ran in another process. */
+	mbox_notify_free(mb->notify);
 	atomic_long_dec(&mbox_nr_mailboxes);
 	kfree(mb);
 }
@@ -515,14 +592,17 @@ static struct mbox_obj *mbox_mailbox_make(const void *arg)
 	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
 	if (!mb)
 		return ERR_PTR(-ENOMEM);
-	ret = mbox_obj_init(&mb->obj, &mbox_mailbox_obj_ops, cmd->mode);
+	/* The umask of the task that creates, as open(2) and mq_open() apply. */
+	ret = mbox_obj_init(&mb->obj, &mbox_mailbox_obj_ops,
+			    (cmd->flags & MBOX_OPEN_UMASK) ?
+			    cmd->mode & ~current_umask() : cmd->mode);
 	if (ret) {
 		kfree(mb);
 		return ERR_PTR(ret);
 	}
 	mb->mb_flags = cmd->mb_flags;
 	mbox_queue_init(&mb->q, (cmd->mb_flags & MBOX_MB_BROADCAST) ?
-			&mbox_bcast_queue_ops : NULL, &mb->obj.id,
+			&mbox_bcast_queue_ops : &mbox_notify_queue_ops, &mb->obj.id,
 			mbox_mailbox_qflags(cmd->mb_flags), cmd->capacity,
 			cmd->msg_size_max, cmd->max_bytes);
 	INIT_LIST_HEAD(&mb->subs);

@@ -4,7 +4,8 @@
  * batch commands' loop (batch.c). Built on the queue and the registry.
  *
  * Locking: a mailbox's queue lock also protects its broadcast
- * subscriptions (@subs, @nr_subs, and each mbox_sub's fields but @lock).
+ * subscriptions (@subs, @nr_subs, and each mbox_sub's fields but @lock)
+ * and its notification (@notify, see notify.h).
  * mbox_sub.lock (mutex) serialises receives through one subscription; the
  * queue lock nests inside it.
  */
@@ -20,6 +21,7 @@
 
 struct file;
 struct mbox_deadline;
+struct mbox_notify_reg;
 struct mbox_ucmd;
 
 /**
@@ -29,6 +31,7 @@ struct mbox_ucmd;
  * @q: its messages and waiters
  * @subs: broadcast subscriptions (struct mbox_sub), under @q.lock
  * @nr_subs: how many
+ * @notify: the arrival notification registered, or NULL, under @q.lock
  */
 struct mbox_mailbox {
 	struct mbox_obj obj;
@@ -36,6 +39,7 @@ struct mbox_mailbox {
 	struct mbox_queue q;
 	struct list_head subs;
 	u32 nr_subs;
+	struct mbox_notify_reg *notify;
 };
 
 /**

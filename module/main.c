@@ -17,12 +17,17 @@
 #include "proc.h"
 #include "registry.h"
 #include "ring.h"
+#include "msg.h"
 #include "stats.h"
 #include "ucmd.h"
 
 #define MBOX_FEATURES	(MBOX_FEAT_VERSION | MBOX_FEAT_MAILBOX |	\
 			 MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST |	\
-			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD)
+			 MBOX_FEAT_LINK | MBOX_FEAT_RING | MBOX_FEAT_PIDFD |	\
+			 MBOX_FEAT_PRIO_WIDE | MBOX_FEAT_LONG_NAMES |	\
+			 MBOX_FEAT_NOTIFY | MBOX_FEAT_RECV_FULLSIZE |	\
+			 MBOX_FEAT_OPEN_UMASK |				\
+			 (IS_ENABLED(CONFIG_IO_URING) ? MBOX_FEAT_URING : 0))
 
 static int mbox_cmd_version(struct mbox_ucmd *ucmd)
 {
@@ -47,6 +52,7 @@ static int mbox_cmd_stats(struct mbox_ucmd *ucmd)
 	cmd->endpoints = atomic_long_read(&mbox_nr_endpoints);
 	cmd->links = atomic_long_read(&mbox_nr_links);
 	cmd->rings = atomic_long_read(&mbox_nr_rings);
+	cmd->uring_waits = atomic_long_read(&mbox_nr_uring_waits);
 	return mbox_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -54,7 +60,7 @@ static int mbox_cmd_stats(struct mbox_ucmd *ucmd)
 static int mbox_cmd_unlink(struct mbox_ucmd *ucmd)
 {
 	struct mbox_unlink *cmd = ucmd->cmd;
-	char name[MBOX_NAME_MAX];
+	char name[MBOX_NAME_LONG_MAX];
 	int ret;
 
 	if (cmd->flags & ~MBOX_UNLINK_RING)
@@ -118,16 +124,23 @@ static int __init mbox_init(void)
 {
 	int ret;
 
-	ret = mbox_proc_init();
+	ret = mbox_msg_init();
 	if (ret)
 		return ret;
+	ret = mbox_proc_init();
+	if (ret)
+		goto err_msg;
 	ret = misc_register(&mbox_miscdev);
-	if (ret) {
-		mbox_proc_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_proc;
 	pr_info("mbox: api %d loaded\n", MBOX_API_VERSION);
 	return 0;
+
+err_proc:
+	mbox_proc_exit();
+err_msg:
+	mbox_msg_exit();
+	return ret;
 }
 
 static void __exit mbox_exit(void)
@@ -136,6 +149,7 @@ static void __exit mbox_exit(void)
 	mbox_proc_exit();
 	/* No descriptor is open: only named objects nobody holds are left. */
 	mbox_registry_exit();
+	mbox_msg_exit();
 }
 
 module_init(mbox_init);

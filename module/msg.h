@@ -7,6 +7,7 @@
 #ifndef _MBOX_MSG_H
 #define _MBOX_MSG_H
 
+#include <linux/compiler_types.h>
 #include <linux/list.h>
 #include <linux/pid.h>
 #include <linux/refcount.h>
@@ -52,8 +53,8 @@ struct mbox_msg {
 	refcount_t ref;
 	u8 state;
 	bool confirm;
-	u8 prio;
 	bool reply;
+	u16 prio;
 	u32 len;
 	u64 seq;
 	u32 pending;
@@ -70,6 +71,9 @@ struct mbox_msg {
 size_t mbox_msg_charge(size_t len);
 struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
 				struct mbox_user *hint);
+int mbox_msg_init(void);
+void mbox_msg_exit(void);
+int mbox_msg_copy_out(void __user *buf, const struct mbox_msg *msg, size_t n);
 void mbox_msg_put(struct mbox_msg *msg);
 void mbox_msg_put_list(struct list_head *list);
 

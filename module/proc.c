@@ -90,6 +90,7 @@ static int mbox_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "endpoints %ld\n", atomic_long_read(&mbox_nr_endpoints));
 	seq_printf(m, "links %ld\n", atomic_long_read(&mbox_nr_links));
 	seq_printf(m, "rings %ld\n", atomic_long_read(&mbox_nr_rings));
+	seq_printf(m, "uring_waits %ld\n", atomic_long_read(&mbox_nr_uring_waits));
 	seq_printf(m, "messages %ld\n", atomic_long_read(&mbox_nr_msgs));
 	seq_printf(m, "bytes %ld\n", atomic_long_read(&mbox_nr_bytes));
 	seq_printf(m, "limit_msg_size_max %u\n", mbox_limit_msg_size());

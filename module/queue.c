@@ -33,6 +33,7 @@
  */
 #include <linux/cred.h>
 #include <linux/poll.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "limits.h"
@@ -40,6 +41,12 @@
 #include "msg.h"
 #include "queue.h"
 #include "wait.h"
+
+/*
+ * Messages up to this long are copied out with the queue locked (page
+ * faults disabled): about 100 ns of copying under the lock at most.
+ */
+#define MBOX_COPY_LOCKED_MAX	1024
 
 #define MBOX_EPOLLIN	(EPOLLIN | EPOLLRDNORM)
 #define MBOX_EPOLLOUT	(EPOLLOUT | EPOLLWRNORM)
@@ -68,8 +75,9 @@ void mbox_queue_init(struct mbox_queue *q, const struct mbox_queue_ops *ops,
 	int prio;
 
 	spin_lock_init(&q->lock);
-	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++)
+	for (prio = 0; prio < MBOX_PRIO_LISTS; prio++)
 		INIT_LIST_HEAD(&q->prio[prio]);
+	q->levels = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&q->receivers);
 	INIT_LIST_HEAD(&q->expects);
 	init_waitqueue_head(&q->recv_wq);
@@ -90,6 +98,30 @@ void mbox_flow_init(struct mbox_flow *flow, u64 id, u32 capacity)
 	flow->next_seq = 1;
 }
 
+static bool mbox_rx_matches(const struct mbox_rx *rx, const struct mbox_msg *msg);
+
+/*
+ * Wake the receivers asleep on @q that would take @msg, or all of them
+ * (@msg NULL). Under the lock, which a receiver holds to leave the list, so
+ * each task is alive here. Every one that matches is woken, as a wait
+ * queue would: one that then can not take the message (a short buffer)
+ * leaves it to the others. A woken receiver stays listed (a rendezvous
+ * sender still counts it) until it runs, but is woken only once: its
+ * @task is cleared, and set again when it goes back to sleep.
+ */
+static void mbox_wake_receivers(struct mbox_queue *q, const struct mbox_msg *msg)
+{
+	struct mbox_rx *rx;
+
+	lockdep_assert_held(&q->lock);
+	list_for_each_entry(rx, &q->receivers, node) {
+		if (!rx->task || (msg && !mbox_rx_matches(rx, msg)))
+			continue;
+		wake_up_process(rx->task);
+		rx->task = NULL;
+	}
+}
+
 /* Wake everybody waiting on @q: a state they wait on changed for good. */
 static void mbox_queue_wake_all(struct mbox_queue *q)
 {
@@ -108,8 +140,109 @@ void mbox_flow_kill(struct mbox_queue *q, struct mbox_flow *flow)
 {
 	spin_lock(&q->lock);
 	flow->dead = true;
+	mbox_wake_receivers(q, NULL);
 	spin_unlock(&q->lock);
 	mbox_queue_wake_all(q);
+}
+
+/* ---- priorities; all under q->lock ---- */
+
+/*
+ * The FIFOs that have messages, highest priority first: the levels (every
+ * priority >= MBOX_PRIO_LISTS), then the lists in @prio_map. The next one
+ * is found before the current one is returned, so the caller may empty and
+ * free the level it was given.
+ */
+struct mbox_fifos {
+	struct rb_node *next;
+	unsigned long map;
+};
+
+static void mbox_fifos_start(struct mbox_queue *q, struct mbox_fifos *it)
+{
+	it->next = rb_first_cached(&q->levels);
+	it->map = q->prio_map;
+}
+
+static struct list_head *mbox_fifos_next(struct mbox_queue *q,
+					 struct mbox_fifos *it)
+{
+	struct mbox_level *level;
+	unsigned long prio;
+
+	if (it->next) {
+		level = rb_entry(it->next, struct mbox_level, node);
+		it->next = rb_next(it->next);
+		return &level->msgs;
+	}
+	if (!it->map)
+		return NULL;
+	prio = __fls(it->map);
+	__clear_bit(prio, &it->map);
+	return &q->prio[prio];
+}
+
+static struct mbox_level *mbox_level_find(struct mbox_queue *q, u32 prio)
+{
+	struct rb_node *node = q->levels.rb_root.rb_node;
+
+	while (node) {
+		struct mbox_level *level = rb_entry(node, struct mbox_level, node);
+
+		if (prio == level->prio)
+			return level;
+		node = prio > level->prio ? node->rb_left : node->rb_right;
+	}
+	return NULL;
+}
+
+/*
+ * The FIFO of priority @prio >= MBOX_PRIO_LISTS; a new level, made of
+ * *@spare (which is then used up), if there is none.
+ */
+static struct list_head *mbox_level_get(struct mbox_queue *q, u32 prio,
+					struct mbox_level **spare)
+{
+	struct rb_node **link = &q->levels.rb_root.rb_node, *parent = NULL;
+	struct mbox_level *level;
+	bool leftmost = true;
+
+	while (*link) {
+		parent = *link;
+		level = rb_entry(parent, struct mbox_level, node);
+		if (prio == level->prio)
+			return &level->msgs;
+		if (prio > level->prio) {
+			link = &parent->rb_left;
+		} else {
+			link = &parent->rb_right;
+			leftmost = false;
+		}
+	}
+	level = *spare;
+	*spare = NULL;
+	level->prio = prio;
+	INIT_LIST_HEAD(&level->msgs);
+	rb_link_node(&level->node, parent, link);
+	rb_insert_color_cached(&level->node, &q->levels, leftmost);
+	return &level->msgs;
+}
+
+/* A level left empty goes (kfree() does not sleep). */
+static void mbox_level_put(struct mbox_queue *q, u32 prio)
+{
+	struct mbox_level *level = mbox_level_find(q, prio);
+
+	if (WARN_ON_ONCE(!level) || !list_empty(&level->msgs))
+		return;
+	rb_erase_cached(&level->node, &q->levels);
+	kfree(level);
+}
+
+/* Whether queueing @msg on @q needs a new level, if none exists by then. */
+static bool mbox_needs_level(struct mbox_queue *q, struct mbox_msg *msg)
+{
+	return msg->prio >= MBOX_PRIO_LISTS && !(q->qflags & MBOX_Q_BCAST);
 }
 
 /*
@@ -119,16 +252,26 @@ void mbox_flow_kill(struct mbox_queue *q, struct mbox_flow *flow)
 static void mbox_queue_purge_locked(struct mbox_queue *q, struct list_head *freed)
 {
 	struct mbox_msg *msg, *next;
-	int prio;
+	struct list_head *fifo;
+	struct mbox_fifos it;
+	bool last;
 
 	lockdep_assert_held(&q->lock);
-	for (prio = 0; prio <= MBOX_PRIO_MAX; prio++) {
-		list_for_each_entry_safe(msg, next, &q->prio[prio], node) {
+	mbox_fifos_start(q, &it);
+	while ((fifo = mbox_fifos_next(q, &it))) {
+		list_for_each_entry_safe(msg, next, fifo, node) {
 			if (msg->state != MBOX_MSG_QUEUED || msg->confirm)
 				continue;
+			/*
+			 * Taking a level's last message frees the level, and
+			 * @fifo with it: then the walk must not go on.
+			 */
+			last = list_is_last(&msg->node, fifo);
 			mbox_dequeue(q, msg);
 			msg->state = MBOX_MSG_WITHDRAWN;
 			list_add_tail(&msg->node, freed);
+			if (last)
+				break;
 		}
 	}
 }
@@ -159,6 +302,7 @@ void mbox_queue_shutdown(struct mbox_queue *q)
 	spin_lock(&q->lock);
 	q->dead = true;
 	mbox_queue_purge_locked(q, &freed);
+	mbox_wake_receivers(q, NULL);
 	spin_unlock(&q->lock);
 	mbox_queue_wake_all(q);
 	mbox_msg_put_list(&freed);
@@ -207,9 +351,12 @@ static unsigned int mbox_qidx(struct mbox_queue *q, struct mbox_msg *msg)
 	return (q->qflags & MBOX_Q_BCAST) ? 0 : msg->prio;
 }
 
-static void mbox_enqueue(struct mbox_queue *q, struct mbox_msg *msg)
+/* Queue @msg; *@spare is a level, used up if @msg needs a new one. */
+static void mbox_enqueue(struct mbox_queue *q, struct mbox_msg *msg,
+			 struct mbox_level **spare)
 {
 	struct mbox_flow *flow = msg->flow;
+	unsigned int idx = mbox_qidx(q, msg);
 
 	lockdep_assert_held(&q->lock);
 	msg->seq = flow ? flow->next_seq++ : q->next_seq++;
@@ -218,8 +365,12 @@ static void mbox_enqueue(struct mbox_queue *q, struct mbox_msg *msg)
 		flow->sent++;
 	}
 	msg->state = MBOX_MSG_QUEUED;
-	list_add_tail(&msg->node, &q->prio[mbox_qidx(q, msg)]);
-	__set_bit(mbox_qidx(q, msg), &q->prio_map);
+	if (idx < MBOX_PRIO_LISTS) {
+		list_add_tail(&msg->node, &q->prio[idx]);
+		__set_bit(idx, &q->prio_map);
+	} else {
+		list_add_tail(&msg->node, mbox_level_get(q, idx, spare));
+	}
 	q->nr_msgs++;
 	q->nr_bytes += msg->len;
 	q->sent++;
@@ -228,10 +379,14 @@ static void mbox_enqueue(struct mbox_queue *q, struct mbox_msg *msg)
 /* Take @msg off the queue; the queue's reference passes to the caller. */
 void mbox_dequeue(struct mbox_queue *q, struct mbox_msg *msg)
 {
+	unsigned int idx = mbox_qidx(q, msg);
+
 	lockdep_assert_held(&q->lock);
 	list_del_init(&msg->node);
-	if (list_empty(&q->prio[mbox_qidx(q, msg)]))
-		__clear_bit(mbox_qidx(q, msg), &q->prio_map);
+	if (idx >= MBOX_PRIO_LISTS)
+		mbox_level_put(q, idx);
+	else if (list_empty(&q->prio[idx]))
+		__clear_bit(idx, &q->prio_map);
 	q->nr_msgs--;
 	q->nr_bytes -= msg->len;
 	if (msg->flow)
@@ -279,18 +434,24 @@ static bool mbox_rx_wants(const struct mbox_rx *rx, const struct mbox_msg *msg)
  */
 struct mbox_msg *mbox_queue_find(struct mbox_queue *q, const struct mbox_rx *rx)
 {
-	unsigned long map = q->prio_map;
+	struct list_head *fifo;
+	struct mbox_fifos it;
 	struct mbox_msg *msg;
 
 	lockdep_assert_held(&q->lock);
-	while (map) {
-		unsigned long prio = __fls(map);
-
-		list_for_each_entry(msg, &q->prio[prio], node)
+	mbox_fifos_start(q, &it);
+	fifo = mbox_fifos_next(q, &it);
+	if (!fifo)
+		return NULL;
+	/* The common case: no filter, and the head is free to take. */
+	msg = list_first_entry(fifo, struct mbox_msg, node);
+	if (!rx->flow && !(rx->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_REPLY)) &&
+	    msg->state == MBOX_MSG_QUEUED && !msg->reply)
+		return msg;
+	for (; fifo; fifo = mbox_fifos_next(q, &it))
+		list_for_each_entry(msg, fifo, node)
 			if (mbox_rx_wants(rx, msg))
 				return msg;
-		__clear_bit(prio, &map);
-	}
 	return NULL;
 }
 
@@ -350,11 +511,13 @@ void mbox_queue_unexpect(struct mbox_queue *q, struct mbox_expect *e)
 static bool mbox_drop_oldest(struct mbox_queue *q, struct list_head *dropped)
 {
 	struct mbox_msg *oldest = NULL, *msg;
-	unsigned long prio;
+	struct list_head *fifo;
+	struct mbox_fifos it;
 
 	lockdep_assert_held(&q->lock);
-	for_each_set_bit(prio, &q->prio_map, MBOX_PRIO_MAX + 1) {
-		list_for_each_entry(msg, &q->prio[prio], node) {
+	mbox_fifos_start(q, &it);
+	while ((fifo = mbox_fifos_next(q, &it))) {
+		list_for_each_entry(msg, fifo, node) {
 			if (msg->state != MBOX_MSG_QUEUED || msg->confirm)
 				continue;
 			if (!oldest || msg->seq < oldest->seq)
@@ -493,20 +656,33 @@ static int mbox_wait_delivered(struct mbox_queue *q, struct mbox_msg *msg,
 int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 		    struct mbox_deadline *dl, u64 *seq)
 {
+	struct mbox_level *spare = NULL;
 	LIST_HEAD(dropped);
 	int ret;
 
+	/* Allocated before locking, in case @msg's priority has no level. */
+	if (mbox_needs_level(q, msg)) {
+		spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+		if (!spare) {
+			mbox_msg_put(msg);
+			return -ENOMEM;
+		}
+	}
 	spin_lock(&q->lock);
 	ret = mbox_wait_room(q, msg, dl, &dropped);
 	if (!ret)
 		ret = mbox_queue_accepts(q, msg, dl);
 	if (ret)
 		goto out_unlock;
-	mbox_enqueue(q, msg);
+	mbox_enqueue(q, msg, &spare);
+	mbox_wake_receivers(q, msg);
 	*seq = msg->seq;
 	trace_mbox_send(mbox_qid(q), msg);
 	if (q->ops && q->ops->queued)
 		q->ops->queued(q, msg, &dropped);
+	if (q->nr_msgs == 1 && q->ops && q->ops->arrived &&
+	    !mbox_receiver_for(q, msg))
+		q->ops->arrived(q);
 	if (!msg->confirm) {
 		spin_unlock(&q->lock);
 		/* After unlocking: a woken receiver does not spin on the lock. */
@@ -515,6 +691,7 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 		else
 			mbox_wake_poll(&q->recv_wq, MBOX_EPOLLIN);
 		mbox_msg_put_list(&dropped);
+		kfree(spare);
 		return 0;
 	}
 	mbox_wake_poll(&q->recv_wq, MBOX_EPOLLIN);
@@ -522,6 +699,7 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 	ret = mbox_wait_delivered(q, msg, dl);
 out_unlock:
 	spin_unlock(&q->lock);
+	kfree(spare);
 	mbox_msg_put_list(&dropped);
 	mbox_msg_put(msg);
 	return ret;
@@ -540,12 +718,15 @@ static struct mbox_msg *mbox_wait_msg(struct mbox_queue *q, struct mbox_rx *rx,
 		/* What a dead peer sent is still received; then it is reset. */
 		if (q->dead || (rx->flow && rx->flow->dead))
 			return ERR_PTR(-ECONNRESET);
+		if (dl->nonblock)
+			return ERR_PTR(-EAGAIN);
+		rx->task = current;
 		list_add_tail(&rx->node, &q->receivers);
 		q->nr_receivers++;
 		/* A rendezvous sender (or its poller) may now hand over. */
 		if (!q->capacity)
 			wake_up_poll(&q->send_wq, MBOX_EPOLLOUT);
-		ret = mbox_wait_locked(&q->recv_wq, &q->lock, dl, mbox_qid(q));
+		ret = mbox_sleep_locked(&q->lock, dl, mbox_qid(q));
 		list_del(&rx->node);
 		q->nr_receivers--;
 		if (!q->capacity)
@@ -575,7 +756,11 @@ static void mbox_rx_fill(struct mbox_rx *rx, struct mbox_msg *msg)
 	rx->prio = msg->prio;
 	rx->seq = msg->seq;
 	rx->pid = mbox_msg_sender_nr(msg);
-	rx->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	/* The initial namespace maps every uid to itself: skip the lookup. */
+	if (current_user_ns() == &init_user_ns)
+		rx->uid = __kuid_val(msg->uid);
+	else
+		rx->uid = from_kuid_munged(current_user_ns(), msg->uid);
 	rx->call_id = msg->call_id;
 	rx->link_id = msg->flow ? msg->flow->id : 0;
 }
@@ -592,7 +777,7 @@ int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg)
 	u32 n = min(msg->len, rx->buflen);
 
 	mbox_rx_fill(rx, msg);
-	return copy_to_user(rx->buf, msg->data, n) ? -EFAULT : n;
+	return mbox_msg_copy_out(rx->buf, msg, n) ?: n;
 }
 
 /* The receive ends: a call no longer expects its reply. Under the lock. */
@@ -623,6 +808,59 @@ static void mbox_recv_fault(struct mbox_queue *q, struct mbox_rx *rx,
 		return;
 	}
 	msg->state = MBOX_MSG_QUEUED;
+	mbox_wake_receivers(q, msg);
+}
+
+/*
+ * @rx takes @msg: off the queue, delivered. Called locked; returns
+ * unlocked, the queue's reference to @msg dropped.
+ */
+static void mbox_deliver(struct mbox_queue *q, struct mbox_rx *rx,
+			 struct mbox_msg *msg, struct mbox_deadline *dl)
+	__releases(&q->lock)
+{
+	mbox_rx_end(q, rx);
+	mbox_dequeue(q, msg);
+	msg->state = MBOX_MSG_DELIVERED;
+	trace_mbox_recv(mbox_qid(q), msg);
+	q->received++;
+	if (msg->flow)
+		msg->flow->received++;
+	/* A receiver of a call keeps its record until it replies. */
+	rx->call = msg->call;
+	msg->call = NULL;
+	/* What was reported; drops since then are the next receive's. */
+	q->missed -= rx->dropped;
+	spin_unlock(&q->lock);
+	if (dl->defer)
+		dl->defer->freed++;
+	else
+		mbox_wake_poll(&q->send_wq, MBOX_EPOLLOUT);
+	mbox_msg_put(msg);
+}
+
+/*
+ * The fast path: copy @msg out, and report it, with @q locked and page
+ * faults disabled. Either every byte lands and the caller takes @msg in
+ * the same lock hold (nothing can come between the copy and the taking,
+ * so there is nothing to undo), or a page was missing, nothing counts and
+ * the caller copies with the lock dropped. Only short messages: the lock
+ * is held for the copy.
+ *
+ * Return: the bytes copied, or -EFAULT.
+ */
+static int mbox_copy_out_locked(struct mbox_rx *rx, struct mbox_msg *msg)
+{
+	u32 n = min(msg->len, rx->buflen);
+	int ret = n;
+
+	mbox_rx_fill(rx, msg);
+	pagefault_disable();
+	if (mbox_msg_copy_out(rx->buf, msg, n) || (rx->report && rx->report(rx)))
+		ret = -EFAULT;
+	pagefault_enable();
+	rx->reported = ret >= 0 && rx->report;
+	return ret;
 }
 
 /*
@@ -652,25 +890,41 @@ static int mbox_finish_recv(struct mbox_queue *q, struct mbox_rx *rx,
 		mbox_msg_put(msg);
 		return copied;
 	}
-	mbox_dequeue(q, msg);
-	msg->state = MBOX_MSG_DELIVERED;
-	trace_mbox_recv(mbox_qid(q), msg);
-	q->received++;
-	if (msg->flow)
-		msg->flow->received++;
-	/* A receiver of a call keeps its record until it replies. */
-	rx->call = msg->call;
-	msg->call = NULL;
-	/* What was reported; drops since then are the next receive's. */
-	q->missed -= rx->dropped;
-	spin_unlock(&q->lock);
-	if (dl->defer)
-		dl->defer->freed++;
-	else
-		mbox_wake_poll(&q->send_wq, MBOX_EPOLLOUT);
-	mbox_msg_put(msg);	/* the queue's reference */
+	mbox_deliver(q, rx, msg, dl);
 	mbox_msg_put(msg);	/* ours */
 	return copied;
+}
+
+/*
+ * Receive @msg in one lock hold (see mbox_copy_out_locked()). Called
+ * locked, returns unlocked. Return: as mbox_queue_recv(); *@again when a
+ * page was missing (@rx->slow is set: the caller copies with the lock
+ * dropped next time).
+ */
+static int mbox_recv_locked(struct mbox_queue *q, struct mbox_rx *rx,
+			    struct mbox_msg *msg, struct mbox_deadline *dl,
+			    bool *again)
+	__releases(&q->lock)
+{
+	int ret;
+
+	if (!(rx->flags & MBOX_RECV_PEEK))
+		rx->dropped = q->missed;
+	ret = mbox_copy_out_locked(rx, msg);
+	if (ret < 0) {
+		rx->dropped = 0;
+		spin_unlock(&q->lock);
+		rx->slow = true;
+		*again = true;
+		return 0;
+	}
+	if (rx->flags & MBOX_RECV_PEEK) {
+		mbox_rx_end(q, rx);
+		spin_unlock(&q->lock);
+		return ret;
+	}
+	mbox_deliver(q, rx, msg, dl);
+	return ret;
 }
 
 /*
@@ -694,6 +948,8 @@ static int mbox_recv_once(struct mbox_queue *q, struct mbox_rx *rx,
 		ret = -EMSGSIZE;
 		goto out_end;
 	}
+	if (msg->len <= MBOX_COPY_LOCKED_MAX && !rx->slow)
+		return mbox_recv_locked(q, rx, msg, dl, again);
 	refcount_inc(&msg->ref);
 	if (rx->flags & MBOX_RECV_PEEK) {
 		mbox_rx_end(q, rx);
@@ -718,6 +974,13 @@ out_end:
  * @q: the queue
  * @rx: the request; its filters, buffer, and the results
  * @dl: how long to wait
+ *
+ * A message up to MBOX_COPY_LOCKED_MAX bytes is copied out, and with
+ * @rx->report its results written to the caller's struct, in the lock hold
+ * that takes it (@rx->reported is then set); a longer one, or one whose
+ * buffer had a page missing, is claimed, copied with the lock dropped and
+ * then taken (or put back if the copy faulted), and the caller writes the
+ * results.
  *
  * Return: bytes copied, or a negative errno (-EMSGSIZE: @rx->len is needed).
  */
@@ -755,26 +1018,14 @@ void mbox_queue_wake_batch(struct mbox_queue *q, const struct mbox_wakes *w)
 /* ---- receive requests ---- */
 
 /**
- * mbox_rx_init - a receive request, from any command's fields
- * @rx: the request
- * @buf: the user's buffer
- * @len: its size
- * @flags: MBOX_RECV_* (checked by the caller)
- * @from: with MBOX_RECV_FROM_PID: the sender's pid in the caller's pid
- *	namespace, > 0
- *
- * Release with mbox_rx_release().
+ * mbox_rx_from_pid - the sender filter of a receive request
+ * @rx: the request, initialised by mbox_rx_init()
+ * @from: the sender's pid in the caller's pid namespace
  *
  * Return: 0 or -EINVAL.
  */
-int mbox_rx_init(struct mbox_rx *rx, u64 buf, u32 len, u32 flags, pid_t from)
+int mbox_rx_from_pid(struct mbox_rx *rx, pid_t from)
 {
-	memset(rx, 0, sizeof(*rx));
-	rx->buf = u64_to_user_ptr(buf);
-	rx->buflen = len;
-	rx->flags = flags;
-	if (!(flags & MBOX_RECV_FROM_PID))
-		return 0;
 	if (from <= 0)
 		return -EINVAL;
 	/* Held for the receive: matched by identity where it can be. */

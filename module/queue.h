@@ -18,6 +18,7 @@
 #include <linux/list.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -51,19 +52,41 @@ struct mbox_flow {
 	bool dead;
 };
 
+/*
+ * Priorities below MBOX_PRIO_LISTS have a FIFO each in the queue itself and
+ * a bit in a word; higher ones (MQ_PRIO_MAX is 32768) get a struct
+ * mbox_level, in a tree, while they have messages.
+ */
+#define MBOX_PRIO_LISTS		32
+
+/**
+ * struct mbox_level - the FIFO of one priority >= MBOX_PRIO_LISTS
+ * @node: in the queue's @levels, highest priority leftmost
+ * @prio: its priority
+ * @msgs: its messages, oldest first
+ */
+struct mbox_level {
+	struct rb_node node;
+	u32 prio;
+	struct list_head msgs;
+};
+
 /* Queue flags. */
 #define MBOX_Q_BCAST		BIT(0)	/* one FIFO in sequence order, see ops */
 #define MBOX_Q_DROP_OLDEST	BIT(1)	/* full: drop the oldest, not wait */
 
 /**
- * struct mbox_queue_ops - what a queue's owner adds; both under the lock
+ * struct mbox_queue_ops - what a queue's owner adds; all under the lock
  * @queued: a message was just queued; may move messages to @freed
  * @dropped: the overflow policy dropped a message
+ * @arrived: a message was just queued into an empty queue and no waiting
+ *	receiver takes it (the POSIX mq_notify() moment); must not sleep
  */
 struct mbox_queue_ops {
 	void (*queued)(struct mbox_queue *q, struct mbox_msg *msg,
 		       struct list_head *freed);
 	void (*dropped)(struct mbox_queue *q, struct mbox_msg *msg);
+	void (*arrived)(struct mbox_queue *q);
 };
 
 /**
@@ -91,8 +114,11 @@ struct mbox_expect {
  *	MBOX_CAPACITY_UNBOUNDED: no limit but quotas
  * @msg_size_max: largest message
  * @max_bytes: payload bytes that may be queued; 0: no limit but quotas
- * @prio: one FIFO per priority (MBOX_Q_BCAST: prio[0] only)
+ * @prio: one FIFO per priority below MBOX_PRIO_LISTS (MBOX_Q_BCAST:
+ *	prio[0] only, in sequence order)
  * @prio_map: bit p set when prio[p] is not empty
+ * @levels: the FIFOs of higher priorities that have messages (struct
+ *	mbox_level), highest leftmost
  * @nr_msgs: messages queued (QUEUED or CLAIMED), offers included
  * @nr_bytes: their payload bytes
  * @next_seq: sequence number of the next message outside any flow
@@ -101,7 +127,8 @@ struct mbox_expect {
  * @dropped: totals
  * @missed: dropped messages not yet reported to a receiver
  * @send_waiters: senders asleep, for room or for their message's delivery
- * @receivers: receivers asleep (struct mbox_rx)
+ * @receivers: receivers asleep (struct mbox_rx), woken one by one; @recv_wq
+ *	is for pollers, io_uring and broadcast subscribers
  * @nr_receivers: how many
  * @expects: replies waited for (struct mbox_expect)
  * @recv_wq: woken when a message is queued or becomes receivable again
@@ -117,8 +144,9 @@ struct mbox_queue {
 	u32 capacity;
 	u32 msg_size_max;
 	u64 max_bytes;
-	struct list_head prio[MBOX_PRIO_MAX + 1];
+	struct list_head prio[MBOX_PRIO_LISTS];
 	unsigned long prio_map;
+	struct rb_root_cached levels;
 	u64 nr_msgs;
 	u64 nr_bytes;
 	u64 next_seq;
@@ -136,6 +164,9 @@ struct mbox_queue {
 /**
  * struct mbox_rx - one receive request, and a waiting receiver
  * @node: in the queue's receivers list while asleep
+ * @task: the receiving task while asleep, woken directly (under the
+ *	queue's lock) by whoever makes a message it may take receivable; NULL
+ *	once woken
  * @buf: the user's buffer
  * @buflen: the user's buffer
  * @flags: MBOX_RECV_*
@@ -149,6 +180,12 @@ struct mbox_queue {
  *	message's call
  * @discard_on_fault: a message whose copy-out faults is dropped instead of
  *	put back (a call's reply: nobody else can take it)
+ * @report: NULL, or writes the results (@len, @prio, ...) to the caller's
+ *	argument struct at @report_to; see mbox_queue_recv()
+ * @report_to: for @report
+ * @reported: out: @report wrote the results, in the same lock hold that
+ *	took the message
+ * @slow: copy out only with the lock dropped (after a fault)
  * @call: out: a received call's record, now the receiver's to keep
  * @link_id: out: the message's flow ID, 0 for a mailbox's message
  * @len: the result
@@ -160,6 +197,7 @@ struct mbox_queue {
  */
 struct mbox_rx {
 	struct list_head node;
+	struct task_struct *task;
 	void __user *buf;
 	u32 buflen;
 	u32 flags;
@@ -169,6 +207,10 @@ struct mbox_rx {
 	struct mbox_flow *flow;
 	struct mbox_expect *expect;
 	bool discard_on_fault;
+	int (*report)(const struct mbox_rx *rx);
+	void __user *report_to;
+	bool reported;
+	bool slow;
 	u64 call_id;
 	struct mbox_call_rec *call;
 	u64 link_id;
@@ -198,7 +240,34 @@ void mbox_queue_wake_batch(struct mbox_queue *q, const struct mbox_wakes *w);
 void mbox_queue_expect(struct mbox_queue *q, struct mbox_expect *e);
 void mbox_queue_unexpect(struct mbox_queue *q, struct mbox_expect *e);
 void mbox_dequeue(struct mbox_queue *q, struct mbox_msg *msg);
-int mbox_rx_init(struct mbox_rx *rx, u64 buf, u32 len, u32 flags, pid_t from);
+int mbox_rx_from_pid(struct mbox_rx *rx, pid_t from);
+
+/**
+ * mbox_rx_init - a receive request, from any command's fields
+ * @rx: the request
+ * @buf: the user's buffer
+ * @len: its size
+ * @flags: MBOX_RECV_* (checked by the caller)
+ * @from: with MBOX_RECV_FROM_PID: the sender's pid in the caller's pid
+ *	namespace, > 0
+ *
+ * Inline, so that the compiler folds it into the zeroing that
+ * CONFIG_INIT_STACK_ALL_ZERO gives the caller's @rx. Release with
+ * mbox_rx_release().
+ *
+ * Return: 0 or -EINVAL.
+ */
+static inline int mbox_rx_init(struct mbox_rx *rx, u64 buf, u32 len, u32 flags,
+			       pid_t from)
+{
+	*rx = (struct mbox_rx){
+		.buf = u64_to_user_ptr(buf),
+		.buflen = len,
+		.flags = flags,
+	};
+	return (flags & MBOX_RECV_FROM_PID) ? mbox_rx_from_pid(rx, from) : 0;
+}
+
 void mbox_rx_release(struct mbox_rx *rx);
 int mbox_copy_out(struct mbox_rx *rx, struct mbox_msg *msg);
 

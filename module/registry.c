@@ -81,11 +81,11 @@ static u32 mbox_name_hash(struct vfsmount *ns, const char *name)
 
 /**
  * mbox_name_from_user - copy and check a name
- * @name: MBOX_NAME_MAX bytes
+ * @name: MBOX_NAME_LONG_MAX bytes
  * @uptr: the user's pointer, or 0 (an empty name)
  *
- * A name is 1 to MBOX_NAME_MAX - 1 printable ASCII characters other than
- * '/' and space.
+ * A name is 1 to MBOX_NAME_LONG_MAX - 1 (NAME_MAX) printable ASCII
+ * characters other than '/' and space.
  *
  * Return: 0, -EFAULT, -ENAMETOOLONG or -EINVAL.
  */
@@ -97,11 +97,13 @@ int mbox_name_from_user(char *name, u64 uptr)
 	name[0] = '\0';
 	if (!uptr)
 		return 0;
-	len = strncpy_from_user(name, u64_to_user_ptr(uptr), MBOX_NAME_MAX);
+	len = strncpy_from_user(name, u64_to_user_ptr(uptr), MBOX_NAME_LONG_MAX);
 	if (len < 0)
 		return len;
-	if (len == MBOX_NAME_MAX)
+	if (len == MBOX_NAME_LONG_MAX) {
+		name[0] = '\0';
 		return -ENAMETOOLONG;
+	}
 	if (len == 0)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
@@ -135,7 +137,7 @@ static int mbox_obj_init_once(struct mbox_obj *obj, const struct mbox_obj_ops *o
 	kref_init(&obj->ref);
 	obj->ops = ops;
 	obj->id = 0;
-	obj->name[0] = '\0';
+	obj->name = "";
 	INIT_HLIST_NODE(&obj->name_node);
 	obj->linked = false;
 	obj->persistent = false;
@@ -154,6 +156,10 @@ err_put_user:
 
 void mbox_obj_fini(struct mbox_obj *obj)
 {
+	/* A name is never "" once set; "" is the static one of anonymous objects. */
+	if (*obj->name)
+		kfree(obj->name);
+	obj->name = "";
 	mntput(obj->ns);
 	mbox_user_uncharge_object(obj->user);
 	mbox_user_put(obj->user);
@@ -176,12 +182,19 @@ static struct mbox_obj *mbox_lookup_name(struct vfsmount *ns, const char *name)
  * @name: its name, or ""
  *
  * A named object persists: the registry keeps a reference until it is
- * unlinked. Return: 0, or -EEXIST if the name is taken in this namespace.
+ * unlinked. Return: 0, -ENOMEM, or -EEXIST if the name is taken in this
+ * namespace.
  */
 int mbox_obj_link(struct mbox_obj *obj, const char *name)
 {
+	const char *copy = NULL;
 	int ret;
 
+	if (*name) {
+		copy = kstrdup(name, GFP_KERNEL_ACCOUNT);
+		if (!copy)
+			return -ENOMEM;
+	}
 	mutex_lock(&mbox_registry_lock);
 	if (*name && mbox_lookup_name(obj->ns, name)) {
 		ret = -EEXIST;
@@ -192,8 +205,9 @@ int mbox_obj_link(struct mbox_obj *obj, const char *name)
 		goto out_unlock;
 	obj->id = mbox_next_id++;
 	obj->linked = true;
-	if (*name) {
-		strscpy(obj->name, name, sizeof(obj->name));
+	if (copy) {
+		obj->name = copy;
+		copy = NULL;
 		hash_add(mbox_names, &obj->name_node, mbox_name_hash(obj->ns, name));
 		obj->persistent = true;
 		kref_get(&obj->ref);
@@ -203,6 +217,7 @@ int mbox_obj_link(struct mbox_obj *obj, const char *name)
 	trace_mbox_create(obj->ops->type, obj->id, obj->name);
 out_unlock:
 	mutex_unlock(&mbox_registry_lock);
+	kfree(copy);
 	return ret;
 }
 
@@ -338,7 +353,7 @@ static void mbox_obj_uncreate(struct mbox_obj *obj)
 int mbox_obj_open_fd(struct mbox_ucmd *ucmd, size_t len, u64 *id_out,
 		     const struct mbox_obj_opener *op)
 {
-	char name[MBOX_NAME_MAX];
+	char name[MBOX_NAME_LONG_MAX];
 	struct mbox_obj *obj;
 	bool created = false;
 	struct file *file;

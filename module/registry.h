@@ -60,7 +60,8 @@ struct mbox_obj_ops {
  * @id: unique while the module is loaded, never reused
  * @ns: the IPC namespace's POSIX mqueue mount, pinned with mntget(): a
  *	token that identifies the namespace while we hold it (see registry.c)
- * @name: NUL-terminated, empty for an anonymous object
+ * @name: NUL-terminated, "" for an anonymous object; set once, when it is
+ *	linked (kstrdup(), freed with the object)
  * @name_node: in the name hash while @linked and named
  * @linked: reachable by name and ID (under mbox_registry_lock)
  * @persistent: the registry holds a reference while linked (named objects)
@@ -76,7 +77,7 @@ struct mbox_obj {
 	const struct mbox_obj_ops *ops;
 	u64 id;
 	struct vfsmount *ns;
-	char name[MBOX_NAME_MAX];
+	const char *name;
 	struct hlist_node name_node;
 	bool linked;
 	bool persistent;

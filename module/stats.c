@@ -12,3 +12,4 @@ atomic_long_t mbox_nr_links = ATOMIC_LONG_INIT(0);
 atomic_long_t mbox_nr_rings = ATOMIC_LONG_INIT(0);
 atomic_long_t mbox_nr_msgs = ATOMIC_LONG_INIT(0);
 atomic_long_t mbox_nr_bytes = ATOMIC_LONG_INIT(0);
+atomic_long_t mbox_nr_uring_waits = ATOMIC_LONG_INIT(0);

@@ -14,5 +14,6 @@ extern atomic_long_t mbox_nr_links;
 extern atomic_long_t mbox_nr_rings;
 extern atomic_long_t mbox_nr_msgs;
 extern atomic_long_t mbox_nr_bytes;
+extern atomic_long_t mbox_nr_uring_waits;
 
 #endif /* _MBOX_STATS_H */

@@ -14,18 +14,82 @@
 
 #include "ucmd.h"
 
+/*
+ * Argument structs are copied word by word with user access opened once:
+ * cheaper, for these few dozen bytes, than copy_{from,to}_user() to the
+ * stack, which hardened usercopy checks on every call. @n is a multiple of
+ * 8 (the structs are 64-bit aligned in size).
+ */
+static int mbox_ucmd_get_words(u64 *dst, const void __user *src, size_t n)
+{
+	const u64 __user *u = src;
+	size_t i;
+
+	if (!user_access_begin(src, n))
+		return -EFAULT;
+	for (i = 0; i < n / sizeof(u64); i++)
+		unsafe_get_user(dst[i], &u[i], efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+static int mbox_ucmd_put_words(void __user *dst, const u64 *src, size_t n)
+{
+	u64 __user *u = dst;
+	size_t i;
+
+	if (!user_access_begin(dst, n))
+		return -EFAULT;
+	for (i = 0; i < n / sizeof(u64); i++)
+		unsafe_put_user(src[i], &u[i], efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/**
+ * mbox_copy_struct_in - copy_struct_from_user(), word by word when the
+ *	user's struct is the kernel's size (a multiple of 8 bytes)
+ * @dst: the kernel struct
+ * @ksize: its size
+ * @src: the user's struct
+ * @usize: its size
+ *
+ * For the entries of a batch, copied one by one like a command's struct.
+ *
+ * Return: 0, -EFAULT or -E2BIG, as copy_struct_from_user().
+ */
+int mbox_copy_struct_in(void *dst, size_t ksize, const void __user *src,
+			size_t usize)
+{
+	if (usize == ksize && !(ksize % sizeof(u64)))
+		return mbox_ucmd_get_words(dst, src, ksize);
+	return copy_struct_from_user(dst, ksize, src, usize);
+}
+
 /**
  * mbox_ucmd_respond - copy a handler's result back to user space
  * @ucmd: the call in flight
  * @len: the kernel size of the result struct held in @ucmd->cmd
  *
  * Writes min(@len, user_size) bytes: an older caller gets the prefix it knows.
- * The whole kernel struct was zero-initialised by the dispatcher, so every
- * byte written is initialised.
+ * The dispatcher filled the kernel struct's whole size (zero-extending a
+ * shorter user struct), so every byte written is initialised.
  */
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
 {
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(size_t, len, ucmd->user_size)))
+	size_t n = min_t(size_t, len, ucmd->user_size);
+
+	/* Every argument struct's second word is its flags. */
+	((u32 *)ucmd->cmd)[1] &= ~ucmd->forced;
+	if (!(n % sizeof(u64)))
+		return mbox_ucmd_put_words(ucmd->ubuffer, ucmd->cmd, n);
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, n))
 		return -EFAULT;
 	return 0;
 }
@@ -117,11 +181,35 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops)
 {
-	u64 buf[MBOX_UCMD_MAX_SIZE / sizeof(u64)] = {};
+	return mbox_ucmd_dispatch(file, cmd, (void __user *)arg, ops, nr_ops, 0);
+}
+
+/**
+ * mbox_ucmd_dispatch - run one command from a dispatch table
+ * @file: the descriptor
+ * @cmd: the command number
+ * @arg: the user's argument struct
+ * @ops: the table
+ * @nr_ops: its size
+ * @force_flags: flag bits to add to the struct's flags (its second word)
+ *	for this call only: io_uring's non-blocking attempts (uring.c); the
+ *	user's struct is never written with them
+ *
+ * Return: the handler's result, or a negative errno.
+ */
+long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
+			const struct mbox_ioctl_op *ops, size_t nr_ops,
+			u32 force_flags)
+{
+	/*
+	 * Not zeroed, not even by CONFIG_INIT_STACK_ALL_ZERO (256 bytes on
+	 * every call): the copy below fills the op->size bytes handlers use.
+	 */
+	u64 buf[MBOX_UCMD_MAX_SIZE / sizeof(u64)] __uninitialized;
 	const struct mbox_ioctl_op *op;
 	struct mbox_ucmd ucmd = {
 		.file = file,
-		.ubuffer = (void __user *)arg,
+		.ubuffer = arg,
 		.cmd = buf,
 	};
 	unsigned int nr;
@@ -144,8 +232,10 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 	if (WARN_ON_ONCE(op->size > sizeof(buf)))
 		return -EINVAL;
 
-	ret = copy_struct_from_user(buf, op->size, ucmd.ubuffer, ucmd.user_size);
+	ret = mbox_copy_struct_in(buf, op->size, ucmd.ubuffer, ucmd.user_size);
 	if (ret)
 		return ret;
+	ucmd.forced = force_flags & ~((u32 *)buf)[1];
+	((u32 *)buf)[1] |= force_flags;
 	return op->execute(&ucmd);
 }

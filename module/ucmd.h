@@ -17,6 +17,9 @@
  * @ubuffer: the user's argument struct
  * @user_size: the size the user declared in the struct's first field
  * @cmd: the kernel copy of the argument, zero-extended to the kernel's size
+ * @forced: flag bits the caller added to @cmd's flags that the user did not
+ *	set (an io_uring command's MBOX_WAIT_NONBLOCK, see uring.c);
+ *	mbox_ucmd_respond() hands the user's own flags back
  *
  * Handlers read their input from @cmd and hand their output back with
  * mbox_ucmd_respond() or mbox_ucmd_put_u64(), which never write beyond
@@ -27,6 +30,7 @@ struct mbox_ucmd {
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
+	u32 forced;
 };
 
 /**
@@ -54,6 +58,11 @@ struct mbox_ioctl_op {
 long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops);
+long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
+			const struct mbox_ioctl_op *ops, size_t nr_ops,
+			u32 force_flags);
+int mbox_copy_struct_in(void *dst, size_t ksize, const void __user *src,
+			size_t usize);
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len);
 int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len);
 int mbox_ucmd_put_u64(struct mbox_ucmd *ucmd, size_t offset, u64 val);

@@ -104,6 +104,47 @@ int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 }
 
 /**
+ * mbox_sleep_locked - sleep once, dropping @lock, until a waker that found
+ *	the caller under @lock calls wake_up_process() (or a signal, or the
+ *	deadline)
+ * @lock: the spinlock under which the caller made itself findable to its
+ *	wakers (and checked its condition); held on entry and return
+ * @dl: the caller's deadline
+ * @id: the object waited on, for the tracepoints
+ *
+ * No wait queue: the caller's own record is where its wakers look (as
+ * ipc/mqueue.c keeps its receivers), which spares a wait queue's lock on
+ * both sides. The task's state is set before @lock is dropped, so a
+ * wake-up after the check is never lost.
+ *
+ * Return: as mbox_wait_locked().
+ */
+int mbox_sleep_locked(spinlock_t *lock, struct mbox_deadline *dl, u64 id)
+	__must_hold(lock)
+{
+	lockdep_assert_held(lock);
+	if (dl->nonblock)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return dl->relative ? -EINTR : -ERESTARTSYS;
+	if (mbox_deadline_passed(dl))
+		return -ETIMEDOUT;
+
+	set_current_state(TASK_INTERRUPTIBLE);
+	spin_unlock(lock);
+	trace_mbox_block(id);
+	if (dl->timed)
+		schedule_hrtimeout_range_clock(&dl->expires, 0, HRTIMER_MODE_ABS,
+					       dl->clock);
+	else
+		schedule();
+	__set_current_state(TASK_RUNNING);
+	trace_mbox_wake(id, signal_pending(current) ? -EINTR : 0);
+	spin_lock(lock);
+	return 0;
+}
+
+/**
  * mbox_wait_locked_exclusive - mbox_wait_locked() as an exclusive waiter
  * @wq: where the waker calls wake_up
  * @lock: the spinlock protecting the condition; held on entry and return

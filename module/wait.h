@@ -51,6 +51,7 @@ int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
 		       s64 timeout_ns);
 int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 		     struct mbox_deadline *dl, u64 id);
+int mbox_sleep_locked(spinlock_t *lock, struct mbox_deadline *dl, u64 id);
 int mbox_wait_locked_exclusive(wait_queue_head_t *wq, spinlock_t *lock,
 			       struct mbox_deadline *dl, u64 id);
 

@@ -50,7 +50,8 @@ qemu=$(qemu-system-x86_64 --version | head -n 1)
 log "booting 6.1 ($mode timing); the tables follow, files go to $out"
 set +e
 "$here/vm-run.sh" -k 6.1 -n "${vmopts[@]}" -m "$top/build/k-6.1/module/mbox.ko" \
-	-l "$top/build/lib/libmbox.so.1" -f "$top/build/bench/ipcbench" -f "$top/build/bench/ipcprobe" -o "$out/vm" \
+	-l "$top/build/lib/libmbox.so.1" -l "$top/build/lib/libmbox-mq.so.1" \
+	-f "$top/build/bench/ipcbench" -f "$top/build/bench/ipcprobe" -o "$out/vm" \
 	-a "$append" -t "${MBOX_BENCH_TIMEOUT:-5400}" "$top/bench/vm-bench.sh" \
 	"${profile[@]}" -l "source=$source" -l "qemu=$qemu" -l "timing=$mode" \
 	-l "tcg=$([ $mode = icount ] && echo single || echo "${MBOX_TCG_THREAD:-multi}")" \

@@ -33,7 +33,9 @@ if make --no-print-directory install KERNEL=6.1 DESTDIR="$dest" PREFIX=/usr >"$d
 		usr/lib/libmbox.a usr/lib/pkgconfig/mbox.pc usr/include/mbox.h \
 		usr/include/linux/mbox.h usr/bin/mboxctl usr/share/man/man4/mbox.4 \
 		usr/share/man/man3/libmbox.3 usr/share/man/man1/mboxctl.1 \
-		usr/share/doc/mbox/60-mbox.rules; do
+		usr/share/doc/mbox/60-mbox.rules usr/lib/libmbox-mq.so.1 usr/lib/libmbox-mq.so \
+		usr/lib/libmbox-mq.a usr/lib/pkgconfig/libmbox-mq.pc \
+		usr/share/man/man3/libmbox-mq.3; do
 		[ -e "$dest/$f" ] || missing+=" $f"
 	done
 	if [ -z "$missing" ]; then ok "make install DESTDIR PREFIX=/usr: every file in place"
@@ -74,6 +76,24 @@ PROG
 else
 	bad "pkg-config --cflags --libs mbox: $flags"
 fi
+
+# 2b. libmbox-mq through pkg-config: mq_open binds to it, not to libc.
+flags=$(pkg-config --cflags --libs libmbox-mq 2>&1)
+if [ $? -eq 0 ] && [[ $flags == *-lmbox-mq* ]]; then
+	printf '#include <mqueue.h>\nint main(void) { return mq_unlink("/") == -1 ? 0 : 1; }\n' \
+		>"$dest/usemq.c"
+	# shellcheck disable=SC2086
+	if gcc -std=c11 -Wall -Wextra -Werror -o "$dest/usemq" "$dest/usemq.c" $flags &&
+	   LD_LIBRARY_PATH=$dest/usr/lib "$dest/usemq" &&
+	   LD_LIBRARY_PATH=$dest/usr/lib LD_DEBUG=bindings "$dest/usemq" 2>&1 |
+	   grep -q "libmbox-mq.*symbol \`mq_unlink'"; then
+		ok "pkg-config libmbox-mq ($flags): mq_unlink binds to libmbox-mq"
+	else
+		bad "a program built with libmbox-mq's pkg-config flags does not bind to it"
+	fi
+else
+	bad "pkg-config --cflags --libs libmbox-mq: $flags"
+fi
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 
 # 3. Man pages.
@@ -113,7 +133,7 @@ as_root dkms remove mbox/1.0 --all >/dev/null 2>&1
 as_root rm -rf "$src"
 
 # 5. make uninstall takes every installed file away again.
-rm -f "$dest/use" "$dest/use.c" "$dest/dkms.log"
+rm -f "$dest/use" "$dest/use.c" "$dest/usemq" "$dest/usemq.c" "$dest/dkms.log"
 if make --no-print-directory uninstall KERNEL=6.1 DESTDIR="$dest" PREFIX=/usr >"$dest.log" 2>&1; then
 	left=$(find "$dest" -type f -o -type l)
 	if [ -z "$left" ]; then ok "make uninstall DESTDIR PREFIX=/usr: nothing left"

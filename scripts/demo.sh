@@ -126,6 +126,17 @@ wait $server 2>/dev/null || true
 echo "  and a call to a process that is gone:"
 run kv_client $server get colour || echo "  (exit status $?)"
 
+step "POSIX message queues: one unmodified program, the kernel's mqueue, then mbox"
+echo "  mq_hello is a plain <mqueue.h> program (examples/mq_hello.c); on the kernel:"
+run mq_hello /hello
+run ls /dev/mqueue
+mq_hello -u /hello
+echo "  the same binary with libmbox-mq preloaded: the queue is an mbox mailbox"
+run env LD_PRELOAD=libmbox-mq.so.1 mq_hello /hello
+run ls /dev/mqueue
+run mboxctl info hello
+run env LD_PRELOAD=libmbox-mq.so.1 mq_hello -u /hello
+
 step "a shared ring segment: a named pipe of records in shared memory"
 run mboxctl ring create logs -s 8192
 echo '$ mboxctl ring recv logs &'
@@ -143,6 +154,11 @@ echo "  the producer writes records in place, the consumer reads them in place;"
 echo "  the kernel is entered only when one side must sleep or wake the other:"
 run ring_stream 200000 64
 run ring_stream 20000 4000
+
+step "one io_uring loop serves mailboxes, a link endpoint and TCP (examples/uring_server.c)"
+echo "  receives wait parked in the kernel (6.12) or in io-wq (6.1), not in a"
+echo "  thread per source; the server forks a producer, a caller and a TCP client:"
+run uring_server -m 3 -n 20
 
 step "errors say what went wrong, with an exit status to test"
 run mboxctl recv nosuch || echo "  (exit status $?)"

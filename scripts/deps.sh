@@ -9,7 +9,8 @@
 # KERNEL: 6.1, 6.12, 6.12-rt or debug (fetched or built into $MBOX_CACHE).
 # GROUP: what one lane needs besides: install (make check-install), bench,
 # kselftest (make check-kselftest: linux-source-6.12, rsync, both trees'
-# kselftest framework unpacked), asan (make check-asan: sanitizer runtimes).
+# kselftest framework unpacked), asan (make check-asan: sanitizer runtimes),
+# posix-mq (make check-posix-mq: glibc-source, linux-source-6.12, popt).
 #
 # Host packages come from apt-get. Kernel headers and images are NOT installed
 # on the host: scripts/kernel.sh downloads them with "apt-get download" and
@@ -37,6 +38,7 @@ packages=(
 	kmod			# modinfo
 	xz-utils		# unpacking linux-source
 	gawk			# summaries
+	liburing-dev		# io_uring tests, example and bench (linked statically)
 )
 # Building the debug kernel from source needs more; so does checking the
 # installation (make check-install: pkg-config, man page lint, DKMS).
@@ -51,6 +53,10 @@ for k in "${kernels[@]}"; do
 	kselftest) packages+=(linux-source-6.12 rsync coreutils) ;;
 	# make check-asan: gcc's AddressSanitizer and UBSan runtimes.
 	asan) packages+=(libasan8 libubsan1) ;;
+	# make check-posix-mq: the outside suites' sources (glibc's rt/ tests
+	# and support/, the kernel's selftests/mqueue), popt for mq_perf_tests,
+	# coreutils' timeout for the VM.
+	posix-mq) packages+=(glibc-source linux-source-6.12 libpopt-dev coreutils) ;;
 	esac
 done
 
@@ -90,7 +96,7 @@ fi
 
 for k in "${kernels[@]}"; do
 	case $k in
-	install | bench | asan) ;;
+	install | bench | asan | posix-mq) ;;
 	# Two VMs on the stock kernel, with a NIC (make check-bridge).
 	bridge) "$here/kernel.sh" fetch 6.1 && "$here/nic-module.sh" 6.1 ;;
 	# The kselftest framework of both source trees, unpacked once.

@@ -188,8 +188,8 @@ static const char *fuzz_name(struct fuzz *f, char *buf)
 	case 0:
 		return NULL;
 	case 1:
-		memset(buf, 'n', 100);		/* too long */
-		buf[100] = '\0';
+		memset(buf, 'n', 256);		/* too long, even for NAME_MAX */
+		buf[256] = '\0';
 		return buf;
 	case 2:
 		return "";
@@ -269,7 +269,7 @@ static void op_mailbox(struct fuzz *f)
 	struct mbox_attr attr = { .mode = 0600, .capacity = rnd(f, 8),
 				  .msg_size_max = rnd(f, 2) ? 0 : fuzz_len(f) };
 	struct mbox_recv meta;
-	char name[128];
+	char name[300];
 	int fd = pick(f, K_MAILBOX);
 
 	switch (rnd(f, 8)) {
@@ -358,7 +358,7 @@ static void op_ring(struct fuzz *f)
 	};
 	int i = rnd(f, SLOTS), fd = pick(f, K_RING);
 	struct mbox_ring_wait wt = { .size = sizeof(wt) };
-	char name[128];
+	char name[300];
 	void *m;
 
 	switch (rnd(f, 6)) {
@@ -604,7 +604,8 @@ static void op_oracle(struct fuzz *f)
 		struct mbox_send s = { .size = sizeof(s), .flags = MBOX_WAIT_NONBLOCK,
 				       .buf = rnd(f, 3) ? (uintptr_t)f->buf : fuzz_ptr(f),
 				       .len = rnd(f, 3) ? rnd(f, 300) : fuzz_len(f),
-				       .prio = rnd(f, 8) ? rnd(f, 4) : rnd(f, 40) };
+				       .prio = rnd(f, 8) ? rnd(f, 4) : rnd(f, 2) ?
+						 28 + rnd(f, 8) : 32762 + rnd(f, 10) };
 
 		what = "send";
 		for (uint32_t i = 0; i < 64; i++)

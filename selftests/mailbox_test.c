@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
-#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST)
+#define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST | \
+				 MBOX_FEAT_PRIO_WIDE)
 #include "mbox_test.h"
 
 #define SR (MBOX_OPEN_SEND | MBOX_OPEN_RECV)
@@ -48,6 +49,26 @@ TEST(create_named_then_open_by_name_and_id)
 	close(c);
 }
 
+TEST(umask_applied_only_when_asked)
+{
+	struct mbox_attr attr = { .mode = 0666, .capacity = 4 };
+	struct mbox_info info;
+	mode_t old = umask(027);
+	int a, b;
+
+	a = mbox_open(-1, NULL, CREATE | MBOX_OPEN_UMASK, &attr, NULL);
+	b = mbox_open(-1, NULL, CREATE, &attr, NULL);
+	umask(old);
+	ASSERT_GE(a, 0);
+	ASSERT_GE(b, 0);
+	ASSERT_EQ(0, mbox_info(a, &info));
+	EXPECT_EQ(0640, info.mode);
+	ASSERT_EQ(0, mbox_info(b, &info));
+	EXPECT_EQ(0666, info.mode);
+	close(a);
+	close(b);
+}
+
 TEST(create_excl_and_create_existing)
 {
 	uint64_t id1, id2;
@@ -67,7 +88,7 @@ TEST(create_excl_and_create_existing)
 
 TEST(open_errors)
 {
-	char longname[MBOX_NAME_MAX + 8];
+	char longname[MBOX_NAME_LONG_MAX + 8];
 	struct mbox_open op = { .size = sizeof(op) };
 	int dev = mbox_dev_open(0);
 
@@ -407,6 +428,7 @@ TEST_F(mb, variable_sizes_and_metadata)
 	EXPECT_EQ(-EMSGSIZE, mbox_send(self->fd, big, sizeof(big) + 1, 0, 0, 0));
 	/* Bad priority, bad flags. */
 	EXPECT_EQ(-EINVAL, mbox_send(self->fd, big, 1, MBOX_PRIO_MAX + 1, 0, 0));
+	EXPECT_EQ(32767, MBOX_PRIO_MAX);
 	EXPECT_EQ(-EINVAL, mbox_send(self->fd, big, 1, 0, 1u << 29, 0));
 	EXPECT_EQ(-EINVAL, mbox_recv(self->fd, out, 1, 1u << 29, 0, NULL));
 	EXPECT_EQ(-EFAULT, mbox_send(self->fd, (void *)8, 10, 0, 0, 0));
@@ -428,6 +450,81 @@ TEST_F(mb, priorities_highest_first_fifo_within)
 		EXPECT_EQ(expect[i], c);
 	}
 	EXPECT_EQ(-EAGAIN, mbox_recv(self->fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+}
+
+/*
+ * POSIX mq's range: 0 to 32767. Levels 32 and up live in a tree (made and
+ * freed as they fill and empty); order is the same across both kinds.
+ */
+TEST_F(mb, wide_priorities_order_and_range)
+{
+	struct { unsigned int prio; char tag; } sends[] = {
+		{ 32767, 'a' }, { 0, 'b' }, { 32, 'c' }, { 31, 'd' }, { 1000, 'e' },
+		{ 32767, 'f' }, { 33, 'g' }, { 1000, 'h' }, { 32, 'i' }, { 63, 'j' },
+		{ 64, 'k' },
+	};
+	const char expect[] = "afehkjgcidb";
+	struct mbox_info info;
+	struct mbox_recv meta;
+	char c;
+
+	EXPECT_EQ(-EINVAL, mbox_send(self->fd, "x", 1, MBOX_PRIO_MAX + 1, 0, 0));
+	EXPECT_EQ(-EINVAL, mbox_send(self->fd, "x", 1, 0xffffffffu, 0, 0));
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); i++)
+			ASSERT_EQ(0, mbox_send(self->fd, &sends[i].tag, 1, sends[i].prio, 0, 0));
+		ASSERT_EQ(0, mbox_info(self->fd, &info));
+		EXPECT_EQ(11, info.msgs);
+		/* Peeking and receiving see the same head. */
+		ASSERT_EQ(1, mbox_recv(self->fd, &c, 1, MBOX_RECV_PEEK, 0, &meta));
+		EXPECT_EQ('a', c);
+		EXPECT_EQ(32767, meta.prio);
+		for (size_t i = 0; i < sizeof(expect) - 1; i++) {
+			ASSERT_EQ(1, mbox_recv(self->fd, &c, 1, 0, 0, &meta));
+			EXPECT_EQ(expect[i], c);
+		}
+		EXPECT_EQ(-EAGAIN, mbox_recv(self->fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	}
+}
+
+TEST(wide_priorities_drop_oldest)
+{
+	struct mbox_info info;
+	struct mbox_recv meta;
+	int fd = mb_anon(3, MBOX_MB_DROP_OLDEST);
+	char c;
+
+	ASSERT_GE(fd, 0);
+	/* The oldest is at a high level: that level empties and goes. */
+	ASSERT_EQ(0, mbox_send(fd, "A", 1, 1000, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_send(fd, "B", 1, 5, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_send(fd, "C", 1, 32767, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_send(fd, "D", 1, 0, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(3, info.msgs);
+	EXPECT_EQ(1, info.dropped);
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, &meta));
+	EXPECT_EQ('C', c);
+	EXPECT_EQ(1, meta.dropped);
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, &meta));
+	EXPECT_EQ('B', c);
+	/* A new message at the dropped level's priority makes it again. */
+	ASSERT_EQ(0, mbox_send(fd, "E", 1, 1000, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, &meta));
+	EXPECT_EQ('E', c);
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, &meta));
+	EXPECT_EQ('D', c);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(0, info.bytes);
+	/*
+	 * Closed with messages at high levels: the purge empties and frees
+	 * each level as it walks (KASAN in the debug lane watches the walk).
+	 */
+	ASSERT_EQ(0, mbox_send(fd, "F", 1, 2000, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_send(fd, "G", 1, 2000, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_send(fd, "H", 1, 3000, MBOX_WAIT_NONBLOCK, 0));
+	close(fd);
 }
 
 TEST_F(mb, selective_receive_by_sender_pid)

@@ -248,7 +248,7 @@ TEST(usage_errors_exit_2)
 
 	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl"));
 	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl frobnicate"));
-	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl send x -p 99 y"));
+	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl send x -p 32768 y"));
 	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl tell notapid x"));
 	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl listen -m 0777"));
 	EXPECT_EQ(2, sh(out, sizeof(out), "mboxctl call 1"));

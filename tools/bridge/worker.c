@@ -144,7 +144,8 @@ static enum pub publish(struct out *o, const struct br_msg *m, const void *buf)
 		       AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
 		       AMQP_BASIC_USER_ID_FLAG | AMQP_BASIC_APP_ID_FLAG |
 		       AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_HEADERS_FLAG;
-	props.priority = (uint8_t)m->prio;
+	/* AMQP's priority is an octet; the exact one travels in x-mbox-priority. */
+	props.priority = (uint8_t)(m->prio > UINT8_MAX ? UINT8_MAX : m->prio);
 	props.delivery_mode = b->persistent ? 2 : 1;
 	props.message_id = amqp_cstring_bytes(id);
 	props.timestamp = (uint64_t)time(NULL);
@@ -608,7 +609,20 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 		snprintf(id, sizeof(id), "%.*s", (int)p->message_id.len,
 			 (char *)p->message_id.bytes);
 	if (p->_flags & AMQP_BASIC_PRIORITY_FLAG)
-		prio = p->priority > MBOX_PRIO_MAX ? MBOX_PRIO_MAX : p->priority;
+		prio = p->priority;	/* an octet: always within MBOX_PRIO_MAX */
+	/* A message from another bridge carries its exact mbox priority. */
+	if (p->_flags & AMQP_BASIC_HEADERS_FLAG) {
+		char hp[24];
+		unsigned long v;
+		char *end;
+
+		if (header_str(&p->headers, "x-mbox-priority", hp, sizeof(hp))) {
+			errno = 0;
+			v = strtoul(hp, &end, 10);
+			if (!errno && end != hp && !*end && v <= MBOX_PRIO_MAX)
+				prio = (unsigned int)v;
+		}
+	}
 	if (id[0] && dedupe_seen(in->dd, id)) {
 		br_log(b, "dropped duplicate %s (%s): already delivered", id,
 		       env->redelivered ? "redelivered by the broker" : "published again");

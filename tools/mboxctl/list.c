@@ -22,7 +22,7 @@
 
 struct obj_line {
 	char type[16];
-	char name[MBOX_NAME_MAX];
+	char name[MBOX_NAME_LONG_MAX];
 	unsigned long long id;
 	unsigned int uid, gid, mode;
 	int nkv;
@@ -48,7 +48,7 @@ static bool parse_obj(char *line, struct obj_line *o)
 	int n = 0;
 
 	memset(o, 0, sizeof(*o));
-	if (sscanf(line, "%15s %llu %63s %u %u %o%n", o->type, &o->id, o->name,
+	if (sscanf(line, "%15s %llu %255s %u %u %o%n", o->type, &o->id, o->name,
 		   &o->uid, &o->gid, &o->mode, &n) != 6)
 		return false;
 	if (!strcmp(o->name, "-"))

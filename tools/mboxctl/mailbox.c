@@ -163,7 +163,7 @@ int cmd_rm(int argc, char **argv)
 	return status;
 }
 
-static void print_info(const struct mbox_info *in)
+static void print_info(const struct mbox_info *in, const char *name)
 {
 	char cap[16];
 
@@ -172,7 +172,7 @@ static void print_info(const struct mbox_info *in)
 	else
 		snprintf(cap, sizeof(cap), "%u", in->capacity);
 	printf("id:            %llu\n", (unsigned long long)in->id);
-	printf("name:          %s\n", in->name[0] ? in->name : "(anonymous)");
+	printf("name:          %s\n", name[0] ? name : "(anonymous)");
 	printf("owner:         uid %u gid %u mode %04o\n", in->uid, in->gid,
 	       in->mode);
 	printf("kind:          %s%s%s\n",
@@ -198,6 +198,7 @@ static void print_info(const struct mbox_info *in)
 int cmd_info(int argc, char **argv)
 {
 	struct target t = { .cmd = "info" };
+	char name[MBOX_NAME_LONG_MAX];
 	struct mbox_info in;
 	int c, fd, ret;
 
@@ -217,11 +218,16 @@ int cmd_info(int argc, char **argv)
 		fd = open_target(&t, MBOX_OPEN_SEND);
 	if (fd < 0)
 		return fail(&t, fd);
-	ret = mbox_info(fd, &in);
+	/* The whole name; a module without long names has it in in.name. */
+	ret = mbox_info_name(fd, &in, name, sizeof(name));
+	if (ret == -E2BIG) {
+		ret = mbox_info(fd, &in);
+		snprintf(name, sizeof(name), "%s", in.name);
+	}
 	close(fd);
 	if (ret < 0)
 		return fail(&t, ret);
-	print_info(&in);
+	print_info(&in, name);
 	return 0;
 }
 

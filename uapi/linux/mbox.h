@@ -39,6 +39,12 @@
 #define MBOX_FEAT_LINK		_BITULL(4)	/* endpoints, direct links, calls */
 #define MBOX_FEAT_RING		_BITULL(5)	/* shared ring segments */
 #define MBOX_FEAT_PIDFD		_BITULL(6)	/* MBOX_PEER_PIDFD */
+#define MBOX_FEAT_PRIO_WIDE	_BITULL(7)	/* priorities up to 32767 */
+#define MBOX_FEAT_LONG_NAMES	_BITULL(8)	/* names up to MBOX_NAME_LONG_MAX */
+#define MBOX_FEAT_NOTIFY	_BITULL(9)	/* MBOX_IOC_NOTIFY */
+#define MBOX_FEAT_RECV_FULLSIZE	_BITULL(10)	/* MBOX_RECV_FULLSIZE */
+#define MBOX_FEAT_URING		_BITULL(11)	/* io_uring commands (struct mbox_uring_cmd) */
+#define MBOX_FEAT_OPEN_UMASK	_BITULL(12)	/* MBOX_OPEN_UMASK */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -58,10 +64,19 @@ struct mbox_version {
 
 /* ---- Mailboxes -------------------------------------------------------- */
 
-/* Longest name, including the terminating NUL. */
+/*
+ * Longest name, including the terminating NUL, that struct mbox_info.name
+ * holds; without MBOX_FEAT_LONG_NAMES also the longest name accepted.
+ */
 #define MBOX_NAME_MAX		64
-/* Priorities are 0 (lowest, the default) to MBOX_PRIO_MAX (highest). */
-#define MBOX_PRIO_MAX		31
+/* With MBOX_FEAT_LONG_NAMES: the longest name, NUL included (NAME_MAX + 1). */
+#define MBOX_NAME_LONG_MAX	256
+/*
+ * Priorities are 0 (lowest, the default) to MBOX_PRIO_MAX (highest): POSIX
+ * mq's range (MQ_PRIO_MAX is 32768). A module without MBOX_FEAT_PRIO_WIDE
+ * accepts only 0 to 31.
+ */
+#define MBOX_PRIO_MAX		32767
 /* capacity value for a mailbox bounded only by the per-user byte quota. */
 #define MBOX_CAPACITY_UNBOUNDED	0xffffffffU
 
@@ -76,21 +91,24 @@ struct mbox_version {
 #define MBOX_OPEN_EXCL		_BITUL(3)	/* with CREATE: fail if it exists */
 #define MBOX_OPEN_CLOEXEC	_BITUL(4)	/* O_CLOEXEC on the new descriptor */
 #define MBOX_OPEN_NONBLOCK	_BITUL(5)	/* O_NONBLOCK on the new descriptor */
+#define MBOX_OPEN_UMASK		_BITUL(6)	/* creating: mode &= ~umask */
 
 /**
  * struct mbox_open - create or open a mailbox (MBOX_IOC_OPEN on /dev/mbox)
  * @size: sizeof(struct mbox_open)
  * @flags: MBOX_OPEN_*; at least one of SEND and RECV
- * @name: in: pointer to a NUL-terminated name (1 to MBOX_NAME_MAX - 1
- *	printable ASCII characters, no '/'), or 0. A name is scoped to the
+ * @name: in: pointer to a NUL-terminated name (1 to MBOX_NAME_LONG_MAX - 1
+ *	printable ASCII characters, no '/'; MBOX_NAME_MAX - 1 before
+ *	MBOX_FEAT_LONG_NAMES), or 0. A name is scoped to the
  *	caller's IPC namespace. A named mailbox persists until it is unlinked
  *	(like a POSIX message queue); an anonymous one lives as long as a
  *	descriptor refers to it.
  * @id: in: with @name 0 and no CREATE, the ID of the mailbox to open;
  *	otherwise must be 0. out: the mailbox's ID, unique while the module is
  *	loaded (never reused).
- * @mode: in, when creating: permission bits (0777 mask; umask is not
- *	applied). Send needs write, receive needs read permission.
+ * @mode: in, when creating: permission bits (0777 mask; the caller's umask
+ *	is applied only with MBOX_OPEN_UMASK, as open(2) and mq_open(3) do).
+ *	Send needs write, receive needs read permission.
  * @mb_flags: in, when creating: MBOX_MB_*
  * @capacity: in, when creating: how many messages may be queued. 0 makes a
  *	zero-capacity (rendezvous) mailbox: a send completes only once a
@@ -150,6 +168,8 @@ struct mbox_unlink {
 #define MBOX_RECV_TRUNC		_BITUL(9)	/* a short buffer drops the tail */
 #define MBOX_RECV_FROM_PID	_BITUL(10)	/* only messages from pid */
 #define MBOX_RECV_REPLY		_BITUL(11)	/* links: the reply to call_id */
+/* Mailboxes: a buffer shorter than msg_size_max is -EMSGSIZE at once (POSIX). */
+#define MBOX_RECV_FULLSIZE	_BITUL(13)
 
 /**
  * struct mbox_send - send one message (MBOX_IOC_SEND on a mailbox)
@@ -248,13 +268,15 @@ struct mbox_batch {
 
 /* struct mbox_info.state */
 #define MBOX_STATE_UNLINKED	_BITUL(0)	/* no longer reachable by name or ID */
+#define MBOX_STATE_NAME_TRUNC	_BITUL(1)	/* @name holds the first 63 bytes only */
 
 /**
  * struct mbox_info - a mailbox's attributes and counters (MBOX_IOC_INFO)
  * @size: sizeof(struct mbox_info)
  * @flags: must be 0
  * @id: the mailbox's ID
- * @name: its name, NUL-terminated, empty if anonymous
+ * @name: its name, NUL-terminated, empty if anonymous; a name longer than
+ *	MBOX_NAME_MAX - 1 bytes is cut there and MBOX_STATE_NAME_TRUNC is set
  * @mode: permission bits
  * @mb_flags: MBOX_MB_*
  * @uid: owner, in the caller's user namespace
@@ -272,6 +294,12 @@ struct mbox_batch {
  * @recv_waiters: receivers blocked now
  * @subscribers: broadcast subscribers now
  * @state: MBOX_STATE_*
+ * @name_buf: in (MBOX_FEAT_LONG_NAMES): 0, or a pointer to a buffer of
+ *	@name_size bytes that receives the whole name, NUL-terminated (cut to
+ *	fit, like snprintf(), when the buffer is short)
+ * @name_size: in: the buffer's size (0 with @name_buf 0); out: the bytes the
+ *	whole name needs, its NUL included (1 for an anonymous mailbox)
+ * @__reserved: must be 0
  */
 struct mbox_info {
 	__u32 size;
@@ -294,6 +322,9 @@ struct mbox_info {
 	__u32 recv_waiters;
 	__u32 subscribers;
 	__u32 state;
+	__u64 name_buf;
+	__u32 name_size;
+	__u32 __reserved;
 };
 
 /**
@@ -307,6 +338,8 @@ struct mbox_info {
  *	struct ends at @bytes still works and does not get them)
  * @links: links alive, including dead ones a descriptor still holds
  * @rings: ring segments alive (including unlinked ones still open or mapped)
+ * @uring_waits: io_uring receives parked now, waiting for a message
+ *	(MBOX_FEAT_URING; newer still)
  */
 struct mbox_stats {
 	__u32 size;
@@ -317,6 +350,7 @@ struct mbox_stats {
 	__u64 endpoints;
 	__u64 links;
 	__u64 rings;
+	__u64 uring_waits;
 };
 
 /* Commands on the /dev/mbox descriptor. */
@@ -337,6 +371,7 @@ enum {
 	MBOX_CMD_RECV_BATCH = 0x23,
 	MBOX_CMD_INFO = 0x24,
 	MBOX_CMD_SUBSCRIBE = 0x25,
+	MBOX_CMD_NOTIFY = 0x26,
 };
 
 /* Commands on an endpoint descriptor; SEND, RECV and INFO also on a link's. */
@@ -359,6 +394,7 @@ enum {
 #define MBOX_IOC_RECV_BATCH	_IO(MBOX_TYPE, MBOX_CMD_RECV_BATCH)
 #define MBOX_IOC_INFO		_IO(MBOX_TYPE, MBOX_CMD_INFO)
 #define MBOX_IOC_SUBSCRIBE	_IO(MBOX_TYPE, MBOX_CMD_SUBSCRIBE)
+#define MBOX_IOC_NOTIFY		_IO(MBOX_TYPE, MBOX_CMD_NOTIFY)
 #define MBOX_IOC_ENDPOINT	_IO(MBOX_TYPE, MBOX_CMD_ENDPOINT)
 #define MBOX_IOC_LINK_SEND	_IO(MBOX_TYPE, MBOX_CMD_LINK_SEND)
 #define MBOX_IOC_LINK_RECV	_IO(MBOX_TYPE, MBOX_CMD_LINK_RECV)
@@ -388,6 +424,48 @@ struct mbox_subscribe {
 	__u32 size;
 	__u32 flags;
 	__u64 __reserved;
+};
+
+/* struct mbox_notify.how */
+#define MBOX_NOTIFY_REMOVE	0	/* remove the caller's registration */
+#define MBOX_NOTIFY_NONE	1	/* register; nothing is delivered */
+#define MBOX_NOTIFY_SIGNAL	2	/* send signal @signo */
+#define MBOX_NOTIFY_EVENTFD	3	/* add 1 to the eventfd @fd */
+
+/**
+ * struct mbox_notify - ask to be told when a message arrives in an empty
+ *	mailbox (MBOX_IOC_NOTIFY on a mailbox descriptor, MBOX_FEAT_NOTIFY)
+ * @size: sizeof(struct mbox_notify)
+ * @flags: must be 0
+ * @how: MBOX_NOTIFY_*
+ * @signo: MBOX_NOTIFY_SIGNAL: 0 (nothing is sent) to _NSIG; otherwise 0
+ * @value: MBOX_NOTIFY_SIGNAL: the signal's si_value (sival_ptr, or sival_int
+ *	in its low 32 bits); otherwise 0
+ * @fd: MBOX_NOTIFY_EVENTFD: an eventfd descriptor; otherwise 0
+ * @__reserved: must be 0
+ *
+ * The semantics of POSIX mq_notify(): a mailbox has at most one
+ * registration, whichever process made it (another: -EBUSY). It is made by
+ * and belongs to the calling process. When a message is queued while the
+ * mailbox is empty and no receiver is waiting for it, the registration is
+ * removed and fired once: MBOX_NOTIFY_SIGNAL sends @signo to the owner with
+ * si_code SI_MESGQ, si_pid and si_uid the sender's (in the owner's
+ * namespaces) and si_value @value, unless the owner has executed another
+ * program since; MBOX_NOTIFY_EVENTFD signals the eventfd. MBOX_NOTIFY_REMOVE
+ * removes the caller's registration (0 as well when there is none, or it is
+ * another process's). The owner's registration is also removed when it
+ * closes any descriptor of the mailbox, and so when it exits. Broadcast
+ * mailboxes have no notification (-EINVAL). On a rendezvous mailbox it fires
+ * when an offer is made while no receiver waits.
+ */
+struct mbox_notify {
+	__u32 size;
+	__u32 flags;
+	__u32 how;
+	__s32 signo;
+	__u64 value;
+	__s32 fd;
+	__u32 __reserved;
 };
 
 /* ---- Direct links --------------------------------------------------------
@@ -873,6 +951,29 @@ struct mbox_ring_info {
 	__u64 wake_calls;
 	__u64 wakeups;
 	struct mbox_ring_layout layout;
+};
+
+/* ---- io_uring ------------------------------------------------------------
+ *
+ * IORING_OP_URING_CMD on a mailbox, endpoint or link descriptor runs one of
+ * MBOX_IOC_SEND, RECV, SEND_BATCH, RECV_BATCH (mailbox), LINK_SEND, LINK_RECV
+ * (endpoint, link) or CALL (endpoint): sqe->cmd_op is the ioctl's number,
+ * the SQE's command area holds a struct mbox_uring_cmd pointing at the same
+ * argument struct the ioctl takes, and the CQE's res is what the ioctl
+ * returns. The argument struct and the buffers it points to must stay valid
+ * until the completion. See docs/io_uring.md.
+ */
+
+/**
+ * struct mbox_uring_cmd - the command area of an IORING_OP_URING_CMD SQE
+ * @arg: pointer to the ioctl's argument struct
+ * @flags: must be 0
+ * @__reserved: must be 0
+ */
+struct mbox_uring_cmd {
+	__u64 arg;
+	__u32 flags;
+	__u32 __reserved;
 };
 
 /* Commands on a ring descriptor. */
