@@ -3,7 +3,7 @@
 #
 # make check-asan: the suite, built with -fsanitize=address,undefined (libmbox,
 # mboxctl, ipcbench, the examples and the tests: build/asan), in one VM boot;
-# then a quick ipcbench run over every mechanism. Any AddressSanitizer,
+# then a quick ipcbench run over every mechanism (one short trial a cell). Any AddressSanitizer,
 # LeakSanitizer or UBSan report fails the lane, wherever it came from (a test,
 # a forked child, mboxctl run by tools_test): reports go to files in the VM's
 # /tmp (log_path), which the last step prints and counts. gcc's runtimes
@@ -39,5 +39,5 @@ MBOX_CHECK_TIMEOUT=${MBOX_CHECK_TIMEOUT:-3000} \
 exec "$here/run-selftests.sh" -k "$kernel" -m "$module" -l "$lib" \
 	-o "$here/../build/vm-asan-$kernel" \
 	-e "ASAN_OPTIONS=$asan" -e "UBSAN_OPTIONS=$ubsan" \
-	-r "ipcbench -q -M -s 64" -r "sh /mbox/bin/vm-sanitizer-reports.sh" \
+	-r "ipcbench -q -M -s 64 -r 1 -t 0.2" -r "sh /mbox/bin/vm-sanitizer-reports.sh" \
 	"$here/vm-sanitizer-reports.sh" "$@"
