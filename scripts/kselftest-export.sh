@@ -21,7 +21,7 @@ top=$(cd "$here/.." && pwd)
 dest=$1
 
 rm -rf "$dest"
-mkdir -p "$dest"/{uapi/linux,lib,tools/mboxctl,examples,bench}
+mkdir -p "$dest"/{uapi/linux,lib,tools/mboxctl,examples,bench/probe}
 cd "$top"
 cp -p selftests/Makefile selftests/config selftests/settings selftests/.gitignore \
 	selftests/*_test.c selftests/mbox_test.h "$dest/"
@@ -30,3 +30,4 @@ cp -p lib/*.c lib/*.h "$dest/lib/"
 cp -p tools/mboxctl/*.c tools/mboxctl/*.h "$dest/tools/mboxctl/"
 cp -p examples/*.c "$dest/examples/"
 cp -p bench/*.c bench/*.h "$dest/bench/"
+cp -p bench/probe/*.c "$dest/bench/probe/"
