@@ -256,10 +256,11 @@ check-kselftest:
 ASAN_O := $(O)/asan
 check-asan: deps
 	@scripts/deps.sh asan
-	@$(MAKE) --no-print-directory vm-module
+	@$(MAKE) --no-print-directory vm-module bench-bin
 	@$(MAKE) --no-print-directory O=$(ASAN_O) SANITIZE=1 lib selftests tools examples bench-bin
 	@scripts/check-asan.sh -k $(KERNEL) -m $(VM_MODULE) -l $(ASAN_O)/lib/libmbox.so.1 \
-		$(patsubst $(O)/%,$(ASAN_O)/%,$(VM_FILES))
+		$(patsubst $(O)/%,$(ASAN_O)/%,$(filter-out $(O)/bench/ipcprobe,$(VM_FILES))) \
+		$(O)/bench/ipcprobe
 
 lint:
 	@scripts/deps.sh $(KERNELS)
