@@ -50,19 +50,30 @@ static bool mbox_deadline_passed(const struct mbox_deadline *dl)
 	return ktime_compare(now, dl->expires) >= 0;
 }
 
-static int mbox_wait_one(wait_queue_head_t *wq, spinlock_t *lock,
-			 struct mbox_deadline *dl, u64 id, bool exclusive)
-	__must_hold(lock)
+/* Whether a wait may begin: 0, or why not (non-blocking, signal, deadline). */
+static int mbox_wait_may_sleep(const struct mbox_deadline *dl)
 {
-	DEFINE_WAIT(wait);
-
-	lockdep_assert_held(lock);
 	if (dl->nonblock)
 		return -EAGAIN;
 	if (signal_pending(current))
 		return dl->relative ? -EINTR : -ERESTARTSYS;
 	if (mbox_deadline_passed(dl))
 		return -ETIMEDOUT;
+	return 0;
+}
+
+static int mbox_wait_one(wait_queue_head_t *wq, spinlock_t *lock,
+			 struct mbox_deadline *dl, u64 id, bool exclusive)
+	__must_hold(lock)
+{
+	DEFINE_WAIT(wait);
+
+	int ret;
+
+	lockdep_assert_held(lock);
+	ret = mbox_wait_may_sleep(dl);
+	if (ret)
+		return ret;
 
 	if (exclusive)
 		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
@@ -122,13 +133,12 @@ int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 int mbox_sleep_locked(spinlock_t *lock, struct mbox_deadline *dl, u64 id)
 	__must_hold(lock)
 {
+	int ret;
+
 	lockdep_assert_held(lock);
-	if (dl->nonblock)
-		return -EAGAIN;
-	if (signal_pending(current))
-		return dl->relative ? -EINTR : -ERESTARTSYS;
-	if (mbox_deadline_passed(dl))
-		return -ETIMEDOUT;
+	ret = mbox_wait_may_sleep(dl);
+	if (ret)
+		return ret;
 
 	set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock(lock);
