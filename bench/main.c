@@ -550,12 +550,13 @@ static double fill_check_ns(size_t size, bool sampled)
 	static struct fc { size_t size; bool sampled; double ns; } cache[32];
 	static int ncache;
 	uint64_t seq, n = 0, bad = 0;
-	void *buf = malloc(size);
 	int64_t t0, t;
+	void *buf;
 
 	for (int i = 0; i < ncache; i++)
 		if (cache[i].size == size && cache[i].sampled == sampled)
 			return cache[i].ns;
+	buf = malloc(size);
 	if (!buf)
 		return -1;
 	t0 = now_ns();
