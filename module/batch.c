@@ -28,12 +28,6 @@ static int mbox_batch_check(const struct mbox_batch *cmd, size_t min_entry,
 	return 0;
 }
 
-static void __user *mbox_batch_entry(const struct mbox_batch *cmd, u32 i)
-{
-	/* i < MBOX_BATCH_MAX and entry_size <= PAGE_SIZE: no overflow. */
-	return u64_to_user_ptr(cmd->msgs + (u64)i * cmd->entry_size);
-}
-
 /*
  * What went through is returned whatever happens to the write-back of
  * @done: the header was writable when the batch began (see
@@ -57,18 +51,26 @@ static int mbox_batch_done(struct mbox_ucmd *ucmd, u32 done, int err)
  * @min_entry: the smallest entry size accepted
  * @allowed: the flags the command accepts
  * @fn: moves one entry
- * @ctx: for @fn
+ * @burst: moves the entries that need no wait, several at a time; NULL if
+ *	the command has no such path
+ * @ctx: for @fn and @burst
+ *
+ * Entries go through @burst while it takes them; the first it leaves goes
+ * through @fn (which may wait if it is the batch's first), then @burst
+ * again.
  *
  * Return: how many entries went through, or the first one's error.
  */
 int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
-		   size_t min_entry, u32 allowed, mbox_batch_fn fn, void *ctx)
+		   size_t min_entry, u32 allowed, mbox_batch_fn fn,
+		   mbox_batch_burst_fn burst, void *ctx)
 {
 	struct mbox_batch *cmd = ucmd->cmd;
 	struct mbox_wakes wakes = {};
 	struct mbox_deadline dl;
-	int ret;
-	u32 i;
+	bool blocked;
+	int ret = 0;
+	u32 i = 0;
 
 	ret = mbox_batch_check(cmd, min_entry, allowed);
 	if (ret)
@@ -82,16 +84,22 @@ int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
 	if (ret)
 		return ret;
 	dl.defer = &wakes;
-	for (i = 0; i < cmd->count; i++) {
+	while (i < cmd->count) {
+		blocked = false;
+		if (burst)
+			i += burst(ctx, cmd, i, &dl, &blocked);
+		/* Only the first entry may wait. */
+		if (i == cmd->count || (i && blocked))
+			break;
+		if (i)
+			dl.nonblock = true;
 		ret = fn(ctx, mbox_batch_entry(cmd, i), cmd->entry_size,
 			 cmd->flags, &dl);
 		if (ret < 0)
 			break;
-		dl.nonblock = true;
-		if (ret > 0) {
-			i++;
+		i++;
+		if (ret > 0)
 			break;
-		}
 	}
 	mbox_queue_wake_batch(q, &wakes);
 	return mbox_batch_done(ucmd, i, ret);

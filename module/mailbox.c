@@ -222,12 +222,110 @@ static int mbox_send_entry(void *ctx, void __user *uentry, u32 entry_size,
 	return 0;
 }
 
+/*
+ * The fields of send entry @u that a burst needs, if it is a plain one
+ * (no flags, no timeout) whose sequence number can be handed back; false
+ * when it must go the ordinary way.
+ */
+static bool mbox_burst_send_entry(struct mbox_send __user *u, u64 *buf,
+				  u32 *len, u32 *prio)
+{
+	u32 size, flags;
+	s64 timeout;
+	u64 seq;
+
+	if (!user_access_begin(u, sizeof(*u)))
+		return false;
+	unsafe_get_user(size, &u->size, efault);
+	unsafe_get_user(flags, &u->flags, efault);
+	unsafe_get_user(*buf, &u->buf, efault);
+	unsafe_get_user(*len, &u->len, efault);
+	unsafe_get_user(*prio, &u->prio, efault);
+	unsafe_get_user(timeout, &u->timeout_ns, efault);
+	unsafe_get_user(seq, &u->seq, efault);
+	/* Fail before sending if the sequence number could not be handed back. */
+	unsafe_put_user(seq, &u->seq, efault);
+	user_access_end();
+	return !size && !flags && !timeout;
+efault:
+	user_access_end();
+	return false;
+}
+
+/*
+ * New messages for up to @n plain entries from @first on, as
+ * mbox_send_entry() would send them. Return: how many.
+ */
+static u32 mbox_burst_alloc(struct file *file, const struct mbox_batch *cmd,
+			    u32 first, u32 n, struct mbox_msg **msgs)
+{
+	struct mbox_mailbox *mb = ((struct mbox_file *)file->private_data)->mb;
+	u32 k, len, prio;
+	u64 buf;
+
+	for (k = 0; k < n; k++) {
+		if (!mbox_burst_send_entry(mbox_batch_entry(cmd, first + k),
+					   &buf, &len, &prio) ||
+		    mbox_check_send(mb, file, len, prio))
+			break;
+		msgs[k] = mbox_msg_alloc(u64_to_user_ptr(buf), len, mb->obj.user);
+		if (IS_ERR(msgs[k]))
+			break;
+		msgs[k]->prio = prio;
+	}
+	return k;
+}
+
+/* Hand the sequence numbers of @n sent entries from @first on back. */
+static void mbox_burst_seqs(const struct mbox_batch *cmd, u32 first, u32 n,
+			    const u64 *seqs)
+{
+	u64 __user *useq;
+	u32 i;
+
+	/* Sent is sent: a fault now only loses a sequence number. */
+	for (i = 0; i < n; i++) {
+		useq = mbox_batch_entry(cmd, first + i) + offsetof(struct mbox_send, seq);
+		put_user(seqs[i], useq);
+	}
+}
+
+/* The burst of MBOX_IOC_SEND_BATCH (see batch.c), on a buffering mailbox. */
+static u32 mbox_send_burst(void *ctx, const struct mbox_batch *cmd, u32 first,
+			   struct mbox_deadline *dl, bool *blocked)
+{
+	struct file *file = ctx;
+	struct mbox_queue *q = &((struct mbox_file *)file->private_data)->mb->q;
+	struct mbox_msg *msgs[MBOX_BURST_MAX];
+	u64 seqs[MBOX_BURST_MAX];
+	u32 done = 0, n, k, sent, room;
+
+	if (cmd->entry_size != sizeof(struct mbox_send) || !q->capacity)
+		return 0;
+	do {
+		room = mbox_queue_room_hint(q);
+		if (!room) {
+			*blocked = true;
+			break;
+		}
+		n = min3(cmd->count - first - done, (u32)MBOX_BURST_MAX, room);
+		k = mbox_burst_alloc(file, cmd, first + done, n, msgs);
+		sent = k ? mbox_queue_send_burst(q, msgs, k, dl, seqs, blocked) : 0;
+		while (k > sent)
+			mbox_msg_put(msgs[--k]);
+		mbox_burst_seqs(cmd, first + done, sent, seqs);
+		done += sent;
+	} while (sent == n && first + done < cmd->count && !*blocked);
+	return done;
+}
+
 static int mbox_cmd_send_batch(struct mbox_ucmd *ucmd)
 {
 	struct mbox_file *mf = ucmd->file->private_data;
 
 	return mbox_batch_run(ucmd, &mf->mb->q, offsetofend(struct mbox_send, seq),
-			      MBOX_WAIT_FLAGS, mbox_send_entry, ucmd->file);
+			      MBOX_WAIT_FLAGS, mbox_send_entry, mbox_send_burst,
+			      ucmd->file);
 }
 
 /* Can the entry at @uentry, @n bytes, be written back? Its first and last byte. */
@@ -278,6 +376,62 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 	return ret ? 1 : 0;
 }
 
+/*
+ * Where receive entry @u wants its message, if it is a plain one (no flags,
+ * no timeout); false when it must go the ordinary way.
+ */
+static bool mbox_burst_recv_entry(struct mbox_recv __user *u,
+				  struct mbox_burst_slot *slot)
+{
+	u32 size, flags, len, reserved;
+	s64 timeout;
+	u64 buf;
+
+	if (!user_access_begin(u, sizeof(*u)))
+		return false;
+	unsafe_get_user(size, &u->size, efault);
+	unsafe_get_user(flags, &u->flags, efault);
+	unsafe_get_user(buf, &u->buf, efault);
+	unsafe_get_user(len, &u->len, efault);
+	unsafe_get_user(timeout, &u->timeout_ns, efault);
+	unsafe_get_user(reserved, &u->__reserved, efault);
+	user_access_end();
+	slot->buf = u64_to_user_ptr(buf);
+	slot->buflen = len;
+	slot->report_to = u;
+	return !size && !flags && !timeout && !reserved;
+efault:
+	user_access_end();
+	return false;
+}
+
+/* The burst of MBOX_IOC_RECV_BATCH (see batch.c), on a plain mailbox. */
+static u32 mbox_recv_burst(void *ctx, const struct mbox_batch *cmd, u32 first,
+			   struct mbox_deadline *dl, bool *blocked)
+{
+	struct file *file = ctx;
+	struct mbox_mailbox *mb = ((struct mbox_file *)file->private_data)->mb;
+	struct mbox_burst_slot slots[MBOX_BURST_MAX];
+	u32 done = 0, n, k, got;
+	struct mbox_rx rx;
+
+	if (cmd->entry_size != sizeof(struct mbox_recv) ||
+	    !(file->f_mode & FMODE_READ) || (mb->mb_flags & MBOX_MB_BROADCAST))
+		return 0;
+	mbox_rx_init(&rx, 0, 0, cmd->flags & MBOX_RECV_TRUNC, 0);
+	rx.report = mbox_recv_report;
+	do {
+		n = min_t(u32, cmd->count - first - done, MBOX_BURST_MAX);
+		for (k = 0; k < n; k++)
+			if (!mbox_burst_recv_entry(mbox_batch_entry(cmd, first + done + k),
+						   &slots[k]))
+				break;
+		got = k ? mbox_queue_recv_burst(&mb->q, &rx, slots, k, dl, blocked) : 0;
+		done += got;
+	} while (got == n && first + done < cmd->count && !*blocked);
+	return done;
+}
+
 static int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd)
 {
 	struct mbox_file *mf = ucmd->file->private_data;
@@ -285,7 +439,7 @@ static int mbox_cmd_recv_batch(struct mbox_ucmd *ucmd)
 	return mbox_batch_run(ucmd, &mf->mb->q,
 			      offsetofend(struct mbox_recv, __reserved),
 			      MBOX_WAIT_FLAGS | MBOX_RECV_TRUNC, mbox_recv_entry,
-			      ucmd->file);
+			      mbox_recv_burst, ucmd->file);
 }
 
 /*

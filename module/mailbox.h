@@ -12,6 +12,7 @@
 #ifndef _MBOX_MAILBOX_H
 #define _MBOX_MAILBOX_H
 
+#include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -93,7 +94,30 @@ bool mbox_bcast_readable(struct mbox_mailbox *mb, struct mbox_sub *sub);
 typedef int (*mbox_batch_fn)(void *ctx, void __user *uentry, u32 entry_size,
 			     u32 flags, struct mbox_deadline *dl);
 
+/**
+ * typedef mbox_batch_burst_fn - move the entries that need no wait
+ * @ctx: the caller's
+ * @cmd: the batch
+ * @first: the first entry to move
+ * @dl: the deadline (never waited on here); its @defer counts the wake-ups
+ * @blocked: out: set when the next entry would have to wait (no room, no
+ *	message)
+ *
+ * Return: how many entries, from @first on, went through: each as if it
+ * went through the batch's mbox_batch_fn, without waiting.
+ */
+typedef u32 (*mbox_batch_burst_fn)(void *ctx, const struct mbox_batch *cmd,
+				   u32 first, struct mbox_deadline *dl,
+				   bool *blocked);
+
 int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
-		   size_t min_entry, u32 allowed, mbox_batch_fn fn, void *ctx);
+		   size_t min_entry, u32 allowed, mbox_batch_fn fn,
+		   mbox_batch_burst_fn burst, void *ctx);
+
+/* Entry @i of @cmd (checked: @i < MBOX_BATCH_MAX, entry_size <= PAGE_SIZE). */
+static inline void __user *mbox_batch_entry(const struct mbox_batch *cmd, u32 i)
+{
+	return u64_to_user_ptr(cmd->msgs + (u64)i * cmd->entry_size);
+}
 
 #endif /* _MBOX_MAILBOX_H */

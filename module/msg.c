@@ -195,25 +195,32 @@ err_free_msg:
 	return ERR_PTR(ret);
 }
 
-/* Copy @len bytes of payload from @buf into @msg (a new one). */
+/*
+ * Copy @len bytes of payload from @buf into @msg (a new one): four words a
+ * turn, then words, then bytes. @msg->data is 8-byte aligned (struct
+ * mbox_msg's size is a multiple of 8); the user's buffer need not be.
+ */
 static int mbox_msg_copy_in(struct mbox_msg *msg, const void __user *buf,
 			    size_t len)
 {
-	const u8 __user *src = buf;
-	u8 *dst = msg->data;
+	const u64 __user *src = buf;
+	u64 *dst = (u64 *)msg->data;
+	size_t i, words = len / sizeof(u64);
 
 	if (len > MBOX_MSG_WORDCOPY_MAX)
 		return copy_from_user(dst, src, len) ? -EFAULT : 0;
 	if (!user_access_begin(src, len))
 		return -EFAULT;
-	/* @dst is 8-byte aligned: struct mbox_msg's size is a multiple of 8. */
-	for (; len >= sizeof(u64); len -= sizeof(u64)) {
-		unsafe_get_user(*(u64 *)dst, (const u64 __user *)src, efault);
-		dst += sizeof(u64);
-		src += sizeof(u64);
+	for (i = 0; i + 4 <= words; i += 4) {
+		unsafe_get_user(dst[i], &src[i], efault);
+		unsafe_get_user(dst[i + 1], &src[i + 1], efault);
+		unsafe_get_user(dst[i + 2], &src[i + 2], efault);
+		unsafe_get_user(dst[i + 3], &src[i + 3], efault);
 	}
-	for (; len; len--)
-		unsafe_get_user(*dst++, src++, efault);
+	for (; i < words; i++)
+		unsafe_get_user(dst[i], &src[i], efault);
+	for (i *= sizeof(u64); i < len; i++)
+		unsafe_get_user(msg->data[i], (const u8 __user *)buf + i, efault);
 	user_access_end();
 	return 0;
 efault:
@@ -257,11 +264,25 @@ struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
  */
 int mbox_msg_copy_out(void __user *buf, const struct mbox_msg *msg, size_t n)
 {
+	const u64 *src = (const u64 *)msg->data;
+	u64 __user *dst = buf;
+	size_t i, words = n / sizeof(u64);
+
 	if (n > MBOX_MSG_WORDCOPY_MAX)
 		return copy_to_user(buf, msg->data, n) ? -EFAULT : 0;
-	if (!user_access_begin(buf, n))
+	if (!user_access_begin(dst, n))
 		return -EFAULT;
-	unsafe_copy_to_user(buf, msg->data, n, efault);
+	/* As mbox_msg_copy_in(), the other way. */
+	for (i = 0; i + 4 <= words; i += 4) {
+		unsafe_put_user(src[i], &dst[i], efault);
+		unsafe_put_user(src[i + 1], &dst[i + 1], efault);
+		unsafe_put_user(src[i + 2], &dst[i + 2], efault);
+		unsafe_put_user(src[i + 3], &dst[i + 3], efault);
+	}
+	for (; i < words; i++)
+		unsafe_put_user(src[i], &dst[i], efault);
+	for (i *= sizeof(u64); i < n; i++)
+		unsafe_put_user(msg->data[i], (u8 __user *)buf + i, efault);
 	user_access_end();
 	return 0;
 efault:

@@ -439,16 +439,19 @@ struct mbox_msg *mbox_queue_find(struct mbox_queue *q, const struct mbox_rx *rx)
 	struct mbox_msg *msg;
 
 	lockdep_assert_held(&q->lock);
-	mbox_fifos_start(q, &it);
-	fifo = mbox_fifos_next(q, &it);
-	if (!fifo)
-		return NULL;
-	/* The common case: no filter, and the head is free to take. */
-	msg = list_first_entry(fifo, struct mbox_msg, node);
+	/*
+	 * The common case: no filter, no priority above the FIFOs', and the
+	 * head of the highest one is free to take.
+	 */
 	if (!rx->flow && !(rx->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_REPLY)) &&
-	    msg->state == MBOX_MSG_QUEUED && !msg->reply)
-		return msg;
-	for (; fifo; fifo = mbox_fifos_next(q, &it))
+	    q->prio_map && !rb_first_cached(&q->levels)) {
+		msg = list_first_entry(&q->prio[__fls(q->prio_map)],
+				       struct mbox_msg, node);
+		if (msg->state == MBOX_MSG_QUEUED && !msg->reply)
+			return msg;
+	}
+	mbox_fifos_start(q, &it);
+	for (fifo = mbox_fifos_next(q, &it); fifo; fifo = mbox_fifos_next(q, &it))
 		list_for_each_entry(msg, fifo, node)
 			if (mbox_rx_wants(rx, msg))
 				return msg;
@@ -811,13 +814,9 @@ static void mbox_recv_fault(struct mbox_queue *q, struct mbox_rx *rx,
 	mbox_wake_receivers(q, msg);
 }
 
-/*
- * @rx takes @msg: off the queue, delivered. Called locked; returns
- * unlocked, the queue's reference to @msg dropped.
- */
-static void mbox_deliver(struct mbox_queue *q, struct mbox_rx *rx,
-			 struct mbox_msg *msg, struct mbox_deadline *dl)
-	__releases(&q->lock)
+/* @rx takes @msg: off the queue, delivered. Under the lock. */
+static __always_inline void mbox_take(struct mbox_queue *q, struct mbox_rx *rx,
+		      struct mbox_msg *msg)
 {
 	mbox_rx_end(q, rx);
 	mbox_dequeue(q, msg);
@@ -831,6 +830,17 @@ static void mbox_deliver(struct mbox_queue *q, struct mbox_rx *rx,
 	msg->call = NULL;
 	/* What was reported; drops since then are the next receive's. */
 	q->missed -= rx->dropped;
+}
+
+/*
+ * @rx takes @msg (mbox_take()). Called locked; returns unlocked, the
+ * queue's reference to @msg dropped.
+ */
+static void mbox_deliver(struct mbox_queue *q, struct mbox_rx *rx,
+			 struct mbox_msg *msg, struct mbox_deadline *dl)
+	__releases(&q->lock)
+{
+	mbox_take(q, rx, msg);
 	spin_unlock(&q->lock);
 	if (dl->defer)
 		dl->defer->freed++;
@@ -1013,6 +1023,169 @@ void mbox_queue_wake_batch(struct mbox_queue *q, const struct mbox_wakes *w)
 	if (w->freed && waitqueue_active(&q->send_wq))
 		__wake_up(&q->send_wq, TASK_NORMAL, w->freed,
 			  poll_to_key(MBOX_EPOLLOUT));
+}
+
+/* ---- bursts: the entries of a batch that need no wait ---- */
+
+/**
+ * mbox_queue_room_hint - about how many messages @q takes now
+ * @q: the queue
+ *
+ * Read without the lock, so only a hint (a batch allocates no more
+ * messages than may fit); U32_MAX when room is not counted in messages or
+ * can be made (drop-oldest).
+ *
+ * Return: free slots, as last seen.
+ */
+u32 mbox_queue_room_hint(struct mbox_queue *q)
+{
+	u64 used = READ_ONCE(q->nr_msgs);
+
+	if (q->capacity == MBOX_CAPACITY_UNBOUNDED || q->max_bytes ||
+	    (q->qflags & MBOX_Q_DROP_OLDEST))
+		return U32_MAX;
+	return used < q->capacity ? q->capacity - (u32)used : 0;
+}
+
+/* Room for @msg in a burst, made by dropping the oldest if @q does that. */
+static bool mbox_burst_room(struct mbox_queue *q, struct mbox_msg *msg,
+			    struct list_head *dropped)
+{
+	while (!mbox_room_for(q, msg))
+		if (!(q->qflags & MBOX_Q_DROP_OLDEST) || !mbox_drop_oldest(q, dropped))
+			return false;
+	return true;
+}
+
+/* Queue @msg (a burst's: no level needed, no wait) and tell who waits. */
+static void mbox_burst_enqueue(struct mbox_queue *q, struct mbox_msg *msg,
+			       struct list_head *dropped)
+{
+	mbox_enqueue(q, msg, NULL);
+	mbox_wake_receivers(q, msg);
+	trace_mbox_send(mbox_qid(q), msg);
+	if (q->ops && q->ops->queued)
+		q->ops->queued(q, msg, dropped);
+	if (q->nr_msgs == 1 && q->ops && q->ops->arrived &&
+	    !mbox_receiver_for(q, msg))
+		q->ops->arrived(q);
+}
+
+/**
+ * mbox_queue_send_burst - queue what can be queued at once, in one lock hold
+ * @q: the queue
+ * @msgs: new messages outside any flow, none confirmed; the references of
+ *	those queued pass to @q, the caller keeps the others'
+ * @n: how many
+ * @dl: the batch's deadline, whose @defer counts the wake-ups
+ * @seqs: out: the queued messages' sequence numbers
+ * @full: out: set when the burst ended for want of room
+ *
+ * Messages are queued in order while there is room (made, on a drop-oldest
+ * queue) and @q lives; the first that can not be queued at once (or whose
+ * priority has no FIFO of its own) ends the burst, for the caller to send
+ * the ordinary way. It never waits.
+ *
+ * Return: how many were queued.
+ */
+u32 mbox_queue_send_burst(struct mbox_queue *q, struct mbox_msg **msgs, u32 n,
+			  struct mbox_deadline *dl, u64 *seqs, bool *full)
+{
+	LIST_HEAD(dropped);
+	u32 k;
+
+	spin_lock(&q->lock);
+	for (k = 0; k < n; k++) {
+		struct mbox_msg *msg = msgs[k];
+
+		if (WARN_ON_ONCE(msg->flow || msg->confirm || msg->reply) ||
+		    mbox_needs_level(q, msg) || mbox_msg_dead(q, msg))
+			break;
+		if (!mbox_burst_room(q, msg, &dropped)) {
+			*full = true;
+			break;
+		}
+		mbox_burst_enqueue(q, msg, &dropped);
+		seqs[k] = msg->seq;
+	}
+	spin_unlock(&q->lock);
+	if (k && dl->defer)
+		dl->defer->queued += k;
+	else if (k)
+		mbox_wake_poll(&q->recv_wq, MBOX_EPOLLIN);
+	mbox_msg_put_list(&dropped);
+	return k;
+}
+
+/*
+ * Take @msg for @rx within a burst: copied and reported with page faults
+ * disabled, taken in the same lock hold. Return: false (nothing taken) when
+ * it needs the ordinary receive: too long for the buffer or for the locked
+ * copy, a call's request, or a page missing.
+ */
+static bool mbox_burst_take(struct mbox_queue *q, struct mbox_rx *rx,
+			    struct mbox_msg *msg)
+{
+	if ((msg->len > rx->buflen && !(rx->flags & MBOX_RECV_TRUNC)) ||
+	    msg->len > MBOX_COPY_LOCKED_MAX || msg->call)
+		return false;
+	rx->dropped = q->missed;
+	if (mbox_copy_out_locked(rx, msg) < 0) {
+		rx->dropped = 0;
+		return false;
+	}
+	mbox_take(q, rx, msg);
+	return true;
+}
+
+/**
+ * mbox_queue_recv_burst - receive what can be received at once, in one lock
+ *	hold
+ * @q: the queue
+ * @rx: the requests' common part: no filter, @report set, MBOX_RECV_TRUNC
+ *	at most
+ * @slots: each request's buffer and struct (for @rx->report)
+ * @n: how many, at most MBOX_BURST_MAX
+ * @dl: the batch's deadline, whose @defer counts the wake-ups
+ * @empty: out: set when the burst ended for want of a message
+ *
+ * Each message is copied out and reported as by the fast path of
+ * mbox_queue_recv(), in order; the first request that finds nothing, or
+ * whose message needs more than that path does, ends the burst, for the
+ * caller to receive the ordinary way. It never waits.
+ *
+ * Return: how many were received (and reported).
+ */
+u32 mbox_queue_recv_burst(struct mbox_queue *q, struct mbox_rx *rx,
+			  const struct mbox_burst_slot *slots, u32 n,
+			  struct mbox_deadline *dl, bool *empty)
+{
+	struct mbox_msg *taken[MBOX_BURST_MAX];
+	u32 k, i;
+
+	if (WARN_ON_ONCE(n > MBOX_BURST_MAX))
+		n = MBOX_BURST_MAX;
+	spin_lock(&q->lock);
+	for (k = 0; k < n; k++) {
+		rx->buf = slots[k].buf;
+		rx->buflen = slots[k].buflen;
+		rx->report_to = slots[k].report_to;
+		taken[k] = mbox_queue_find(q, rx);
+		if (!taken[k]) {
+			*empty = true;
+			break;
+		}
+		if (!mbox_burst_take(q, rx, taken[k]))
+			break;
+	}
+	spin_unlock(&q->lock);
+	if (k && dl->defer)
+		dl->defer->freed += k;
+	else if (k)
+		mbox_wake_poll(&q->send_wq, MBOX_EPOLLOUT);
+	for (i = 0; i < k; i++)
+		mbox_msg_put(taken[i]);
+	return k;
 }
 
 /* ---- receive requests ---- */

@@ -222,6 +222,21 @@ struct mbox_rx {
 	u32 dropped;
 };
 
+/* The most receives one burst takes (their messages are kept on the stack). */
+#define MBOX_BURST_MAX		16
+
+/**
+ * struct mbox_burst_slot - one receive of a burst (mbox_queue_recv_burst())
+ * @buf: the user's buffer
+ * @buflen: its size
+ * @report_to: the user's argument struct, for the request's @report
+ */
+struct mbox_burst_slot {
+	void __user *buf;
+	u32 buflen;
+	void __user *report_to;
+};
+
 void mbox_queue_init(struct mbox_queue *q, const struct mbox_queue_ops *ops,
 		     const u64 *idp, u32 qflags, u32 capacity, u32 msg_size_max,
 		     u64 max_bytes);
@@ -237,6 +252,12 @@ struct mbox_msg *mbox_queue_find(struct mbox_queue *q, const struct mbox_rx *rx)
 bool mbox_queue_readable(struct mbox_queue *q, const struct mbox_rx *rx);
 bool mbox_queue_has_room(struct mbox_queue *q, u32 len);
 void mbox_queue_wake_batch(struct mbox_queue *q, const struct mbox_wakes *w);
+u32 mbox_queue_room_hint(struct mbox_queue *q);
+u32 mbox_queue_send_burst(struct mbox_queue *q, struct mbox_msg **msgs, u32 n,
+			  struct mbox_deadline *dl, u64 *seqs, bool *full);
+u32 mbox_queue_recv_burst(struct mbox_queue *q, struct mbox_rx *rx,
+			  const struct mbox_burst_slot *slots, u32 n,
+			  struct mbox_deadline *dl, bool *empty);
 void mbox_queue_expect(struct mbox_queue *q, struct mbox_expect *e);
 void mbox_queue_unexpect(struct mbox_queue *q, struct mbox_expect *e);
 void mbox_dequeue(struct mbox_queue *q, struct mbox_msg *msg);
