@@ -439,6 +439,8 @@ struct mbox_msg *mbox_queue_find(struct mbox_queue *q, const struct mbox_rx *rx)
 	struct mbox_msg *msg;
 
 	lockdep_assert_held(&q->lock);
+	if (!q->nr_msgs)
+		return NULL;
 	/*
 	 * The common case: no filter, no priority above the FIFOs', and the
 	 * head of the highest one is free to take.

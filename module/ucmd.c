@@ -27,7 +27,12 @@ static int mbox_ucmd_get_words(u64 *dst, const void __user *src, size_t n)
 
 	if (!user_access_begin(src, n))
 		return -EFAULT;
-	for (i = 0; i < n / sizeof(u64); i++)
+	/* Two words a turn: the structs are a few words long. */
+	for (i = 0; i + 2 <= n / sizeof(u64); i += 2) {
+		unsafe_get_user(dst[i], &u[i], efault);
+		unsafe_get_user(dst[i + 1], &u[i + 1], efault);
+	}
+	if (i < n / sizeof(u64))
 		unsafe_get_user(dst[i], &u[i], efault);
 	user_access_end();
 	return 0;
