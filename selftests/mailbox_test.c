@@ -1300,6 +1300,173 @@ TEST(batched_send_and_receive)
 	close(fd);
 }
 
+/*
+ * Batches move their plain entries in bursts of 16 under one lock hold
+ * (module/batch.c). What a burst can not take (a full queue, an entry it
+ * does not handle, a message too long for its buffer, a wide priority)
+ * must end up exactly where the one-by-one path would leave it.
+ */
+static void burst_sends(struct mbox_send *s, uint32_t *vals, int n, int base)
+{
+	for (int i = 0; i < n; i++) {
+		vals[i] = base + i;
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].buf = (uintptr_t)&vals[i];
+		s[i].len = sizeof(vals[i]);
+		s[i].seq = 0xdead;
+	}
+}
+
+static void burst_recvs(struct mbox_recv *r, uint32_t *outs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].buf = (uintptr_t)&outs[i];
+		r[i].len = sizeof(outs[i]);
+	}
+}
+
+/* A full queue ends a burst: what went is numbered, the rest untouched. */
+TEST(batch_burst_stops_at_a_full_queue)
+{
+	int fd = mb_anon(37, 0);
+	struct mbox_send s[50];
+	struct mbox_recv r[50];
+	uint32_t vals[50], outs[50];
+	struct mbox_info info;
+
+	ASSERT_GE(fd, 0);
+	burst_sends(s, vals, 50, 1000);
+	ASSERT_EQ(37, mbox_send_batch(fd, s, 50, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 1; i < 37; i++)
+		EXPECT_EQ(s[i - 1].seq + 1, s[i].seq);
+	for (int i = 37; i < 50; i++)
+		EXPECT_EQ(0xdead, s[i].seq);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(37, info.msgs);
+	EXPECT_EQ(37, info.sent);
+	EXPECT_EQ(-EAGAIN, mbox_send_batch(fd, s, 50, MBOX_WAIT_NONBLOCK, 0));
+	/* Received in order, across bursts, and no more than there is. */
+	burst_recvs(r, outs, 50);
+	ASSERT_EQ(37, mbox_recv_batch(fd, r, 50, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 0; i < 37; i++) {
+		EXPECT_EQ(1000 + i, outs[i]);
+		EXPECT_EQ(s[i].seq, r[i].seq);
+		EXPECT_EQ(getpid(), r[i].pid);
+		EXPECT_EQ(geteuid(), r[i].uid);
+	}
+	EXPECT_EQ(0, r[37].seq);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(37, info.received);
+	close(fd);
+}
+
+/* Entries a burst does not take go one by one, in their place. */
+TEST(batch_burst_hands_odd_entries_on)
+{
+	int fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	struct mbox_send s[40];
+	struct mbox_recv r[40];
+	uint32_t vals[40], outs[40];
+	struct mbox_info info;
+
+	ASSERT_GE(fd, 0);
+	burst_sends(s, vals, 40, 0);
+	s[5].prio = 1000;	/* a wide priority: no FIFO of its own */
+	s[20].len = 1u << 30;	/* beyond msg_size_max: EMSGSIZE, one by one */
+	ASSERT_EQ(20, mbox_send_batch(fd, s, 40, 0, 0));
+	EXPECT_EQ(0xdead, s[20].seq);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(20, info.msgs);
+	/* Priority first: entry 5 comes out first, then the others in order. */
+	burst_recvs(r, outs, 40);
+	r[3].len = 2;	/* too short: the batch stops there, nothing taken */
+	ASSERT_EQ(3, mbox_recv_batch(fd, r, 40, 0, 0));
+	EXPECT_EQ(5, outs[0]);
+	EXPECT_EQ(1000, r[0].prio);
+	EXPECT_EQ(0, outs[1]);
+	EXPECT_EQ(1, outs[2]);
+	EXPECT_EQ(sizeof(uint32_t), r[3].len);	/* what it needs */
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(17, info.msgs);
+	/* With MBOX_RECV_TRUNC the short buffer takes the head, cut. */
+	burst_recvs(r, outs, 40);
+	r[0].len = 2;
+	outs[0] = 0xffffffff;
+	ASSERT_EQ(17, mbox_recv_batch(fd, r, 40, MBOX_RECV_TRUNC, 0));
+	EXPECT_EQ(4, r[0].len);	/* the message's length; 2 bytes copied */
+	EXPECT_EQ(0xffff0002, outs[0]);	/* little-endian: two bytes of 2 */
+	for (int i = 1; i < 17; i++)
+		EXPECT_EQ(i + 2 + (i + 2 >= 5), outs[i]);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(20, info.received);
+	close(fd);
+}
+
+/* A drop-oldest mailbox drops within a burst as it does one by one. */
+TEST(batch_burst_drops_the_oldest)
+{
+	int fd = mb_anon(10, MBOX_MB_DROP_OLDEST);
+	struct mbox_send s[30];
+	struct mbox_recv r[30];
+	uint32_t vals[30], outs[30];
+	struct mbox_info info;
+
+	ASSERT_GE(fd, 0);
+	burst_sends(s, vals, 30, 0);
+	ASSERT_EQ(30, mbox_send_batch(fd, s, 30, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(10, info.msgs);
+	EXPECT_EQ(20, info.dropped);
+	burst_recvs(r, outs, 30);
+	ASSERT_EQ(10, mbox_recv_batch(fd, r, 30, MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(20, r[0].dropped);
+	for (int i = 0; i < 10; i++)
+		EXPECT_EQ(20 + i, outs[i]);
+	for (int i = 1; i < 10; i++)
+		EXPECT_EQ(0, r[i].dropped);
+	close(fd);
+}
+
+/* A receive buffer that faults mid-batch: what came before is kept. */
+TEST(batch_burst_fault_keeps_the_rest_queued)
+{
+	int fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	long pg = sysconf(_SC_PAGESIZE);
+	struct mbox_send s[24];
+	struct mbox_recv r[24];
+	uint32_t vals[24], outs[24];
+	struct mbox_info info;
+	char *ro;
+
+	ASSERT_GE(fd, 0);
+	ro = mmap(NULL, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	burst_sends(s, vals, 24, 0);
+	ASSERT_EQ(24, mbox_send_batch(fd, s, 24, 0, 0));
+	burst_recvs(r, outs, 24);
+	r[18].buf = (uintptr_t)ro;
+	ASSERT_EQ(18, mbox_recv_batch(fd, r, 24, 0, 0));
+	for (int i = 0; i < 18; i++)
+		EXPECT_EQ(i, outs[i]);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(6, info.msgs);
+	/* The first entry faulting fails the batch, and takes nothing. */
+	burst_recvs(r, outs, 24);
+	r[0].buf = (uintptr_t)ro;
+	EXPECT_EQ(-EFAULT, mbox_recv_batch(fd, r, 24, 0, 0));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(6, info.msgs);
+	burst_recvs(r, outs, 24);
+	ASSERT_EQ(6, mbox_recv_batch(fd, r, 24, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 0; i < 6; i++)
+		EXPECT_EQ(18 + i, outs[i]);
+	munmap(ro, pg);
+	close(fd);
+}
+
 /* ---- info and limits ---- */
 
 TEST(info_reports_attributes_and_counters)
