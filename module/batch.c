@@ -68,7 +68,7 @@ int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
 	struct mbox_batch *cmd = ucmd->cmd;
 	struct mbox_wakes wakes = {};
 	struct mbox_deadline dl;
-	bool blocked;
+	bool stop;
 	int ret = 0;
 	u32 i = 0;
 
@@ -85,11 +85,11 @@ int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
 		return ret;
 	dl.defer = &wakes;
 	while (i < cmd->count) {
-		blocked = false;
+		stop = false;
 		if (burst)
-			i += burst(ctx, cmd, i, &dl, &blocked);
+			i += burst(ctx, cmd, i, &dl, &stop);
 		/* Only the first entry may wait. */
-		if (i == cmd->count || (i && blocked))
+		if (i == cmd->count || (i && stop))
 			break;
 		if (i)
 			dl.nonblock = true;

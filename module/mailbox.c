@@ -276,23 +276,26 @@ static u32 mbox_burst_alloc(struct file *file, const struct mbox_batch *cmd,
 	return k;
 }
 
-/* Hand the sequence numbers of @n sent entries from @first on back. */
+/*
+ * Hand the sequence numbers of @n sent entries from @first on back. Sent is
+ * sent: a fault only loses a sequence number, and ends the batch (*@stop).
+ */
 static void mbox_burst_seqs(const struct mbox_batch *cmd, u32 first, u32 n,
-			    const u64 *seqs)
+			    const u64 *seqs, bool *stop)
 {
 	u64 __user *useq;
 	u32 i;
 
-	/* Sent is sent: a fault now only loses a sequence number. */
 	for (i = 0; i < n; i++) {
 		useq = mbox_batch_entry(cmd, first + i) + offsetof(struct mbox_send, seq);
-		put_user(seqs[i], useq);
+		if (put_user(seqs[i], useq))
+			*stop = true;
 	}
 }
 
 /* The burst of MBOX_IOC_SEND_BATCH (see batch.c), on a buffering mailbox. */
 static u32 mbox_send_burst(void *ctx, const struct mbox_batch *cmd, u32 first,
-			   struct mbox_deadline *dl, bool *blocked)
+			   struct mbox_deadline *dl, bool *stop)
 {
 	struct file *file = ctx;
 	struct mbox_queue *q = &((struct mbox_file *)file->private_data)->mb->q;
@@ -305,17 +308,17 @@ static u32 mbox_send_burst(void *ctx, const struct mbox_batch *cmd, u32 first,
 	do {
 		room = mbox_queue_room_hint(q);
 		if (!room) {
-			*blocked = true;
+			*stop = true;
 			break;
 		}
 		n = min3(cmd->count - first - done, (u32)MBOX_BURST_MAX, room);
 		k = mbox_burst_alloc(file, cmd, first + done, n, msgs);
-		sent = k ? mbox_queue_send_burst(q, msgs, k, dl, seqs, blocked) : 0;
+		sent = k ? mbox_queue_send_burst(q, msgs, k, dl, seqs, stop) : 0;
 		while (k > sent)
 			mbox_msg_put(msgs[--k]);
-		mbox_burst_seqs(cmd, first + done, sent, seqs);
+		mbox_burst_seqs(cmd, first + done, sent, seqs, stop);
 		done += sent;
-	} while (sent == n && first + done < cmd->count && !*blocked);
+	} while (sent == n && first + done < cmd->count && !*stop);
 	return done;
 }
 
@@ -407,7 +410,7 @@ efault:
 
 /* The burst of MBOX_IOC_RECV_BATCH (see batch.c), on a plain mailbox. */
 static u32 mbox_recv_burst(void *ctx, const struct mbox_batch *cmd, u32 first,
-			   struct mbox_deadline *dl, bool *blocked)
+			   struct mbox_deadline *dl, bool *stop)
 {
 	struct file *file = ctx;
 	struct mbox_mailbox *mb = ((struct mbox_file *)file->private_data)->mb;
@@ -426,9 +429,9 @@ static u32 mbox_recv_burst(void *ctx, const struct mbox_batch *cmd, u32 first,
 			if (!mbox_burst_recv_entry(mbox_batch_entry(cmd, first + done + k),
 						   &slots[k]))
 				break;
-		got = k ? mbox_queue_recv_burst(&mb->q, &rx, slots, k, dl, blocked) : 0;
+		got = k ? mbox_queue_recv_burst(&mb->q, &rx, slots, k, dl, stop) : 0;
 		done += got;
-	} while (got == n && first + done < cmd->count && !*blocked);
+	} while (got == n && first + done < cmd->count && !*stop);
 	return done;
 }
 

@@ -100,15 +100,16 @@ typedef int (*mbox_batch_fn)(void *ctx, void __user *uentry, u32 entry_size,
  * @cmd: the batch
  * @first: the first entry to move
  * @dl: the deadline (never waited on here); its @defer counts the wake-ups
- * @blocked: out: set when the next entry would have to wait (no room, no
- *	message)
+ * @stop: out: set when the batch ends after these entries: the next would
+ *	have to wait (no room, no message), or a result could not be handed
+ *	back
  *
  * Return: how many entries, from @first on, went through: each as if it
  * went through the batch's mbox_batch_fn, without waiting.
  */
 typedef u32 (*mbox_batch_burst_fn)(void *ctx, const struct mbox_batch *cmd,
 				   u32 first, struct mbox_deadline *dl,
-				   bool *blocked);
+				   bool *stop);
 
 int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
 		   size_t min_entry, u32 allowed, mbox_batch_fn fn,
