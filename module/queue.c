@@ -817,8 +817,8 @@ static void mbox_recv_fault(struct mbox_queue *q, struct mbox_rx *rx,
 }
 
 /* @rx takes @msg: off the queue, delivered. Under the lock. */
-static __always_inline void mbox_take(struct mbox_queue *q, struct mbox_rx *rx,
-		      struct mbox_msg *msg)
+static __always_inline void mbox_take(struct mbox_queue *q,
+				      struct mbox_rx *rx, struct mbox_msg *msg)
 {
 	mbox_rx_end(q, rx);
 	mbox_dequeue(q, msg);
