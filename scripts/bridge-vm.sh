@@ -163,6 +163,23 @@ if [ "$role" = a ]; then
 	check "a password with # and ; is accepted, comment lines skipped ($out)" \
 		mbox-bridge -c /tmp/hash.conf check
 	check "mbox-bridge check accepts the real configuration" mbox-bridge -c $conf check
+	# check: every configured mailbox exists, each missing one named (and
+	# only those), exit 1
+	{
+		broker x
+		binding out prio
+		printf '\n[out gone1]\nmailbox = nosuch1\nqueue = q1\n'
+		printf '\n[in gone2]\nmailbox = nosuch2\nqueue = q2\n'
+	} >/tmp/missing.conf
+	out=$(mbox-bridge -c /tmp/missing.conf check 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/    /'
+	missing_named() {
+		[ "$rc" -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 2 ] &&
+			echo "$out" | grep -q "missing.conf:[0-9]*: \[out gone1\]: mailbox 'nosuch1' does not exist" &&
+			echo "$out" | grep -q "missing.conf:[0-9]*: \[in gone2\]: mailbox 'nosuch2' does not exist"
+	}
+	check "check: each missing mailbox named with its binding, exit 1" missing_named
 	{ broker wrong-password; binding out prio; } >/tmp/wrongpw.conf
 	out=$(timeout 60 mbox-bridge -c /tmp/wrongpw.conf 2>&1)
 	rc=$?
@@ -377,12 +394,20 @@ mboxctl create resrc -m 0666 -c 100 >/dev/null
 mboxctl create re -m 0666 -c 100 >/dev/null
 mboxctl create jn -m 0666 -c 100 >/dev/null
 mboxctl create jnrx -m 0666 -c 100 >/dev/null
+mboxctl create widesrc -m 0666 -c 100 >/dev/null
+mboxctl create wide -m 0666 -c 100 >/dev/null
+mboxctl create jk -m 0666 -c 100 >/dev/null
+mboxctl create jkrx -m 0666 -c 100 >/dev/null
+mboxctl create ct -m 0666 -c 10 >/dev/null
 broker "$pass" | sed "s|^state-dir = .*|state-dir = $qstate|" >$qconf
 printf '\n[out o-unb]\nmailbox = unbsrc\nqueue = l.unb\n' >>$qconf
 printf '\n[in i-unb]\nmailbox = unb\nqueue = l.unb\n' >>$qconf
 printf '\n[out o-re]\nmailbox = resrc\nqueue = l.re\n' >>$qconf
 printf '\n[in i-re]\nmailbox = re\nqueue = l.re\n' >>$qconf
 printf '\n[in i-jn]\nmailbox = jnrx\nqueue = l.jn\n' >>$qconf
+printf '\n[out o-wide]\nmailbox = widesrc\nqueue = l.wide\n' >>$qconf
+printf '\n[in i-wide]\nmailbox = wide\nqueue = l.wide\n' >>$qconf
+printf '\n[in i-jk]\nmailbox = jkrx\nqueue = l.jk\n' >>$qconf
 # a corrupt outbound journal: only its binding is concerned
 mkdir -p $qstate
 echo garbage >$qstate/o-re.out
@@ -427,6 +452,87 @@ cat /tmp/re.out
 check "re: the near mailbox removed and created again: reopened by name, the next 3 arrive" \
 	sh -c "[ $rc -eq 0 ] && grep -q 'out o-re: mailbox .resrc. .* was removed: reopened' $qlog"
 
+# --- priorities above 31 (AMQP's priority is an octet; the broker orders
+# everything from x-max-priority 31 up as one level): the exact priority
+# travels in x-mbox-priority; all 64 queued at the far mailbox first, then
+# strict priority order, FIFO within each priority, each one's own priority
+wp=0,7,31,32,33,100,1000,32767
+check "wide: 64 messages with priorities $wp sent" \
+	bridgecheck send -P $wp widesrc wide 64
+check "wide: exact priorities above 31, strict priority order, FIFO within each" \
+	bridgecheck recv -w -P $wp wide wide 64 -t 120
+
+# --- killed after journaling a message, before taking it out of the mailbox
+# (MBOX_BRIDGE_CRASH=journaled): the restarted bridge takes exactly that one
+# out by its seq, although a message of higher priority is at the head now,
+# and publishes it once (no duplicate for the far side to drop)
+{ broker "$pass" | sed "s|^state-dir = .*|state-dir = /tmp/jkst|"
+  printf '\n[out jk]\nmailbox = jk\nqueue = l.jk\n'; } >/tmp/jk.conf
+bridgecheck send -p 20 jk jk 20 >/dev/null
+MBOX_BRIDGE_CRASH=journaled:jk:5 mbox-bridge -c /tmp/jk.conf 2>>/tmp/jk.log
+rc=$?
+left=$(bridgecheck get jk queued)
+check "jk: killed after journaling its 5th message, before taking it (exit $rc, $left of 20 still queued)" \
+	sh -c "[ $rc -eq 137 ] && [ $left -eq 16 ]"
+bridgecheck send -s 20 -p 21 jk jk 21 >/dev/null
+mbox-bridge -c /tmp/jk.conf 2>>/tmp/jk.log &
+jkpid=$!
+bridgecheck recv -p 21 jkrx jk 21 -t 60 >/tmp/jk.out
+rc=$?
+cat /tmp/jk.out
+d=$(grep -c 'in i-jk: dropped duplicate' $qlog)
+check "jk: all 21 exactly once, the journaled one taken out by its seq, none published twice ($d duplicates)" \
+	sh -c "[ $rc -eq 0 ] && [ $d -eq 0 ] && grep -q 'out jk: journaled message seq .* was still in mailbox .jk.: took it out' /tmp/jk.log"
+kill -TERM $jkpid
+wait $jkpid
+
+# --- a sub-second confirm timeout: the broker stalls (a relay in front of
+# it is stopped); the bridge gives up after confirm-timeout ms, not rounded
+# to seconds, and publishes again once the broker answers
+bridgecheck relay 35999 10.0.2.100 "$port" &
+relpid=$!
+{ broker "$pass" | sed -e "s|^state-dir = .*|state-dir = /tmp/ctst|" \
+	-e "s|^host = .*|host = 127.0.0.1|" -e "s|^port = .*|port = 35999|" |
+	awk '{ print } /^backoff-max/ { print "confirm-timeout = 1700" }'
+  printf '\n[out ct]\nmailbox = ct\nqueue = l.ct\n'; } >/tmp/ct.conf
+mbox-bridge -c /tmp/ct.conf 2>>/tmp/ct.log &
+ctpid=$!
+n=0
+until grep -q 'out ct: connecting -> connected' /tmp/ct.log || [ $n -ge 300 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+kill -STOP $relpid
+t0=$(bridgecheck clock)
+bridgecheck send ct ct 1 >/dev/null
+n=0
+until grep -q 'no confirm from the broker within 1700 ms' /tmp/ct.log || [ $n -ge 100 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+t1=$(grep -m 1 'no confirm from the broker within 1700 ms' /tmp/ct.log | cut -d' ' -f1)
+el=$(echo "$t0 $t1" | awk '{ split($1, a, ":"); split($2, b, ":");
+	print int(((b[1] - a[1]) * 3600 + (b[2] - a[2]) * 60 + (b[3] - a[3])) * 1000 + 0.5) }')
+echo "    confirm timeout: sent at $t0, given up at $t1: ${el:-?} ms"
+check "confirm-timeout = 1700 ms is honoured to the millisecond (gave up after ${el:-?} ms)" \
+	sh -c "[ -n '$t1' ] && [ ${el:--1} -ge 1700 ] && [ ${el:--1} -lt 2150 ]"
+kill -CONT $relpid
+n=0
+ct_confirmed() {
+	[ "$(mbox-bridge -c /tmp/ct.conf status | awk '$1 == "ct" { print $6 }')" = 1 ]
+}
+until ct_confirmed || [ $n -ge 300 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+ct_done() {
+	ct_confirmed && [ "$(bridgecheck get ct queued)" -eq 0 ] && [ ! -e /tmp/ctst/ct.out ]
+}
+check "ct: once the broker answers, the message is published again and confirmed" ct_done
+kill -TERM $ctpid
+wait $ctpid
+kill $relpid
+
 # --- the outbound journal cannot be written: the message stays in the mailbox
 mkdir -p /tmp/fullst && mount -t tmpfs -o size=16k tmpfs /tmp/fullst
 dd if=/dev/zero of=/tmp/fullst/fill bs=1k count=64 2>/dev/null
@@ -453,6 +559,6 @@ kill -TERM $jpid $qpid
 wait $jpid
 wait $qpid
 echo "--- the second bridge's log"
-cat $qlog /tmp/jo.log
+cat $qlog /tmp/jo.log /tmp/jk.log /tmp/ct.log
 finish
 exit 0

@@ -4,19 +4,22 @@
  *
  * Outbound (mailbox -> broker), per message:
  *   1. peek the mailbox's head (MBOX_RECV_PEEK): it stays queued;
- *   2. write it to the journal (NAME.out); a write failure stops the bridge
- *      with the message still in the mailbox;
- *   3. peek again: still the head? (else clear the journal, start over);
- *      then receive it (if a message of higher priority overtook it in that
- *      instant, journal the one received instead, at once);
+ *   2. write it to the journal (NAME.out), with the boot ID; a write
+ *      failure stops the bridge with the message still in the mailbox;
+ *   3. take exactly that message out of the mailbox by its sequence number
+ *      (MBOX_RECV_SEQ: whatever arrived meanwhile stays queued);
  *   4. publish the journal's message, persistent, with its priority,
  *      sender, seq and a message ID "<boot id>:<mailbox id>:<seq>" that is
  *      the same however often it is published;
  *   5. wait for the broker's confirm (a nack: the queue is full, wait and
  *      publish again), then clear the journal.
  *   A kill at any point leaves every unconfirmed message in the mailbox or
- *   the journal (or both: published twice, same ID, the inbound side drops
- *   the second): at least once towards the broker, never lost.
+ *   the journal; if in both (killed between 2 and 3), the restarted bridge
+ *   first takes it out of the mailbox by its seq. Only a kill between the
+ *   confirm and the clearing publishes a message twice (same ID: the
+ *   inbound side drops the second). Never lost.
+ *   A broadcast subscription (no MBOX_RECV_SEQ: it is read in send order,
+ *   by this descriptor only) is received plainly in step 3.
  *
  * Inbound (broker -> mailbox), per delivery (manual acks, prefetch N):
  *   1. an ID already delivered (dedupe window, kept on disk) is acked and
@@ -47,6 +50,15 @@
 #include "bridge.h"
 
 #define POLL_NS		200000000LL	/* how often idle threads look at "stop" */
+#define CONFIRM_SLICE_NS 200000000LL	/* a confirm is waited for in slices this long */
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static long backoff_next(const struct br_broker *bk, long cur)
 {
@@ -126,7 +138,8 @@ struct out {
 
 enum pub { PUB_ACK, PUB_NACK, PUB_FAIL };
 
-static enum pub publish(struct out *o, const struct br_msg *m, const void *buf)
+static enum pub publish(struct out *o, const char *boot, const struct br_msg *m,
+			const void *buf)
 {
 	struct binding *b = o->b;
 	struct bridge *br = b->br;
@@ -134,11 +147,13 @@ static enum pub publish(struct out *o, const struct br_msg *m, const void *buf)
 	amqp_table_entry_t h[6];
 	char id[BR_ID_MAX];
 	amqp_bytes_t body = { .len = m->len, .bytes = (void *)buf };
-	struct timespec deadline, now;
+	int64_t deadline;
 	bool returned = false;
 	int rc;
 
-	snprintf(id, sizeof(id), "%s:%" PRIu64 ":%" PRIu64, br->boot_id, m->mbid, m->seq);
+	/* The boot it was taken in: a journal may outlive a reboot. */
+	snprintf(id, sizeof(id), "%s:%" PRIu64 ":%" PRIu64, boot[0] ? boot : br->boot_id,
+		 m->mbid, m->seq);
 	memset(&props, 0, sizeof(props));
 	props._flags = AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
 		       AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
@@ -183,23 +198,25 @@ static enum pub publish(struct out *o, const struct br_msg *m, const void *buf)
 		return PUB_FAIL;
 	}
 	o->tag++;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += br->broker.confirm_timeout_ms / 1000;
+	deadline = mono_ns() + (int64_t)br->broker.confirm_timeout_ms * 1000000;
 	for (;;) {
-		struct timeval tv = { 0, 200000 };
+		int64_t left = deadline - mono_ns();
+		struct timeval tv;
 		amqp_frame_t frame;
 
-		rc = amqp_simple_wait_frame_noblock(o->conn, &frame, &tv);
-		if (rc == AMQP_STATUS_TIMEOUT) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec > deadline.tv_sec) {
-				snprintf(o->err, sizeof(o->err),
-					 "no confirm from the broker within %d ms",
-					 br->broker.confirm_timeout_ms);
-				return PUB_FAIL;
-			}
-			continue;
+		if (left <= 0) {
+			snprintf(o->err, sizeof(o->err), "no confirm from the broker within %d ms",
+				 br->broker.confirm_timeout_ms);
+			return PUB_FAIL;
 		}
+		/* To the millisecond, in slices of at most CONFIRM_SLICE_NS. */
+		if (left > CONFIRM_SLICE_NS)
+			left = CONFIRM_SLICE_NS;
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)((left + 999) / 1000);
+		rc = amqp_simple_wait_frame_noblock(o->conn, &frame, &tv);
+		if (rc == AMQP_STATUS_TIMEOUT)
+			continue;
 		if (rc != AMQP_STATUS_OK) {
 			snprintf(o->err, sizeof(o->err), "waiting for a confirm: %s",
 				 amqp_error_string2(rc));
@@ -269,6 +286,99 @@ static void out_disconnect(struct out *o, const char *why)
 	br_set_state(o->b, "disconnected", why);
 }
 
+static bool has_recv_seq(void)
+{
+	int dev = mbox_dev_open(0);
+	int ret = dev < 0 ? dev : mbox_has_feature(dev, MBOX_FEAT_RECV_SEQ);
+
+	if (dev >= 0)
+		close(dev);
+	return ret == 1;
+}
+
+/*
+ * Take the journaled message @m out of mailbox @fd, now that the journal
+ * has it. A mailbox: exactly that message, by its seq (MBOX_RECV_SEQ, into
+ * no buffer: the journal has the payload); gone already (another receiver
+ * took it, or it was dropped as the oldest): published anyway, logged. A
+ * broadcast subscription: its next message, which is @m unless @m was
+ * dropped meanwhile for lagging; then the one received is journaled
+ * instead, at once (a kill in that instant loses it, as it loses the
+ * subscription's whole backlog). 0, or a negative errno (then stop: the
+ * message is in the journal, maybe in the mailbox too, both settled at the
+ * next start).
+ */
+static int take_journaled(struct binding *b, int fd, bool bcast, const char *jpath,
+			  struct br_msg *m, void *buf, size_t cap)
+{
+	struct mbox_recv r = { 0 };
+	char none;
+	int n;
+
+	if (!bcast) {
+		r.flags = MBOX_RECV_SEQ | MBOX_RECV_TRUNC | MBOX_WAIT_NONBLOCK;
+		r.buf = (uintptr_t)&none;
+		r.len = 0;
+		r.seq = m->seq;
+		n = mbox_recvmsg(fd, &r);
+		if (n == -ENOMSG)
+			br_log(b, "message seq %" PRIu64 " left mailbox '%s' before the bridge "
+			       "took it (another receiver took it, or it was dropped as the "
+			       "oldest): it is published anyway", m->seq, b->mailbox);
+		return n < 0 && n != -ENOMSG ? n : 0;
+	}
+	n = mbox_recv(fd, buf, cap, MBOX_WAIT_NONBLOCK, 0, &r);
+	if (n == -EAGAIN) {
+		/* Nothing received: @buf still holds @m. */
+		br_log(b, "message seq %" PRIu64 " left the subscription before the bridge "
+		       "took it: it is published anyway", m->seq);
+		return 0;
+	}
+	if (n < 0)
+		return n;
+	if (r.seq == m->seq)
+		return 0;
+	br_log(b, "message seq %" PRIu64 " was dropped from the subscription (lagging) "
+	       "before the bridge took it; took seq %" PRIu64 " instead", m->seq,
+	       (uint64_t)r.seq);
+	*m = (struct br_msg){ .seq = r.seq, .mbid = m->mbid, .prio = r.prio,
+			      .pid = r.pid, .uid = r.uid, .len = (uint32_t)n };
+	return journal_write(jpath, b->br->boot_id, m, buf);
+}
+
+/*
+ * At start: a journaled message taken in this boot from this mailbox may
+ * still be queued there (killed between journaling and taking it): take it
+ * now, so that it is published once. Not for a subscription (a new one has
+ * none of the old messages).
+ */
+static int settle_journal(struct binding *b, int fd, const struct mbox_info *info,
+			  const char *jpath, void *buf, size_t cap)
+{
+	char boot[BR_BOOT_MAX];
+	struct mbox_recv r = { 0 };
+	struct br_msg m;
+	char none;
+	int n;
+
+	n = journal_read(jpath, boot, &m, buf, cap);
+	if (n <= 0)
+		return 0;	/* none, or corrupt: the loop deals with it */
+	br_count(b, &b->republished, 1);
+	if ((info->mb_flags & MBOX_MB_BROADCAST) || strcmp(boot, b->br->boot_id) ||
+	    m.mbid != info->id)
+		return 0;
+	r.flags = MBOX_RECV_SEQ | MBOX_RECV_TRUNC | MBOX_WAIT_NONBLOCK;
+	r.buf = (uintptr_t)&none;
+	r.seq = m.seq;
+	n = mbox_recvmsg(fd, &r);
+	if (n >= 0)
+		br_log(b, "journaled message seq %" PRIu64 " was still in mailbox '%s': "
+		       "took it out (it is published from the journal, once)", m.seq,
+		       b->mailbox);
+	return n < 0 && n != -ENOMSG ? n : 0;
+}
+
 void *br_outbound(void *arg)
 {
 	struct out o = { .b = arg };
@@ -281,7 +391,7 @@ void *br_outbound(void *arg)
 	bool unlinked_said = false;
 	void *buf;
 	size_t cap;
-	int fd;
+	int fd, n;
 
 	fd = open_mailbox(b, MBOX_OPEN_RECV, &info);
 	if (fd < 0) {
@@ -298,12 +408,29 @@ void *br_outbound(void *arg)
 		return NULL;
 	}
 	snprintf(jpath, sizeof(jpath), "%s/%s.out", br->state_dir, b->name);
+	if (!(info.mb_flags & MBOX_MB_BROADCAST) && !has_recv_seq()) {
+		fatal(b, "the mbox module lacks MBOX_RECV_SEQ (MBOX_FEAT_RECV_SEQ), which an "
+		      "outbound binding needs to take exactly the message it journaled: "
+		      "load a newer mbox.ko");
+		free(buf);
+		close(fd);
+		return NULL;
+	}
+	n = settle_journal(b, fd, &info, jpath, buf, cap);
+	if (n < 0) {
+		snprintf(err, sizeof(err), "taking the journaled message out of mailbox "
+			 "'%s': %s", b->mailbox, mbox_strerror(n));
+		fatal(b, err);
+		free(buf);
+		close(fd);
+		return NULL;
+	}
 
 	while (!atomic_load(&br->stop)) {
-		struct mbox_recv meta, real;
+		char boot[BR_BOOT_MAX];
+		struct mbox_recv meta;
 		struct br_msg m;
 		enum pub p;
-		int n;
 
 		if (!o.conn) {
 			if (delay)
@@ -313,7 +440,7 @@ void *br_outbound(void *arg)
 			o.tag = 0;
 			delay = 0;
 		}
-		n = journal_read(jpath, &m, buf, cap);
+		n = journal_read(jpath, boot, &m, buf, cap);
 		if (n == -EBADMSG) {
 			/*
 			 * Unreadable (not written by this bridge, truncated): keep it
@@ -342,9 +469,8 @@ void *br_outbound(void *arg)
 		if (n == 0) {
 			/*
 			 * Take the next message: peek it, write it to the journal,
-			 * then receive it. It is always in the mailbox or in the
-			 * journal (or both: then it is published twice with the same
-			 * ID and the far side drops the second).
+			 * then take exactly it out of the mailbox. It is always in
+			 * the mailbox or in the journal (both: settled at start).
 			 */
 			n = mbox_recv(fd, buf, cap, MBOX_RECV_PEEK | MBOX_WAIT_TIMEOUT, POLL_NS, &meta);
 			if (n == -ETIMEDOUT || n == -EINTR) {
@@ -398,7 +524,7 @@ void *br_outbound(void *arg)
 			}
 			m = (struct br_msg){ .seq = meta.seq, .mbid = info.id, .prio = meta.prio,
 					     .pid = meta.pid, .uid = meta.uid, .len = (uint32_t)n };
-			n = journal_write(jpath, &m, buf);
+			n = journal_write(jpath, br->boot_id, &m, buf);
 			if (n < 0) {
 				snprintf(err, sizeof(err), "journal %.300s: %s: cannot write it, so "
 					 "message seq %" PRIu64 " stays in mailbox '%s' (free space "
@@ -408,52 +534,20 @@ void *br_outbound(void *arg)
 				break;
 			}
 			br_crash_point(b, "journaled");
-			/* Still the head? (a message of higher priority may have arrived) */
-			n = mbox_recv(fd, buf, cap, MBOX_RECV_PEEK | MBOX_WAIT_NONBLOCK, 0, &real);
-			if (n < 0 || real.seq != m.seq) {
-				/* The journaled one is still queued: forget it, start over. */
-				n = journal_clear(jpath);
-				if (n < 0) {
-					snprintf(err, sizeof(err), "journal %.300s: %s", jpath,
-						 strerror(-n));
-					fatal(b, err);
-					break;
-				}
-				continue;
-			}
-			n = mbox_recv(fd, buf, cap, MBOX_WAIT_NONBLOCK, 0, &real);
-			if (n >= 0 && real.seq != m.seq) {
-				/*
-				 * Overtaken in the instant between the peek and the
-				 * receive: the journaled message is still queued; journal
-				 * the one we got instead, at once.
-				 */
-				m = (struct br_msg){ .seq = real.seq, .mbid = info.id,
-						     .prio = real.prio, .pid = real.pid,
-						     .uid = real.uid, .len = (uint32_t)n };
-				n = journal_write(jpath, &m, buf);
-				if (n < 0) {
-					snprintf(err, sizeof(err), "journal %.300s: %s (message seq %"
-						 PRIu64 " is only in memory)", jpath, strerror(-n),
-						 m.seq);
-					fatal(b, err);
-					break;
-				}
-				br_count(b, &b->republished, 1);
-			} else if (n < 0) {
-				if (n != -EAGAIN)
-					br_log(b, "receiving the journaled message seq %" PRIu64 ": %s",
-					       m.seq, mbox_strerror(n));
-				else
-					br_log(b, "message seq %" PRIu64 " was taken by another "
-					       "receiver (the bridge should be the mailbox's only "
-					       "receiver); it is published anyway", m.seq);
+			n = take_journaled(b, fd, info.mb_flags & MBOX_MB_BROADCAST, jpath, &m,
+					   buf, cap);
+			if (n < 0) {
+				snprintf(err, sizeof(err), "taking message seq %" PRIu64 " out of "
+					 "mailbox '%s' after journaling it: %s", m.seq, b->mailbox,
+					 mbox_strerror(n));
+				fatal(b, err);
+				break;
 			}
 			br_crash_point(b, "received");
 			/* The journal has it: reread it below, as after a restart. */
 			continue;
 		}
-		p = publish(&o, &m, buf);
+		p = publish(&o, boot, &m, buf);
 		if (p == PUB_FAIL) {
 			delay = backoff_next(&br->broker, 0);
 			out_disconnect(&o, o.err);
