@@ -199,6 +199,16 @@ if [ "$role" = a ]; then
 	left=$(bridgecheck get k1 queued)
 	check "k1: the outbound bridge was killed (SIGKILL) mid-stream, $left of 300 still queued" \
 		sh -c "[ $rc -eq 0 ] && [ ${left:-0} -gt 0 ]"
+	# several were in flight at the kill (window = 16): the restarted bridge
+	# read them all back from the journal (REPUB) and publishes them again
+	n=0
+	until [ "$(status_field k1 8)" -ge 2 ] 2>/dev/null || [ $n -ge 50 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	rp=$(status_field k1 8)
+	check "k1: $rp messages were in flight at the kill, read back from the journal" \
+		[ "${rp:-0}" -ge 2 ]
 
 	# --- k2: the far bridge is the one killed (vm-b); just send
 	bridgecheck send k2 k2 300 >/dev/null
@@ -467,7 +477,7 @@ check "wide: exact priorities above 31, strict priority order, FIFO within each"
 # out by its seq, although a message of higher priority is at the head now,
 # and publishes it once (no duplicate for the far side to drop)
 { broker "$pass" | sed "s|^state-dir = .*|state-dir = /tmp/jkst|"
-  printf '\n[out jk]\nmailbox = jk\nqueue = l.jk\n'; } >/tmp/jk.conf
+  printf '\n[out jk]\nmailbox = jk\nqueue = l.jk\nwindow = 1\n'; } >/tmp/jk.conf
 bridgecheck send -p 20 jk jk 20 >/dev/null
 MBOX_BRIDGE_CRASH=journaled:jk:5 mbox-bridge -c /tmp/jk.conf 2>>/tmp/jk.log
 rc=$?
@@ -526,7 +536,8 @@ until ct_confirmed || [ $n -ge 300 ]; do
 	n=$((n + 1))
 done
 ct_done() {
-	ct_confirmed && [ "$(bridgecheck get ct queued)" -eq 0 ] && [ ! -e /tmp/ctst/ct.out ]
+	ct_confirmed && [ "$(bridgecheck get ct queued)" -eq 0 ] &&
+		! ls /tmp/ctst/ct.out* >/dev/null 2>&1
 }
 check "ct: once the broker answers, the message is published again and confirmed" ct_done
 kill -TERM $ctpid

@@ -21,6 +21,8 @@
 #define BR_ID_MAX	96	/* message IDs: "<boot id>:<mailbox id>:<seq>" */
 #define BR_ERR_MAX	512
 #define BR_BOOT_MAX	40	/* a boot ID, NUL included */
+#define BR_WINDOW_DEFAULT 16	/* outbound: publishes awaiting their confirm */
+#define BR_WINDOW_MAX	1024
 
 enum br_dir { BR_OUT, BR_IN };
 
@@ -57,6 +59,7 @@ struct binding {
 	char overflow[32];	/* x-overflow: reject-publish, drop-head; "" default */
 	int max_priority;	/* x-max-priority, 0: none */
 	int prefetch;		/* inbound: unacked deliveries in flight */
+	int window;		/* outbound: unconfirmed publishes in flight (0: default) */
 	bool persistent;	/* delivery mode 2, durable queue and exchange */
 	bool envelope;		/* inbound: prefix a line with the sender's identity */
 	long dedupe_window;	/* inbound: message IDs remembered */
@@ -130,7 +133,10 @@ int dedupe_get_pending(struct dedupe *d, char *id, uint64_t *mbid, uint64_t *sen
 int dedupe_settle(struct dedupe *d, bool delivered);
 void dedupe_close(struct dedupe *d);
 
-/* state.c: the outbound journal of the one message in flight. */
+/*
+ * state.c: the outbound journal, one file per message in flight
+ * (STATE-DIR/NAME.out.IDX, IDX in the order they were taken).
+ */
 struct br_msg {
 	uint64_t seq;
 	uint64_t mbid;
@@ -149,6 +155,12 @@ int journal_write(const char *path, const char *boot, const struct br_msg *m,
  */
 int journal_read(const char *path, char *boot, struct br_msg *m, void *buf, size_t cap);
 int journal_clear(const char *path);
+/*
+ * The journal files of binding @name in @dir (NAME.out: -1, the one-message
+ * journal of older bridges; NAME.out.IDX: IDX), ascending, in *@out
+ * (malloc'd). Return: how many, or a negative errno.
+ */
+int journal_list(const char *dir, const char *name, long long **out);
 
 /* The worker threads (outbound.c, inbound.c). */
 void *br_outbound(void *arg);

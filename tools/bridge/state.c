@@ -20,6 +20,7 @@
  * Neither file is fsync'd: a killed bridge loses nothing (the page cache
  * survives it), a machine crash may (docs/bridge.md).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -358,4 +359,60 @@ int journal_clear(const char *path)
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+int journal_list(const char *dir, const char *name, long long **out)
+{
+	char prefix[BR_NAME_MAX + 8];
+	size_t plen, n = 0, cap = 0;
+	long long *v = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	*out = NULL;
+	snprintf(prefix, sizeof(prefix), "%s.out", name);
+	plen = strlen(prefix);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		const char *rest = e->d_name + plen;
+		long long idx = -1;
+
+		if (strncmp(e->d_name, prefix, plen))
+			continue;
+		if (*rest) {
+			char *end;
+
+			/* NAME.out.IDX, digits only (not .tmp, not .corrupt.TIME) */
+			if (rest[0] != '.' || rest[1] < '0' || rest[1] > '9' || strlen(rest) > 19)
+				continue;
+			errno = 0;
+			idx = strtoll(rest + 1, &end, 10);
+			if (*end || errno)
+				continue;
+		}
+		if (n == cap) {
+			long long *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = idx;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_ll);
+	*out = v;
+	return (int)n;
 }
