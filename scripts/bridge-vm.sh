@@ -158,6 +158,10 @@ if [ "$role" = a ]; then
 		bad "out and in on the same mailbox and queue (a loop)" "a loop"
 	{ broker x; binding out prio; printf 'max-priority = 3\0\n'; } |
 		bad "a NUL byte" "a NUL byte"
+	{ broker x; binding out prio "max-length = 5" "overflow = reject-publish" "window = 4"; } |
+		bad "window > 1 on a reject-publish queue (it would reorder)" "would reorder messages"
+	{ broker x; binding in prio "window = 4"; } |
+		bad "window on an in binding" "window applies to out bindings"
 	{ broker 'p#w;d'; binding out prio; echo '  # a comment'; echo '; another'; } >/tmp/hash.conf
 	out=$(mbox-bridge -c /tmp/hash.conf check 2>&1)
 	check "a password with # and ; is accepted, comment lines skipped ($out)" \
