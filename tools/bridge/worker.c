@@ -347,8 +347,12 @@ static int out_frame(struct out *o, int64_t wait_ns)
 	if (left != INT64_MAX) {
 		left -= mono_ns();
 		if (left <= 0) {
-			snprintf(o->err, sizeof(o->err), "no confirm from the broker within %d ms",
-				 b->br->broker.confirm_timeout_ms);
+			/* How long ago the oldest unconfirmed one went out. */
+			int64_t waited = (int64_t)b->br->broker.confirm_timeout_ms * 1000000 - left;
+
+			snprintf(o->err, sizeof(o->err), "no confirm from the broker within %d ms "
+				 "(the oldest message out was published %lld ms ago)",
+				 b->br->broker.confirm_timeout_ms, (long long)(waited / 1000000));
 			return -1;
 		}
 		if (wait_ns > left)
