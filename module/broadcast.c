@@ -144,7 +144,8 @@ int mbox_bcast_recv(struct mbox_file *mf, struct mbox_rx *rx,
 
 	if (!sub)
 		return -ENOTCONN;
-	if (rx->flags & MBOX_RECV_FROM_PID)
+	/* A subscription is read in send order: no sender or seq to pick. */
+	if (rx->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_SEQ))
 		return -EINVAL;
 	if (mutex_lock_interruptible(&sub->lock))
 		return dl->relative ? -EINTR : -ERESTARTSYS;

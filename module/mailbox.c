@@ -30,7 +30,7 @@
 #define MBOX_MB_FLAGS	(MBOX_MB_DROP_OLDEST | MBOX_MB_BROADCAST)
 #define MBOX_SEND_FLAGS	(MBOX_WAIT_FLAGS | MBOX_SEND_CONFIRM)
 #define MBOX_RECV_FLAGS	(MBOX_WAIT_FLAGS | MBOX_RECV_PEEK | MBOX_RECV_TRUNC |	\
-			 MBOX_RECV_FROM_PID | MBOX_RECV_FULLSIZE)
+			 MBOX_RECV_FROM_PID | MBOX_RECV_FULLSIZE | MBOX_RECV_SEQ)
 
 static const struct file_operations mbox_mailbox_fops;
 
@@ -75,6 +75,22 @@ static int mbox_send(struct mbox_file *mf, struct file *file,
 	return mbox_queue_send(&mb->q, msg, dl, seq);
 }
 
+/*
+ * MBOX_RECV_SEQ: the message with that sequence number (the queue's filter
+ * picks it) if it is queued now. It never waits: a seq is given once, so
+ * a message not queued now was taken or dropped, or was never sent.
+ */
+static int mbox_recv_seq(struct mbox_queue *q, struct mbox_rx *rx,
+			 const struct mbox_deadline *dl)
+{
+	struct mbox_deadline now = *dl;
+	int ret;
+
+	now.nonblock = true;
+	ret = mbox_queue_recv(q, rx, &now);
+	return ret == -EAGAIN ? -ENOMSG : ret;
+}
+
 static int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx,
 		     struct mbox_deadline *dl)
 {
@@ -87,17 +103,31 @@ static int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx
 	}
 	if (mf->mb->mb_flags & MBOX_MB_BROADCAST)
 		return mbox_bcast_recv(mf, rx, dl);
+	if (rx->flags & MBOX_RECV_SEQ)
+		return mbox_recv_seq(&mf->mb->q, rx, dl);
 	return mbox_queue_recv(&mf->mb->q, rx, dl);
 }
 
 static int mbox_rx_from_cmd(struct mbox_rx *rx, const struct mbox_recv *cmd)
 {
-	/* Output fields (prio, seq, uid, dropped; pid without FROM_PID) are
-	 * ignored on input, so a struct can be reused from call to call.
+	int ret;
+
+	/* Output fields (prio, uid, dropped; pid without FROM_PID, seq without
+	 * RECV_SEQ) are ignored on input, so a struct can be reused from call
+	 * to call.
 	 */
 	if (cmd->flags & ~MBOX_RECV_FLAGS || cmd->__reserved)
 		return -EINVAL;
-	return mbox_rx_init(rx, cmd->buf, cmd->len, cmd->flags, cmd->pid);
+	/* A selected message is there now or never: no timeout to give. */
+	if ((cmd->flags & MBOX_RECV_SEQ) &&
+	    (cmd->flags & (MBOX_WAIT_TIMEOUT | MBOX_WAIT_ABSTIME)))
+		return -EINVAL;
+	ret = mbox_rx_init(rx, cmd->buf, cmd->len, cmd->flags, cmd->pid);
+	rx->want_seq = cmd->seq;
+	/* Reported back as it was given when no message is (-EMSGSIZE). */
+	if (cmd->flags & MBOX_RECV_SEQ)
+		rx->seq = cmd->seq;
+	return ret;
 }
 
 /*

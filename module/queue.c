@@ -417,6 +417,8 @@ static bool mbox_rx_matches(const struct mbox_rx *rx, const struct mbox_msg *msg
 		       msg->call_id == rx->call_id;
 	if (rx->flow && msg->flow != rx->flow)
 		return false;
+	if ((rx->flags & MBOX_RECV_SEQ) && msg->seq != rx->want_seq)
+		return false;
 	return !(rx->flags & MBOX_RECV_FROM_PID) || mbox_rx_sender_matches(rx, msg);
 }
 
@@ -445,7 +447,7 @@ struct mbox_msg *mbox_queue_find(struct mbox_queue *q, const struct mbox_rx *rx)
 	 * The common case: no filter, no priority above the FIFOs', and the
 	 * head of the highest one is free to take.
 	 */
-	if (!rx->flow && !(rx->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_REPLY)) &&
+	if (!rx->flow && !(rx->flags & (MBOX_RECV_FROM_PID | MBOX_RECV_REPLY | MBOX_RECV_SEQ)) &&
 	    q->prio_map && !rb_first_cached(&q->levels)) {
 		msg = list_first_entry(&q->prio[__fls(q->prio_map)],
 				       struct mbox_msg, node);

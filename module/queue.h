@@ -178,6 +178,8 @@ struct mbox_queue {
  * @expect: a call's expected reply, ended with the receive
  * @call_id: with MBOX_RECV_REPLY: the call whose reply is wanted; out: the
  *	message's call
+ * @want_seq: with MBOX_RECV_SEQ: the sequence number of the one message
+ *	wanted
  * @discard_on_fault: a message whose copy-out faults is dropped instead of
  *	put back (a call's reply: nobody else can take it)
  * @report: NULL, or writes the results (@len, @prio, ...) to the caller's
@@ -212,6 +214,7 @@ struct mbox_rx {
 	bool reported;
 	bool slow;
 	u64 call_id;
+	u64 want_seq;
 	struct mbox_call_rec *call;
 	u64 link_id;
 	u32 len;

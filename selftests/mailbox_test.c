@@ -16,7 +16,7 @@
 
 #include "kselftest_harness.h"
 #define MBOX_TEST_FEATURES	(MBOX_FEAT_MAILBOX | MBOX_FEAT_BATCH | MBOX_FEAT_BROADCAST | \
-				 MBOX_FEAT_PRIO_WIDE)
+				 MBOX_FEAT_PRIO_WIDE | MBOX_FEAT_RECV_SEQ)
 #include "mbox_test.h"
 
 #define SR (MBOX_OPEN_SEND | MBOX_OPEN_RECV)
@@ -623,6 +623,212 @@ TEST_F(mb, peek_does_not_remove)
 	EXPECT_EQ(0, memcmp(buf, "one", 3));
 	ASSERT_EQ(3, mbox_recv(self->fd, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_EQ(0, memcmp(buf, "two", 3));
+}
+
+/* MBOX_RECV_SEQ: receive (or peek at) the message with sequence number @seq. */
+static int recv_seq(int fd, void *buf, uint32_t len, uint32_t flags, uint64_t seq,
+		    struct mbox_recv *meta)
+{
+	struct mbox_recv r = {
+		.flags = MBOX_RECV_SEQ | flags,
+		.buf = (uintptr_t)buf,
+		.len = len,
+		.seq = seq,
+	};
+	int ret = mbox_recvmsg(fd, &r);
+
+	if (meta)
+		*meta = r;
+	return ret;
+}
+
+/* The queue's contents, head first, as tags; and the counters agree. */
+static void expect_queue(struct __test_metadata *_metadata, int fd, const char *tags,
+			 uint64_t received)
+{
+	struct mbox_info info;
+	char c;
+
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(strlen(tags), info.msgs);
+	EXPECT_EQ(received, info.received);
+	for (const char *t = tags; *t; t++) {
+		ASSERT_EQ(1, mbox_recv(fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+		EXPECT_EQ(*t, c);
+	}
+	EXPECT_EQ(-EAGAIN, mbox_recv(fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+}
+
+/* Send @n one-byte messages @tags[i] at @prios[i]; their seqs into @seqs. */
+static int send_tagged(int fd, const char *tags, const unsigned int *prios, uint64_t *seqs)
+{
+	for (size_t i = 0; tags[i]; i++) {
+		struct mbox_send s = {
+			.buf = (uintptr_t)&tags[i],
+			.len = 1,
+			.prio = prios[i],
+		};
+		int ret = mbox_sendmsg(fd, &s);
+
+		if (ret)
+			return ret;
+		seqs[i] = s.seq;
+	}
+	return 0;
+}
+
+/*
+ * The message with that seq, wherever it is queued (not the head, another
+ * priority); once it is gone, or for a seq never given: -ENOMSG at once,
+ * nothing taken. Peeking by seq leaves it queued.
+ */
+TEST_F(mb, receive_by_sequence_number)
+{
+	const unsigned int prios[] = { 0, 5, 0, 40, 0 };
+	struct mbox_recv meta;
+	struct mbox_info info;
+	uint64_t seq[5];
+	char c;
+
+	ASSERT_EQ(0, send_tagged(self->fd, "abcde", prios, seq));
+	/* 'c': behind 'a' at its priority, behind 'd' and 'b' overall. */
+	ASSERT_EQ(1, recv_seq(self->fd, &c, 1, 0, seq[2], &meta));
+	EXPECT_EQ('c', c);
+	EXPECT_EQ(seq[2], meta.seq);
+	EXPECT_EQ(0, meta.prio);
+	EXPECT_EQ(getpid(), meta.pid);
+	/* Gone now: -ENOMSG, nothing else taken in its place. */
+	EXPECT_EQ(-ENOMSG, recv_seq(self->fd, &c, 1, 0, seq[2], NULL));
+	EXPECT_EQ(-ENOMSG, recv_seq(self->fd, &c, 1, MBOX_RECV_PEEK, seq[2], NULL));
+	/* Never given (past the last, and 0 before the first). */
+	EXPECT_EQ(-ENOMSG, recv_seq(self->fd, &c, 1, 0, seq[4] + 1, NULL));
+	EXPECT_EQ(-ENOMSG, recv_seq(self->fd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	ASSERT_EQ(0, mbox_info(self->fd, &info));
+	EXPECT_EQ(4, info.msgs);
+	EXPECT_EQ(1, info.received);
+	/* Peek by seq: the wide-priority one, twice, still queued. */
+	for (int i = 0; i < 2; i++) {
+		c = 0;
+		ASSERT_EQ(1, recv_seq(self->fd, &c, 1, MBOX_RECV_PEEK, seq[3], &meta));
+		EXPECT_EQ('d', c);
+		EXPECT_EQ(40, meta.prio);
+		EXPECT_EQ(seq[3], meta.seq);
+	}
+	/* The last of the lowest priority. */
+	ASSERT_EQ(1, recv_seq(self->fd, &c, 1, 0, seq[4], &meta));
+	EXPECT_EQ('e', c);
+	expect_queue(_metadata, self->fd, "dba", 2);
+}
+
+/* A buffer too short, truncation, the whole-size check: as without a seq. */
+TEST_F(mb, receive_by_sequence_number_short_buffer)
+{
+	const unsigned int prios[] = { 0, 0 };
+	struct mbox_recv meta;
+	char small[1], big[8];
+	uint64_t seq[2], long_seq;
+
+	ASSERT_EQ(0, mbox_send(self->fd, "long", 4, 0, 0, 0));
+	ASSERT_EQ(0, send_tagged(self->fd, "xy", prios, seq));
+	ASSERT_EQ(4, mbox_recv(self->fd, big, sizeof(big), MBOX_RECV_PEEK, 0, &meta));
+	long_seq = meta.seq;
+	EXPECT_EQ(-EMSGSIZE, recv_seq(self->fd, small, 1, 0, long_seq, &meta));
+	EXPECT_EQ(4, meta.len);
+	/* The seq asked for stays in the struct: the same call can be retried. */
+	EXPECT_EQ(long_seq, meta.seq);
+	EXPECT_EQ(1, recv_seq(self->fd, small, 1, MBOX_RECV_TRUNC, long_seq, &meta));
+	EXPECT_EQ(4, meta.len);
+	EXPECT_EQ(long_seq, meta.seq);
+	EXPECT_EQ('l', small[0]);
+	EXPECT_EQ(-EMSGSIZE, recv_seq(self->fd, big, sizeof(big), MBOX_RECV_FULLSIZE, seq[1],
+				      NULL));
+	expect_queue(_metadata, self->fd, "xy", 1);
+}
+
+/* With the sender filter: both must match, else -ENOMSG and nothing taken. */
+TEST_F(mb, receive_by_sequence_number_and_sender)
+{
+	struct mbox_recv r, meta;
+	uint64_t child_seq;
+	pid_t kid;
+	char c;
+
+	kid = fork();
+	if (kid == 0)
+		_exit(mbox_send(self->fd, "K", 1, 0, 0, 0) ? 1 : 0);
+	ASSERT_EQ(0, wait_child(kid));
+	ASSERT_EQ(0, mbox_send(self->fd, "P", 1, 0, 0, 0));
+	ASSERT_EQ(1, mbox_recv(self->fd, &c, 1, MBOX_RECV_PEEK, 0, &meta));
+	ASSERT_EQ('K', c);
+	child_seq = meta.seq;
+
+	memset(&r, 0, sizeof(r));
+	r.flags = MBOX_RECV_SEQ | MBOX_RECV_FROM_PID;
+	r.buf = (uintptr_t)&c;
+	r.len = 1;
+	r.seq = child_seq;
+	r.pid = getpid();
+	EXPECT_EQ(-ENOMSG, mbox_recvmsg(self->fd, &r));
+	r.pid = kid;
+	c = 0;
+	ASSERT_EQ(1, mbox_recvmsg(self->fd, &r));
+	EXPECT_EQ('K', c);
+	EXPECT_EQ(child_seq, r.seq);
+	expect_queue(_metadata, self->fd, "P", 1);
+}
+
+/*
+ * It never waits (an empty mailbox, a blocking descriptor: -ENOMSG at once);
+ * a timeout with it, a broadcast subscription, a batch: -EINVAL, nothing
+ * taken.
+ */
+TEST(receive_by_sequence_number_rejected)
+{
+	int fd = mb_anon(4, 0), bfd = mb_anon(4, MBOX_MB_BROADCAST);
+	struct mbox_recv meta, entries[1];
+	struct mbox_batch batch = { 0 };
+	struct mbox_info info;
+	int64_t t0;
+	char c;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(bfd, 0);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(-ENOMSG, recv_seq(fd, &c, 1, 0, 1, NULL));
+	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 2000000000LL);
+
+	ASSERT_EQ(0, mbox_send(fd, "a", 1, 0, 0, 0));
+	ASSERT_EQ(1, mbox_recv(fd, &c, 1, MBOX_RECV_PEEK, 0, &meta));
+	EXPECT_EQ(-EINVAL, recv_seq(fd, &c, 1, MBOX_WAIT_TIMEOUT, meta.seq, NULL));
+	EXPECT_EQ(-EINVAL, recv_seq(fd, &c, 1, MBOX_WAIT_TIMEOUT | MBOX_WAIT_ABSTIME,
+				    meta.seq, NULL));
+	/* Batches take no per-entry flags, and RECV_SEQ is no batch flag. */
+	memset(entries, 0, sizeof(entries));
+	entries[0].buf = (uintptr_t)&c;
+	entries[0].len = 1;
+	entries[0].seq = meta.seq;
+	EXPECT_EQ(-EINVAL, mbox_recv_batch(fd, entries, 1, MBOX_RECV_SEQ, 0));
+	entries[0].flags = MBOX_RECV_SEQ;
+	batch.size = sizeof(batch);
+	batch.msgs = (uintptr_t)entries;
+	batch.count = 1;
+	batch.entry_size = sizeof(entries[0]);
+	EXPECT_EQ(-EINVAL, raw_ioctl(fd, MBOX_IOC_RECV_BATCH, &batch));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(1, info.msgs);
+	EXPECT_EQ(0, info.received);
+
+	/* A subscription is read in send order. */
+	ASSERT_EQ(0, mbox_subscribe(bfd));
+	ASSERT_EQ(0, mbox_send(bfd, "b", 1, 0, 0, 0));
+	ASSERT_EQ(1, mbox_recv(bfd, &c, 1, MBOX_RECV_PEEK, 0, &meta));
+	EXPECT_EQ(-EINVAL, recv_seq(bfd, &c, 1, 0, meta.seq, NULL));
+	EXPECT_EQ(-EINVAL, recv_seq(bfd, &c, 1, MBOX_RECV_PEEK, meta.seq, NULL));
+	ASSERT_EQ(1, mbox_recv(bfd, &c, 1, MBOX_WAIT_NONBLOCK, 0, NULL));
+	EXPECT_EQ('b', c);
+	close(bfd);
+	expect_queue(_metadata, fd, "a", 0);
+	close(fd);
 }
 
 TEST(bounded_capacity_nonblocking_and_blocking)

@@ -8,7 +8,7 @@
  *   [bridge]            state-dir, status-file, host-name
  *   [out NAME]          mailbox, queue | exchange, max-length, overflow,
  *   [in NAME]           max-priority, prefetch, persistent, envelope,
- *                       dedupe-window
+ *                       dedupe-window; window (out only)
  *
  * A line whose first non-blank character is "#" or ";" is a comment; anywhere
  * else they are part of the value (a password may hold them). Values may not
@@ -210,6 +210,12 @@ static int binding_key(struct parse *p, struct binding *b, const char *key, cons
 		b->prefetch = (int)v;
 		return 0;
 	}
+	if (!strcmp(key, "window")) {
+		if (set_int(p, &v, key, val, 1, BR_WINDOW_MAX))
+			return -1;
+		b->window = (int)v;
+		return 0;
+	}
 	if (!strcmp(key, "dedupe-window")) {
 		if (set_int(p, &v, key, val, 16, 10000000))
 			return -1;
@@ -238,6 +244,20 @@ static int check_binding(struct parse *p, struct binding *b)
 			    "exchange", sect, b->name);
 	if (b->overflow[0] && b->max_length < 0)
 		return perr(p, "[%s %s]: overflow needs max-length", sect, b->name);
+	if (b->window && b->dir != BR_OUT)
+		return perr(p, "[%s %s]: window applies to out bindings (in: prefetch)", sect,
+			    b->name);
+	/*
+	 * A full reject-publish queue nacks one message and may take the next:
+	 * with several in flight the nacked one would be published again after
+	 * it, out of order. One at a time keeps FIFO under backpressure.
+	 */
+	if (b->window > 1 && !strcmp(b->overflow, "reject-publish"))
+		return perr(p, "[%s %s]: window > 1 with overflow = reject-publish would reorder "
+			    "messages when the queue is full: leave window out (1)", sect,
+			    b->name);
+	if (!b->window && b->dir == BR_OUT)
+		b->window = strcmp(b->overflow, "reject-publish") ? BR_WINDOW_DEFAULT : 1;
 	if (b->max_length >= 0 && !b->overflow[0])
 		strcpy(b->overflow, "reject-publish");
 	if (b->envelope && b->dir == BR_OUT)

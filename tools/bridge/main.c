@@ -3,7 +3,8 @@
  * mbox-bridge: bind local named mailboxes to RabbitMQ queues and exchanges.
  *
  *   mbox-bridge [-c FILE] [run]     run every binding in the foreground
- *   mbox-bridge [-c FILE] check     check the configuration and exit
+ *   mbox-bridge [-c FILE] check     check the configuration (and that its
+ *                                   mailboxes exist) and exit
  *   mbox-bridge [-c FILE] status    the running bridge's bindings and counters
  *
  * Exit status: 0 stopped by SIGTERM/SIGINT (or check/status fine); 1 a
@@ -350,6 +351,49 @@ static int run(struct bridge *br)
 	return atomic_load(&br->fatal) ? 1 : 0;
 }
 
+/*
+ * "check": besides the file, every configured local mailbox must exist and
+ * open for the binding's direction, and outbound bindings need
+ * MBOX_RECV_SEQ. Each problem is one line on stderr. 0 or 1.
+ */
+static int check_mailboxes(const struct bridge *br, const char *config)
+{
+	int dev = mbox_dev_open(0), bad = 0;
+
+	if (dev < 0) {
+		fprintf(stderr, "mbox-bridge: %s: cannot check the mailboxes: %s: %s (is the "
+			"mbox module loaded?)\n", config, MBOX_DEVICE_PATH, mbox_strerror(dev));
+		return 1;
+	}
+	for (int i = 0; i < br->nb; i++) {
+		const struct binding *b = &br->b[i];
+		const char *dir = b->dir == BR_OUT ? "out" : "in";
+		struct mbox_info info;
+		int fd = mbox_open(dev, b->mailbox,
+				   b->dir == BR_OUT ? MBOX_OPEN_RECV : MBOX_OPEN_SEND, NULL, NULL);
+
+		if (fd < 0) {
+			fprintf(stderr, "mbox-bridge: %s:%d: [%s %s]: mailbox '%s' %s\n", config,
+				b->line, dir, b->name, b->mailbox,
+				fd == -ENOENT ? "does not exist (create it first: mboxctl create)" :
+				mbox_strerror(fd));
+			bad = 1;
+			continue;
+		}
+		if (b->dir == BR_OUT && mbox_info(fd, &info) == 0 &&
+		    !(info.mb_flags & MBOX_MB_BROADCAST) &&
+		    mbox_has_feature(dev, MBOX_FEAT_RECV_SEQ) != 1) {
+			fprintf(stderr, "mbox-bridge: %s:%d: [%s %s]: the mbox module lacks "
+				"MBOX_RECV_SEQ (MBOX_FEAT_RECV_SEQ), which an outbound binding "
+				"needs: load a newer mbox.ko\n", config, b->line, dir, b->name);
+			bad = 1;
+		}
+		close(fd);
+	}
+	close(dev);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	struct bridge *br;
@@ -406,15 +450,16 @@ int main(int argc, char **argv)
 		if (c && (sscanf(c, "%15[a-z]:%63[^:]:%ld", br->crash_point, br->crash_binding,
 				 &br->crash_after) != 3 || br->crash_after <= 0)) {
 			fprintf(stderr, "mbox-bridge: MBOX_BRIDGE_CRASH='%s': want "
-				"confirmed|sent:BINDING:N\n", c);
+				"confirmed|journaled|received|sent:BINDING:N\n", c);
 			return 2;
 		}
 	}
 
 	if (!strcmp(cmd, "check")) {
-		printf("%s: ok: broker %s:%d, %d binding%s\n", config, br->broker.host,
-		       br->broker.port, br->nb, br->nb == 1 ? "" : "s");
-		ret = 0;
+		ret = check_mailboxes(br, config);
+		if (!ret)
+			printf("%s: ok: broker %s:%d, %d binding%s, every mailbox there\n", config,
+			       br->broker.host, br->broker.port, br->nb, br->nb == 1 ? "" : "s");
 	} else if (!strcmp(cmd, "status")) {
 		ret = cmd_status(br);
 	} else {

@@ -20,6 +20,7 @@
  * Neither file is fsync'd: a killed bridge loses nothing (the page cache
  * survives it), a machine crash may (docs/bridge.md).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -281,23 +282,33 @@ void dedupe_close(struct dedupe *d)
 
 /* ---- the outbound journal ---- */
 
-#define JOURNAL_MAGIC 0x6d62786a726e6c31ULL	/* "mbxjrnl1" */
+#define JOURNAL_MAGIC1 0x6d62786a726e6c31ULL	/* "mbxjrnl1": no boot ID */
+#define JOURNAL_MAGIC2 0x6d62786a726e6c32ULL	/* "mbxjrnl2" */
 
-struct jhdr {
+struct jhdr1 {
 	uint64_t magic;
 	struct br_msg m;
 };
 
-int journal_write(const char *path, const struct br_msg *m, const void *buf)
+struct jhdr2 {
+	uint64_t magic;
+	char boot[BR_BOOT_MAX];	/* the boot the message was taken in */
+	struct br_msg m;
+};
+
+int journal_write(const char *path, const char *boot, const struct br_msg *m,
+		  const void *buf)
 {
 	char tmp[PATH_MAX + 8];
-	struct jhdr h = { .magic = JOURNAL_MAGIC, .m = *m };
+	struct jhdr2 h = { .magic = JOURNAL_MAGIC2, .m = *m };
 	int fd, ret = 0;
 
+	snprintf(h.boot, sizeof(h.boot), "%s", boot);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
+	errno = 0;
 	if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
 	    write(fd, buf, m->len) != (ssize_t)m->len)
 		ret = errno ? -errno : -EIO;
@@ -310,20 +321,36 @@ int journal_write(const char *path, const struct br_msg *m, const void *buf)
 	return ret;
 }
 
-int journal_read(const char *path, struct br_msg *m, void *buf, size_t cap)
+int journal_read(const char *path, char *boot, struct br_msg *m, void *buf, size_t cap)
 {
-	struct jhdr h;
+	struct jhdr2 h = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 	int ret = 1;
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) || h.magic != JOURNAL_MAGIC ||
-	    h.m.len > cap || read(fd, buf, h.m.len) != (ssize_t)h.m.len)
+	n = read(fd, &h, sizeof(h));
+	if (n >= (ssize_t)sizeof(struct jhdr1) && h.magic == JOURNAL_MAGIC1) {
+		/* Written before the boot ID was kept: the header is shorter. */
+		struct jhdr1 h1;
+
+		memcpy(&h1, &h, sizeof(h1));
+		memset(&h, 0, sizeof(h));
+		h.m = h1.m;
+		if (lseek(fd, sizeof(h1), SEEK_SET) < 0)
+			ret = -EBADMSG;
+	} else if (n != (ssize_t)sizeof(h) || h.magic != JOURNAL_MAGIC2 ||
+		   memchr(h.boot, '\0', sizeof(h.boot)) == NULL) {
+		ret = -EBADMSG;
+	}
+	if (ret == 1 && (h.m.len > cap || read(fd, buf, h.m.len) != (ssize_t)h.m.len))
 		ret = -EBADMSG;
 	close(fd);
-	if (ret == 1)
+	if (ret == 1) {
 		*m = h.m;
+		memcpy(boot, h.boot, BR_BOOT_MAX);
+	}
 	return ret;
 }
 
@@ -332,4 +359,60 @@ int journal_clear(const char *path)
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+int journal_list(const char *dir, const char *name, long long **out)
+{
+	char prefix[BR_NAME_MAX + 8];
+	size_t plen, n = 0, cap = 0;
+	long long *v = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	*out = NULL;
+	snprintf(prefix, sizeof(prefix), "%s.out", name);
+	plen = strlen(prefix);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		const char *rest = e->d_name + plen;
+		long long idx = -1;
+
+		if (strncmp(e->d_name, prefix, plen))
+			continue;
+		if (*rest) {
+			char *end;
+
+			/* NAME.out.IDX, digits only (not .tmp, not .corrupt.TIME) */
+			if (rest[0] != '.' || rest[1] < '0' || rest[1] > '9' || strlen(rest) > 19)
+				continue;
+			errno = 0;
+			idx = strtoll(rest + 1, &end, 10);
+			if (*end || errno)
+				continue;
+		}
+		if (n == cap) {
+			long long *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = idx;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_ll);
+	*out = v;
+	return (int)n;
 }

@@ -45,6 +45,7 @@
 #define MBOX_FEAT_RECV_FULLSIZE	_BITULL(10)	/* MBOX_RECV_FULLSIZE */
 #define MBOX_FEAT_URING		_BITULL(11)	/* io_uring commands (struct mbox_uring_cmd) */
 #define MBOX_FEAT_OPEN_UMASK	_BITULL(12)	/* MBOX_OPEN_UMASK */
+#define MBOX_FEAT_RECV_SEQ	_BITULL(13)	/* MBOX_RECV_SEQ */
 
 /**
  * struct mbox_version - API version and feature query (MBOX_IOC_VERSION)
@@ -170,6 +171,8 @@ struct mbox_unlink {
 #define MBOX_RECV_REPLY		_BITUL(11)	/* links: the reply to call_id */
 /* Mailboxes: a buffer shorter than msg_size_max is -EMSGSIZE at once (POSIX). */
 #define MBOX_RECV_FULLSIZE	_BITUL(13)
+/* Mailboxes: only the message whose seq is @seq; never waits (-ENOMSG). */
+#define MBOX_RECV_SEQ		_BITUL(14)
 
 /**
  * struct mbox_send - send one message (MBOX_IOC_SEND on a mailbox)
@@ -206,7 +209,10 @@ struct mbox_send {
  *	asks for the tail to be dropped.
  * @prio: out: the message's priority
  * @timeout_ns: as for struct mbox_send
- * @seq: out: the message's sequence number in this mailbox
+ * @seq: in: with MBOX_RECV_SEQ, the sequence number of the message to
+ *	receive (or peek at): if no message with it is queued, the call fails
+ *	with -ENOMSG at once and takes nothing; out: the message's sequence
+ *	number in this mailbox
  * @pid: in: with MBOX_RECV_FROM_PID, the sender to receive from (in the
  *	caller's pid namespace); out: the sender's process ID in the caller's
  *	pid namespace, 0 if it is not visible there
