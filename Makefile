@@ -11,6 +11,8 @@
 #   make check-asan       libmbox, mboxctl, ipcbench, examples and the tests
 #                         built with -fsanitize=address,undefined, run in the VM
 #   make lint             checkpatch --strict, sparse (C=2), W=1 on both kernels
+#   make icount-profile   one benchmark cell's instructions, function by
+#                         function (BENCH_ARGS="-p pp-same -s 64 -m mbox-mailbox")
 #   make checkpatch       checkpatch --strict alone
 #   make install          module, libmbox (+ mbox.pc), headers, mboxctl, man
 #                         pages; honours DESTDIR and PREFIX (docs/install.md)
@@ -95,7 +97,7 @@ VM_FILES = $(TESTS) $(TOOLS) $(EXAMPLES) $(BENCH)
 
 .PHONY: all module vm-module lib selftests tools examples deps check check-debug demo lint \
 	checkpatch clean install uninstall dkms-src check-install bench bench-bin bench-test check-kselftest \
-	check-asan bridge check-bridge demo-bridge mq-lib check-posix-mq
+	check-asan bridge check-bridge demo-bridge mq-lib check-posix-mq icount-profile
 all: module lib selftests tools examples bench-bin
 
 deps:
@@ -340,6 +342,14 @@ bench: deps
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib bench-bin $(O)/bench/regime-test
 	@scripts/bench.sh $(if $(ICOUNT),-i) $(if $(PROFILE),-P) $(BENCH_ARGS)
+
+# Where one cell's instructions go, function by function (a QEMU plugin
+# counts the guest's executed blocks; docs/performance.md):
+#   make icount-profile BENCH_ARGS="-p pp-same -s 64 -m mbox-mailbox"
+icount-profile: deps
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory KERNEL=6.1 vm-module lib mq-lib bench-bin
+	@scripts/icount-profile.sh $(BENCH_ARGS)
 
 # The POSIX message-queue conformance lane (docs/posix-mq.md): suites from
 # Debian's linux-source-6.1/6.12 and glibc-source, built at test time, each

@@ -24,6 +24,8 @@
 #   -i           deterministic timing: one vCPU under QEMU -icount shift=5
 #                (guest time is 32 ns per instruction executed)
 #   -q           do not stream the script's output to stdout
+#   -Q PLUGIN    load a QEMU TCG plugin ("path.so[,arg=value...]"; see
+#                scripts/icount-profile.sh)
 #   -N PORT      networking (repeatable): an e1000 NIC on QEMU user networking
 #                with restrict=on; the guest's eth0 is 10.0.2.15 and reaches the
 #                host's 127.0.0.1:PORT at 10.0.2.100:PORT (guestfwd through
@@ -58,11 +60,12 @@ quiet=0
 nodebug=0
 icount=0
 fwd_ports=()
+plugin=()
 files=()
 libs=()
 dirs=()
 places=()
-while getopts "k:m:f:l:d:P:t:o:a:niqN:" opt; do
+while getopts "k:m:f:l:d:P:t:o:a:niqQ:N:" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -76,6 +79,7 @@ while getopts "k:m:f:l:d:P:t:o:a:niqN:" opt; do
 	n) nodebug=1 ;;
 	i) icount=1 ;;
 	q) quiet=1 ;;
+	Q) plugin=(-plugin "$OPTARG") ;;
 	N) fwd_ports+=("$OPTARG") ;;
 	*) die "bad option; see the header of $0" ;;
 	esac
@@ -276,7 +280,7 @@ cmdline+=" 8250.nr_uarts=3 $append"
 touch "$output"
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	"${accel[@]}" -smp $smp -m 1536 -nodefaults -nographic -no-reboot \
+	"${accel[@]}" ${plugin[@]+"${plugin[@]}"} -smp $smp -m 1536 -nodefaults -nographic -no-reboot \
 	-kernel "$image" -initrd "$outdir/initramfs.cpio" -append "$cmdline" \
 	${net[@]+"${net[@]}"} \
 	-serial "file:$console" -serial "file:$output" -serial "file:$files_tar" \
