@@ -65,7 +65,7 @@ per_function() {
 		awk '{ printf "%s B %.0f\n", $1, $2 * $3 }' "$1"
 	} | LC_ALL=C sort -k1,1 -k2,2r |
 	awk '$2 == "S" { sym = $3; next }
-	     $1 == "0000000000000001" { t["[user space]"] += $3; next }
+	     $1 == "0000000000000001" { t["[user-space]"] += $3; next }
 	     { t[sym == "" ? "[before the first symbol]" : sym] += $3 }
 	     END { for (s in t) printf "%s %.0f\n", s, t[s] }'
 }

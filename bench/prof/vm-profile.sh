@@ -10,5 +10,5 @@ echo 2097152 > /proc/sys/fs/mqueue/msgsize_max
 echo 2097152 > /sys/module/mbox/parameters/msg_size_max
 echo 1073741824 > /sys/module/mbox/parameters/bytes_per_user
 echo 0 > /proc/sys/kernel/kptr_restrict
-ipcbench -M -q -r 1 "$@" > "$MBOX_OUT/ipcbench.log" 2>&1 || exit
+ipcbench -M -C -q -r 1 "$@" > "$MBOX_OUT/ipcbench.log" 2>&1 || exit
 grep ' [tT] ' /proc/kallsyms > "$MBOX_OUT/kallsyms"
