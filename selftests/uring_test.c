@@ -1043,14 +1043,6 @@ TEST_F_TIMEOUT(server, example, 300)
 	int dev = mbox_dev_open(0);
 	pid_t pid;
 
-	/*
-	 * On 6.1 (receives wait in io-wq) the server hangs now and then: a
-	 * call's request is taken from the endpoint and its completion never
-	 * reaches the ring (reproduced: the caller waits for a reply, the
-	 * endpoint is empty, no worker waits on it). Open in issue 20.
-	 */
-	if (!kernel_parks())
-		SKIP(goto out, "6.1: the example server can lose an endpoint receive's completion in io-wq (issue 20, open)");
 	ASSERT_GT(n, 0);
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
