@@ -51,6 +51,8 @@ struct chan {
 	uint64_t recv_left;		/* messages this process still receives */
 	struct mbox_send *sv;
 	struct mbox_recv *rv;
+	int *mfd;			/* many-mailbox cells: a descriptor per mailbox */
+	unsigned int nmfd;
 };
 
 struct mech {

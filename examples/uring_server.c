@@ -51,7 +51,7 @@ struct server {
 	struct io_uring ring;
 	int mb[MAX_MB], nmb, ep, lsock, conn;
 	struct op mbop[MAX_MB], epop, replyop, tcpop, sendop;
-	long mb_msgs, calls, lines;
+	long mb_msgs, calls, replies, lines;
 };
 
 static void die(const char *what, int err)
@@ -129,6 +129,7 @@ static void handle(struct server *s, struct op *op, int res)
 	case REPLY:
 		if (res < 0)
 			die("reply", res);
+		s->replies++;
 		break;
 	case ACCEPT:
 		if (res < 0)
@@ -319,7 +320,12 @@ int main(int argc, char **argv)
 	if ((kids[2] = fork()) == 0)
 		tcp_client(port, count);
 
-	while (s.mb_msgs < (long)nmb * count || s.calls < count || s.lines < count ||
+	/*
+	 * A call is served when its reply has completed, not when it arrived:
+	 * the reply of the last one is only prepared by handle(), and is
+	 * submitted by the next turn of the loop.
+	 */
+	while (s.mb_msgs < (long)nmb * count || s.replies < count || s.lines < count ||
 	       s.conn >= 0) {
 		struct io_uring_cqe *cqe;
 
@@ -348,5 +354,5 @@ int main(int argc, char **argv)
 	/* Closing the ring cancels the receives still posted. */
 	io_uring_queue_exit(&s.ring);
 	return failed || s.mb_msgs != (long)nmb * count || s.calls != count ||
-	       s.lines != count;
+	       s.replies != count || s.lines != count;
 }

@@ -21,11 +21,12 @@
  *    its struct: -ETIMEDOUT) or io_uring cancels it (-ECANCELED). No thread
  *    waits, and the message is taken by the same code as an ioctl's, in the
  *    process that asked for it.
- *  - A send that must wait, a call, and on 6.1 a receive, go to io_uring's
- *    worker threads (io-wq) by returning -EAGAIN, where the handler blocks
- *    as the ioctl does; that wait is interruptible, so io_uring's
- *    cancellation of io-wq work (ring teardown, exit, linked timeouts)
- *    ends it.
+ *  - A send that must wait, a call, on 6.1 a receive, and on 6.12 a
+ *    receive with a linked timeout (mbox_uring_has_ltimeout()), go to
+ *    io_uring's worker threads (io-wq) by returning -EAGAIN, where the
+ *    handler blocks as the ioctl does; that wait is interruptible, so
+ *    io_uring's cancellation of io-wq work (ring teardown, exit, linked
+ *    timeouts) ends it.
  *
  * A parked receive holds the descriptor (io_uring holds the request's file)
  * and so the module: rmmod fails with -EBUSY meanwhile, and never waits.
@@ -232,6 +233,21 @@ struct mbox_uring_wait {
 	bool timed;
 	atomic_t state;
 };
+
+/*
+ * Has the request a linked timeout (IORING_OP_LINK_TIMEOUT)? io_uring sets
+ * REQ_F_LINK_TIMEOUT (from REQ_F_ARM_LTIMEOUT) before it issues the
+ * request, and arms the timer after the issue returns. Its cancellation
+ * (io_try_cancel()) looks in io-wq, the poll table, waitids, futexes and
+ * timeouts, never at cancelable uring commands: a parked receive would not
+ * see its deadline (the timeout would complete -ENOENT and leave it
+ * waiting). Such a receive waits in io-wq instead, whose cancellation
+ * interrupts it (TIF_NOTIFY_SIGNAL).
+ */
+static bool mbox_uring_has_ltimeout(struct io_uring_cmd *ioucmd)
+{
+	return cmd_to_io_kiocb(ioucmd)->flags & (REQ_F_LINK_TIMEOUT | REQ_F_ARM_LTIMEOUT);
+}
 
 static struct mbox_uring_wait **mbox_uring_pdu(struct io_uring_cmd *ioucmd)
 {
@@ -441,6 +457,12 @@ static int mbox_uring_recv(struct io_uring_cmd *ioucmd, unsigned int issue_flags
 
 #else /* !MBOX_URING_PARK */
 
+/* No parking: every receive that waits does so in io-wq. */
+static bool mbox_uring_has_ltimeout(struct io_uring_cmd *ioucmd)
+{
+	return false;
+}
+
 static int mbox_uring_recv(struct io_uring_cmd *ioucmd, unsigned int issue_flags,
 			   const struct mbox_uring_req *req)
 {
@@ -482,7 +504,8 @@ int mbox_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags,
 		return -EAGAIN;
 	if (!may_wait) {
 		ret = mbox_uring_run(&req, 0);
-	} else if (req.kind == MBOX_URING_RECV && MBOX_URING_PARK) {
+	} else if (req.kind == MBOX_URING_RECV && MBOX_URING_PARK &&
+		   !mbox_uring_has_ltimeout(ioucmd)) {
 		ret = mbox_uring_recv(ioucmd, issue_flags, &req);
 	} else if (!(issue_flags & IO_URING_F_NONBLOCK)) {
 		/* In io-wq: block as the ioctl does. */

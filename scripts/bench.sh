@@ -4,7 +4,9 @@
 # make bench: boot the stock 6.1 kernel once (no memory-debugging options,
 # clocksource=tsc tsc=reliable) and run bench/ipcbench over every mechanism.
 #
-#   scripts/bench.sh [-i] [-P] [IPCBENCH ARGS...]
+#   scripts/bench.sh [-k KERNEL] [-i] [-P] [IPCBENCH ARGS...]
+#	-k: 6.1 (default) or 6.12 (make bench BENCH_KERNEL=6.12), with the
+#	    module built for it in build/k-KERNEL/
 #	-i: QEMU -icount mode; -P: profile the run with perf in the guest
 #   BENCH_APPEND="..." adds kernel boot options (idle=poll, nohz=off, ...)
 #
@@ -23,10 +25,12 @@ top=$(cd "$here/.." && pwd)
 . "$here/common.sh"
 
 mode=realtime
+vmkernel=6.1
 vmopts=()
 profile=()
 while [ $# -gt 0 ]; do
 	case $1 in
+	-k) vmkernel=$2; shift ;;
 	-i) mode=icount; vmopts+=(-i) ;;
 	-P) profile=(--profile); vmopts+=(-f "$(command -v perf)") ;;
 	*) break ;;
@@ -47,9 +51,9 @@ source=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
 rm -f "$out/results.csv" "$out/results.json" "$out/results.png"
 append="clocksource=tsc tsc=reliable${BENCH_APPEND:+ $BENCH_APPEND}"
 qemu=$(qemu-system-x86_64 --version | head -n 1)
-log "booting 6.1 ($mode timing); the tables follow, files go to $out"
+log "booting $vmkernel ($mode timing); the tables follow, files go to $out"
 set +e
-"$here/vm-run.sh" -k 6.1 -n "${vmopts[@]}" -m "$top/build/k-6.1/module/mbox.ko" \
+"$here/vm-run.sh" -k "$vmkernel" -n "${vmopts[@]}" -m "$top/build/k-$vmkernel/module/mbox.ko" \
 	-l "$top/build/lib/libmbox.so.1" -l "$top/build/lib/libmbox-mq.so.1" \
 	-f "$top/build/bench/ipcbench" -f "$top/build/bench/ipcprobe" -o "$out/vm" \
 	-a "$append" -t "${MBOX_BENCH_TIMEOUT:-5400}" "$top/bench/vm-bench.sh" \

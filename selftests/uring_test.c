@@ -65,16 +65,17 @@ static struct mbox_stats stats(int dev)
 	return st;
 }
 
-/* Receivers waiting on @fd's mailbox: parked (6.12) or blocked in io-wq (6.1). */
+/*
+ * Receivers waiting on @fd's mailbox: parked (6.12) plus blocked (in io-wq:
+ * on 6.1, and on 6.12 a receive with a linked timeout).
+ */
 static unsigned int waiters(int dev, int fd)
 {
 	struct mbox_info info;
 
-	if (kernel_parks())
-		return (unsigned int)stats(dev).uring_waits;
 	if (mbox_info(fd, &info))
 		return ~0u;
-	return info.recv_waiters;
+	return (unsigned int)stats(dev).uring_waits + info.recv_waiters;
 }
 
 /* Wait up to 5 s for @fn(@dev, @fd) to read @want. */
@@ -423,6 +424,180 @@ TEST_F(uring, recv_deadline)
 	ASSERT_EQ(0, next_cqe(&self->ring, 5000, &cqe));
 	EXPECT_EQ(-ETIMEDOUT, cqe.res);
 	EXPECT_GE(now_ms() - t0, 90);
+	close(fd);
+}
+
+/* ---- linked timeouts (IORING_OP_LINK_TIMEOUT) as a receive's deadline ---- */
+
+/* A receive on @fd into @buf (user_data 1) linked to a timeout of @us (user_data 2). */
+static int recv_linked(struct io_uring *ring, int fd, struct mbox_recv *r, void *buf,
+		       size_t len, struct __kernel_timespec *ts, long us)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	mbox_prep_recv(sqe, fd, r, buf, len, 0);
+	sqe->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data64(sqe, 1);
+	ts->tv_sec = us / 1000000;
+	ts->tv_nsec = (us % 1000000) * 1000;
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_link_timeout(sqe, ts, 0);
+	io_uring_sqe_set_data64(sqe, 2);
+	return submit(ring);
+}
+
+/* Both CQEs of recv_linked(), within @ms: @res[0] the receive's, @res[1] the timeout's. */
+static int reap_linked(struct io_uring *ring, int ms, int res[2])
+{
+	struct io_uring_cqe cqe;
+
+	res[0] = res[1] = INT_MIN;
+	for (int i = 0; i < 2; i++) {
+		if (next_cqe(ring, ms, &cqe) || cqe.user_data < 1 || cqe.user_data > 2 ||
+		    res[cqe.user_data - 1] != INT_MIN)
+			return -1;
+		res[cqe.user_data - 1] = cqe.res;
+	}
+	return 0;
+}
+
+/*
+ * How a linked timeout ends a receive (it waits in io-wq, docs/io_uring.md):
+ * still queued for a worker, the receive is canceled (-ECANCELED) and the
+ * timeout completes -ETIME; already waiting in a worker, the wait is
+ * interrupted (-EINTR) and the timeout completes -ENOENT, which is what
+ * io_uring's io_try_cancel() answers for work it had to interrupt. Either
+ * way the receive took nothing.
+ */
+static int recv_ended(int res)
+{
+	return res == -EINTR || res == -ECANCELED;
+}
+
+static int timeout_fired(int res)
+{
+	return res == -ETIME || res == -ENOENT;
+}
+
+TEST_F(uring, linked_timeout_ends_recv)
+{
+	struct __kernel_timespec ts;
+	struct mbox_recv r;
+	uint64_t t0, dt;
+	char buf[16];
+	int fd, res[2];
+
+	fd = mailbox(self->dev, self->name, 0);
+	ASSERT_GE(fd, 0);
+	t0 = now_ms();
+	ASSERT_EQ(0, recv_linked(&self->ring, fd, &r, buf, sizeof(buf), &ts, 100 * 1000));
+	ASSERT_EQ(0, reap_linked(&self->ring, 5000, res)) TH_LOG("a CQE is missing");
+	dt = now_ms() - t0;
+	EXPECT_TRUE(recv_ended(res[0])) TH_LOG("receive: %d", res[0]);
+	EXPECT_TRUE(timeout_fired(res[1])) TH_LOG("timeout: %d", res[1]);
+	EXPECT_GE(dt, 90);
+	EXPECT_LT(dt, 2000);
+	/* Nothing waits any more, and a message sent now stays queued. */
+	EXPECT_EQ(0, settle(waiters, self->dev, fd, 0));
+	EXPECT_EQ(0, stats(self->dev).uring_waits);
+	ASSERT_EQ(0, mbox_send(fd, "after", 5, 0, 0, 0));
+	usleep(50 * 1000);
+	EXPECT_EQ(1, queued(self->dev, fd));
+	EXPECT_EQ(5, mbox_recv(fd, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL));
+	close(fd);
+}
+
+TEST_F(uring, linked_timeout_message_first)
+{
+	struct __kernel_timespec ts;
+	struct mbox_recv r;
+	char buf[16];
+	int fd, res[2];
+	pid_t child;
+
+	fd = mailbox(self->dev, self->name, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, recv_linked(&self->ring, fd, &r, buf, sizeof(buf), &ts, 3000 * 1000));
+	ASSERT_EQ(0, settle(waiters, self->dev, fd, 1));
+	child = send_later(self->name, "in time", 20);
+	ASSERT_GT(child, 0);
+	ASSERT_EQ(0, reap_linked(&self->ring, 5000, res)) TH_LOG("a CQE is missing");
+	EXPECT_EQ(7, res[0]);
+	EXPECT_EQ(0, memcmp(buf, "in time", 7));
+	EXPECT_EQ(child, r.pid);
+	/* The receive completed first: its timeout is canceled. */
+	EXPECT_EQ(-ECANCELED, res[1]);
+	EXPECT_EQ(0, reap(child));
+	EXPECT_EQ(0, queued(self->dev, fd));
+	EXPECT_EQ(0, settle(waiters, self->dev, fd, 0));
+	close(fd);
+}
+
+/* Busy-wait @us microseconds from @t0 (CLOCK_MONOTONIC, ns). */
+static void spin_until(uint64_t t0, long us)
+{
+	struct timespec ts;
+
+	do
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	while ((uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec < t0 + us * 1000ull);
+}
+
+/*
+ * A message sent around the deadline, round after round: it is received
+ * by the receive or left queued, never both and never neither. The oracle
+ * is the mailbox's count (MBOX_IOC_INFO) after both CQEs, every round.
+ */
+TEST_F_TIMEOUT(uring, linked_timeout_race_sweep, 120)
+{
+	enum { ROUNDS = 300, DEADLINE_US = 2000 };
+	unsigned int by_ring = 0, left = 0, ended = 0;
+	struct __kernel_timespec ts;
+	struct timespec now;
+	struct mbox_recv r;
+	char buf[16], msg[16];
+	int fd, res[2], len;
+
+	fd = mailbox(self->dev, self->name, 0);
+	ASSERT_GE(fd, 0);
+	for (int i = 0; i < ROUNDS; i++) {
+		/* Sent from 0 to 2 deadlines after the submission. */
+		long delay = (long)(i % 40) * DEADLINE_US / 20;
+		uint64_t t0;
+
+		len = snprintf(msg, sizeof(msg), "m%d", i);
+		memset(buf, 0, sizeof(buf));
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		t0 = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+		ASSERT_EQ(0, recv_linked(&self->ring, fd, &r, buf, sizeof(buf), &ts,
+					 DEADLINE_US));
+		spin_until(t0, delay);
+		ASSERT_EQ(0, mbox_send(fd, msg, len, 0, 0, 0));
+		ASSERT_EQ(0, reap_linked(&self->ring, 5000, res)) TH_LOG("round %d", i);
+		if (res[0] > 0) {
+			/* Received by the ring: this round's message, and not queued. */
+			ASSERT_EQ(len, res[0]) TH_LOG("round %d", i);
+			ASSERT_EQ(0, memcmp(buf, msg, len)) TH_LOG("round %d", i);
+			ASSERT_EQ(0, queued(self->dev, fd)) TH_LOG("round %d: received and queued", i);
+			by_ring++;
+		} else {
+			/* Ended by the deadline: the message is still queued. */
+			ASSERT_TRUE(recv_ended(res[0])) TH_LOG("round %d: receive %d", i, res[0]);
+			ASSERT_TRUE(timeout_fired(res[1])) TH_LOG("round %d: timeout %d", i, res[1]);
+			ASSERT_EQ(1, queued(self->dev, fd)) TH_LOG("round %d: lost", i);
+			ASSERT_EQ(len, mbox_recv(fd, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL));
+			ASSERT_EQ(0, memcmp(buf, msg, len)) TH_LOG("round %d", i);
+			ended++;
+		}
+		ASSERT_EQ(0, settle(waiters, self->dev, fd, 0)) TH_LOG("round %d", i);
+	}
+	left = queued(self->dev, fd);
+	TH_LOG("%u received through the ring, %u ended by the deadline", by_ring, ended);
+	EXPECT_EQ(0, left);
+	EXPECT_EQ(ROUNDS, by_ring + ended);
+	/* The sweep reached both sides of the deadline. */
+	EXPECT_GT(by_ring, 0);
+	EXPECT_GT(ended, 0);
 	close(fd);
 }
 
@@ -868,14 +1043,6 @@ TEST_F_TIMEOUT(server, example, 300)
 	int dev = mbox_dev_open(0);
 	pid_t pid;
 
-	/*
-	 * On 6.1 (receives wait in io-wq) the server hangs now and then: a
-	 * call's request is taken from the endpoint and its completion never
-	 * reaches the ring (reproduced: the caller waits for a reply, the
-	 * endpoint is empty, no worker waits on it). Open in issue 20.
-	 */
-	if (!kernel_parks())
-		SKIP(goto out, "6.1: the example server can lose an endpoint receive's completion in io-wq (issue 20, open)");
 	ASSERT_GT(n, 0);
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
