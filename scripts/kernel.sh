@@ -11,7 +11,8 @@
 #
 # KERNEL is 6.1 (Debian 12's stock kernel, via linux-headers-amd64) or 6.12
 # (the newest 6.12 Debian 12 ships), or 6.12-rt for its PREEMPT_RT flavour,
-# or "debug" for the debug kernel scripts/debug-kernel.sh builds.
+# or "debug" for the debug kernel scripts/debug-kernel.sh builds ("debug-6.12":
+# the same from linux-source-6.12, outside the lanes).
 # Headers, their -common and kbuild packages and the unsigned image are
 # fetched with "apt-get download" and unpacked with dpkg-deb: nothing is
 # installed on the host and /boot is never touched.
@@ -95,13 +96,17 @@ need() {
 	cat "$link/release"
 }
 
-# The debug kernel is built from source, not fetched: see debug-kernel.sh.
-if [ "$kernel" = debug ]; then
+# The debug kernels are built from source, not fetched: see debug-kernel.sh.
+case $kernel in
+debug | debug-6.12)
+	base=6.1
+	[ "$kernel" = debug ] || base=${kernel#debug-}
 	case $verb in
-	fetch) exec "$here/debug-kernel.sh" build >/dev/null ;;
-	*) exec "$here/debug-kernel.sh" "$verb" ;;
+	fetch) exec "$here/debug-kernel.sh" build "$base" >/dev/null ;;
+	*) exec "$here/debug-kernel.sh" "$verb" "$base" ;;
 	esac
-fi
+	;;
+esac
 
 case $verb in
 fetch) fetch ;;
