@@ -253,6 +253,20 @@ static int mbox_send_entry(void *ctx, void __user *uentry, u32 entry_size,
 }
 
 /*
+ * Does the user buffer @buf, @len bytes, overlap @cmd's entries? A burst
+ * reads up to MBOX_BURST_MAX entries before the first takes effect: an
+ * entry whose payload is read from, or copied into, the entries themselves
+ * must see them as the one-by-one path would, so it goes that way.
+ */
+static bool mbox_burst_aliases(const struct mbox_batch *cmd, u64 buf, u32 len)
+{
+	/* count <= MBOX_BATCH_MAX, entry_size <= PAGE_SIZE: no overflow. */
+	u64 end = cmd->msgs + (u64)cmd->count * cmd->entry_size;
+
+	return buf < end && (buf + len > cmd->msgs || buf + len < buf);
+}
+
+/*
  * The fields of send entry @u that a burst needs, if it is a plain one
  * (no flags, no timeout) whose sequence number can be handed back; false
  * when it must go the ordinary way.
@@ -296,6 +310,7 @@ static u32 mbox_burst_alloc(struct file *file, const struct mbox_batch *cmd,
 	for (k = 0; k < n; k++) {
 		if (!mbox_burst_send_entry(mbox_batch_entry(cmd, first + k),
 					   &buf, &len, &prio) ||
+		    mbox_burst_aliases(cmd, buf, len) ||
 		    mbox_check_send(mb, file, len, prio))
 			break;
 		msgs[k] = mbox_msg_alloc(u64_to_user_ptr(buf), len, mb->obj.user);
@@ -410,10 +425,13 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 }
 
 /*
- * Where receive entry @u wants its message, if it is a plain one (no flags,
- * no timeout); false when it must go the ordinary way.
+ * Where receive entry @u of @cmd wants its message, if it is a plain one
+ * (no flags, no timeout, a buffer outside the entries) whose every byte can
+ * be written, as the one-by-one path checks (its last word is written back
+ * as read); false when it must go the ordinary way.
  */
-static bool mbox_burst_recv_entry(struct mbox_recv __user *u,
+static bool mbox_burst_recv_entry(const struct mbox_batch *cmd,
+				  struct mbox_recv __user *u,
 				  struct mbox_burst_slot *slot)
 {
 	u32 size, flags, len, reserved;
@@ -428,11 +446,13 @@ static bool mbox_burst_recv_entry(struct mbox_recv __user *u,
 	unsafe_get_user(len, &u->len, efault);
 	unsafe_get_user(timeout, &u->timeout_ns, efault);
 	unsafe_get_user(reserved, &u->__reserved, efault);
+	unsafe_put_user(reserved, &u->__reserved, efault);
 	user_access_end();
 	slot->buf = u64_to_user_ptr(buf);
 	slot->buflen = len;
 	slot->report_to = u;
-	return !size && !flags && !timeout && !reserved;
+	return !size && !flags && !timeout && !reserved &&
+	       !mbox_burst_aliases(cmd, buf, len);
 efault:
 	user_access_end();
 	return false;
@@ -456,7 +476,7 @@ static u32 mbox_recv_burst(void *ctx, const struct mbox_batch *cmd, u32 first,
 	do {
 		n = min_t(u32, cmd->count - first - done, MBOX_BURST_MAX);
 		for (k = 0; k < n; k++)
-			if (!mbox_burst_recv_entry(mbox_batch_entry(cmd, first + done + k),
+			if (!mbox_burst_recv_entry(cmd, mbox_batch_entry(cmd, first + done + k),
 						   &slots[k]))
 				break;
 		got = k ? mbox_queue_recv_burst(&mb->q, &rx, slots, k, dl, stop) : 0;

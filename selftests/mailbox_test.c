@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -1671,6 +1672,118 @@ TEST(batch_burst_fault_keeps_the_rest_queued)
 		EXPECT_EQ(18 + i, outs[i]);
 	munmap(ro, pg);
 	close(fd);
+}
+
+/* A batch straight through the ioctl: libmbox would reset the entries. */
+static int raw_batch(int fd, unsigned long cmd, void *entries, uint32_t count,
+		     uint32_t entry_size)
+{
+	struct mbox_batch b = { .size = sizeof(b), .flags = MBOX_WAIT_NONBLOCK,
+				.msgs = (uintptr_t)entries, .count = count,
+				.entry_size = entry_size };
+	int ret = ioctl(fd, cmd, &b);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * A burst reads entries ahead of the ones taking effect: an entry whose
+ * buffer is the entries themselves must see them as one by one would.
+ */
+TEST(batch_burst_entries_aliased_by_buffers)
+{
+	struct mbox_recv r[4];
+	struct mbox_send s[2], got;
+	uint8_t payload[sizeof(r[0])], spare[64];
+	struct mbox_info info;
+	int fd = mb_anon(64, 0);
+
+	ASSERT_GE(fd, 0);
+	/* Entry 0's message lands on entry 1, whose size is then not 0. */
+	memset(payload, 0x11, sizeof(payload));
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, mbox_send(fd, payload, sizeof(payload), 0, 0, 0));
+	memset(r, 0, sizeof(r));
+	r[0].buf = (uintptr_t)&r[1];
+	r[0].len = sizeof(r[1]);
+	for (int i = 1; i < 4; i++) {
+		r[i].buf = (uintptr_t)spare;
+		r[i].len = sizeof(spare);
+	}
+	EXPECT_EQ(1, raw_batch(fd, MBOX_IOC_RECV_BATCH, r, 4, sizeof(r[0])));
+	EXPECT_EQ(0x11111111, r[1].size);	/* the payload, whole */
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(3, info.msgs);
+	close(fd);
+
+	/* Entry 1's payload is entry 0, whose seq is handed back first. */
+	fd = mb_anon(64, 0);
+	ASSERT_GE(fd, 0);
+	memset(s, 0, sizeof(s));
+	s[0].buf = (uintptr_t)spare;
+	s[0].len = 8;
+	s[0].seq = 0xaaaa;
+	s[1].buf = (uintptr_t)&s[0];
+	s[1].len = sizeof(s[0]);
+	ASSERT_EQ(2, raw_batch(fd, MBOX_IOC_SEND_BATCH, s, 2, sizeof(s[0])));
+	ASSERT_EQ(8, mbox_recv(fd, spare, sizeof(spare), MBOX_WAIT_NONBLOCK, 0, NULL));
+	ASSERT_EQ(sizeof(got), mbox_recv(fd, &got, sizeof(got), MBOX_WAIT_NONBLOCK,
+					 0, NULL));
+	EXPECT_EQ(s[0].seq, got.seq);
+	EXPECT_EQ(1, got.seq);
+	close(fd);
+}
+
+/*
+ * Every entry of a receive batch must be writable whole, as a single
+ * receive's struct must: one whose last word is read-only ends the batch
+ * at any position, with nothing taken for it.
+ */
+TEST(batch_burst_entry_writable_whole)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int positions[] = { 0, 1, 15, 16, 17 };
+	struct mbox_recv loc[18];
+	struct mbox_info info;
+	uint32_t outs[18];
+	char *map, *base;
+
+	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	for (unsigned int p = 0; p < sizeof(positions) / sizeof(positions[0]); p++) {
+		int k = positions[p], fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+
+		ASSERT_GE(fd, 0);
+		for (int i = 0; i < 20; i++) {
+			uint32_t v = i;
+
+			ASSERT_EQ(0, mbox_send(fd, &v, sizeof(v), 0, 0, 0));
+		}
+		memset(loc, 0, sizeof(loc));
+		for (int i = 0; i <= k; i++) {
+			loc[i].buf = (uintptr_t)&outs[i];
+			loc[i].len = sizeof(outs[i]);
+		}
+		/*
+		 * Entry k's last word (__reserved) alone on the second page;
+		 * the entries are copied there (not 8-byte aligned: the
+		 * test never dereferences them).
+		 */
+		base = map + pg - (sizeof(loc[0]) - sizeof(uint32_t)) -
+		       (size_t)k * sizeof(loc[0]);
+		ASSERT_EQ(0, mprotect(map + pg, pg, PROT_READ | PROT_WRITE));
+		memcpy(base, loc, (size_t)(k + 1) * sizeof(loc[0]));
+		ASSERT_EQ(0, mprotect(map + pg, pg, PROT_READ));
+		EXPECT_EQ(k ? k : -EFAULT,
+			  raw_batch(fd, MBOX_IOC_RECV_BATCH, base, k + 1,
+				    sizeof(loc[0])))
+			TH_LOG("read-only last word at entry %d", k);
+		ASSERT_EQ(0, mbox_info(fd, &info));
+		EXPECT_EQ(20 - k, info.msgs) TH_LOG("entry %d", k);
+		close(fd);
+	}
+	munmap(map, 2 * pg);
 }
 
 /* ---- info and limits ---- */
