@@ -386,7 +386,7 @@ $(O)/tools/mbox-bridge: $(BRIDGE_SRCS) tools/bridge/bridge.h $(LIB_HDRS) $(O)/li
 
 $(O)/tools/bridgecheck: tools/bridge/bridgecheck.c $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox
+	$(CC) $(USER_CFLAGS) -o $@ $< -L$(O)/lib -lmbox -lrabbitmq
 
 $(O)/tools/bridge-bench: tools/bridge/bridge-bench.c $(LIB_HDRS) $(O)/lib/libmbox.so
 	@mkdir -p $(@D)

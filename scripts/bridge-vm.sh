@@ -413,6 +413,7 @@ mboxctl create wide -m 0666 -c 100 >/dev/null
 mboxctl create jk -m 0666 -c 100 >/dev/null
 mboxctl create jkrx -m 0666 -c 100 >/dev/null
 mboxctl create ct -m 0666 -c 10 >/dev/null
+for mb in qdsrc qd; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
 broker "$pass" | sed "s|^state-dir = .*|state-dir = $qstate|" >$qconf
 printf '\n[out o-unb]\nmailbox = unbsrc\nqueue = l.unb\n' >>$qconf
 printf '\n[in i-unb]\nmailbox = unb\nqueue = l.unb\n' >>$qconf
@@ -422,6 +423,8 @@ printf '\n[in i-jn]\nmailbox = jnrx\nqueue = l.jn\n' >>$qconf
 printf '\n[out o-wide]\nmailbox = widesrc\nqueue = l.wide\n' >>$qconf
 printf '\n[in i-wide]\nmailbox = wide\nqueue = l.wide\n' >>$qconf
 printf '\n[in i-jk]\nmailbox = jkrx\nqueue = l.jk\n' >>$qconf
+printf '\n[out o-qd]\nmailbox = qdsrc\nqueue = l.qd\n' >>$qconf
+printf '\n[in i-qd]\nmailbox = qd\nqueue = l.qd\n' >>$qconf
 # a corrupt outbound journal: only its binding is concerned
 mkdir -p $qstate
 echo garbage >$qstate/o-re.out
@@ -578,6 +581,25 @@ rc2=$?
 cat /tmp/jn.out
 check "journal: killed between receive and publish (exit $rc), then all 20 exactly once" \
 	sh -c "[ $rc -eq 137 ] && [ $rc2 -eq 0 ]"
+# --- qd: the queue is deleted on the broker (an operator's delete_queue)
+# while both bindings idle: the broker cancels the inbound consumer
+# (basic.cancel); the binding says so, declares the queue again and
+# consumes, and the next messages arrive
+check "qd: 5 messages before the queue is deleted" sh -c \
+	"bridgecheck send qdsrc qd 5 >/dev/null && bridgecheck recv qd qd 5 -t 60"
+check "qd: queue l.qd deleted on the broker" \
+	bridgecheck amqp 10.0.2.100 "$port" mbox "$pass" delete l.qd
+sleep 1
+bridgecheck send qdsrc qd2 20 >/dev/null
+bridgecheck recv qd qd2 20 -t 40 >/tmp/qd.out
+rc=$?
+cat /tmp/qd.out
+grep 'i-qd: ' $qlog | tail -n 4 | sed 's/^/    /'
+qds=$(mbox-bridge -c $qconf status | awk '$1 == "i-qd"')
+echo "    status: $qds"
+check "qd: the cancel is logged and in the status, the binding consumes again: 20 of 20" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'in i-qd: connected -> disconnected: the broker cancelled the consumer' $qlog && echo '$qds' | grep -q 'connected .*cancelled the consumer'"
+
 kill -TERM $jpid $qpid
 wait $jpid
 wait $qpid

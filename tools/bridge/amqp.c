@@ -115,6 +115,29 @@ static enum br_err declare(struct binding *b, amqp_connection_state_t conn, char
 	return rpc_error(amqp_get_rpc_reply(conn), what, b, err, errlen);
 }
 
+/*
+ * Log in, telling the broker that we understand basic.cancel: without the
+ * consumer_cancel_notify capability RabbitMQ drops a consumer whose queue
+ * was deleted without a word, and an inbound binding would wait for ever.
+ * librabbitmq merges this table into its own capabilities.
+ */
+static amqp_rpc_reply_t login(amqp_connection_state_t conn, const struct br_broker *bk)
+{
+	amqp_table_entry_t cap = {
+		.key = amqp_cstring_bytes("consumer_cancel_notify"),
+		.value = { .kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1 },
+	};
+	amqp_table_entry_t prop = {
+		.key = amqp_cstring_bytes("capabilities"),
+		.value = { .kind = AMQP_FIELD_KIND_TABLE,
+			   .value.table = { .num_entries = 1, .entries = &cap } },
+	};
+	amqp_table_t props = { .num_entries = 1, .entries = &prop };
+
+	return amqp_login_with_properties(conn, bk->vhost, 0, 131072, bk->heartbeat, &props,
+					  AMQP_SASL_METHOD_PLAIN, bk->user, bk->password);
+}
+
 enum br_err br_connect(struct binding *b, amqp_connection_state_t *connp, char *err,
 		       size_t errlen)
 {
@@ -149,9 +172,7 @@ enum br_err br_connect(struct binding *b, amqp_connection_state_t *connp, char *
 	amqp_set_rpc_timeout(conn, &tv);
 	snprintf(what, sizeof(what), "logging in to %s:%d as '%s' (vhost '%s')", bk->host,
 		 bk->port, bk->user, bk->vhost);
-	e = rpc_error(amqp_login(conn, bk->vhost, 0, 131072, bk->heartbeat,
-				 AMQP_SASL_METHOD_PLAIN, bk->user, bk->password),
-		      what, b, err, errlen);
+	e = rpc_error(login(conn, bk), what, b, err, errlen);
 	if (e == BR_FATAL)
 		snprintf(err + strlen(err), errlen - strlen(err),
 			 " (wrong user or password, or no access to the vhost?)");

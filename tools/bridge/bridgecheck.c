@@ -30,6 +30,12 @@
  *   bridgecheck relay LPORT HOST PORT
  *	forward TCP connections to 127.0.0.1:LPORT to HOST:PORT, in one process
  *	(SIGSTOP it to make the broker look stalled: nothing is forwarded).
+ *   bridgecheck amqp HOST PORT USER PASSWORD delete QUEUE
+ *	delete a queue on the broker (an operator's rabbitmqctl delete_queue).
+ *   bridgecheck amqp HOST PORT USER PASSWORD publish QUEUE BODY PRIO [XPRIO]
+ *	publish BODY as a foreign (plain AMQP) publisher would: AMQP priority
+ *	PRIO ("-": none), no message ID, and with XPRIO an x-mbox-priority
+ *	header: "i:N" a number, "s:TEXT" a string. Waits for the confirm.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +48,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
 
 #include "mbox.h"
 
@@ -465,6 +474,87 @@ static int cmd_relay(int argc, char **argv)
 	}
 }
 
+static int amqp_fail(const char *what)
+{
+	fprintf(stderr, "bridgecheck: amqp: %s failed\n", what);
+	return 1;
+}
+
+static int amqp_publish_foreign(amqp_connection_state_t c, char **argv, int argc)
+{
+	amqp_basic_properties_t p = { ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG,
+				      .delivery_mode = 2 };
+	amqp_table_entry_t h = { .key = amqp_cstring_bytes("x-mbox-priority") };
+	amqp_frame_t f;
+
+	if (strcmp(argv[2], "-")) {
+		p._flags |= AMQP_BASIC_PRIORITY_FLAG;
+		p.priority = (uint8_t)num(argv[2]);
+	}
+	if (argc > 3) {
+		if (!strncmp(argv[3], "i:", 2)) {
+			h.value.kind = AMQP_FIELD_KIND_I64;
+			h.value.value.i64 = strtoll(argv[3] + 2, NULL, 10);
+		} else if (!strncmp(argv[3], "s:", 2)) {
+			h.value.kind = AMQP_FIELD_KIND_UTF8;
+			h.value.value.bytes = amqp_cstring_bytes(argv[3] + 2);
+		} else {
+			return die_usage();
+		}
+		p._flags |= AMQP_BASIC_HEADERS_FLAG;
+		p.headers.num_entries = 1;
+		p.headers.entries = &h;
+	}
+	amqp_confirm_select(c, 1);
+	if (amqp_get_rpc_reply(c).reply_type != AMQP_RESPONSE_NORMAL)
+		return amqp_fail("confirm.select");
+	if (amqp_basic_publish(c, 1, amqp_empty_bytes, amqp_cstring_bytes(argv[0]), 1, 0, &p,
+			       amqp_cstring_bytes(argv[1])))
+		return amqp_fail("publish");
+	for (;;) {
+		if (amqp_simple_wait_frame(c, &f) != AMQP_STATUS_OK)
+			return amqp_fail("waiting for the confirm");
+		if (f.frame_type != AMQP_FRAME_METHOD)
+			continue;
+		if (f.payload.method.id == AMQP_BASIC_ACK_METHOD)
+			return 0;
+		if (f.payload.method.id == AMQP_BASIC_NACK_METHOD)
+			return amqp_fail("publish (nacked)");
+	}
+}
+
+static int cmd_amqp(int argc, char **argv)
+{
+	amqp_connection_state_t c;
+	amqp_socket_t *s;
+	int ret = 0;
+
+	if (argc < 8)
+		return die_usage();
+	c = amqp_new_connection();
+	s = amqp_tcp_socket_new(c);
+	if (!s || amqp_socket_open(s, argv[2], (int)num(argv[3])))
+		return amqp_fail("connect");
+	if (amqp_login(c, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, argv[4], argv[5])
+	    .reply_type != AMQP_RESPONSE_NORMAL)
+		return amqp_fail("login");
+	amqp_channel_open(c, 1);
+	if (amqp_get_rpc_reply(c).reply_type != AMQP_RESPONSE_NORMAL)
+		return amqp_fail("channel.open");
+	if (!strcmp(argv[6], "delete") && argc == 8) {
+		amqp_queue_delete(c, 1, amqp_cstring_bytes(argv[7]), 0, 0);
+		if (amqp_get_rpc_reply(c).reply_type != AMQP_RESPONSE_NORMAL)
+			ret = amqp_fail("queue.delete");
+	} else if (!strcmp(argv[6], "publish") && (argc == 10 || argc == 11)) {
+		ret = amqp_publish_foreign(c, argv + 7, argc - 7);
+	} else {
+		ret = die_usage();
+	}
+	amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+	amqp_destroy_connection(c);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -482,5 +572,7 @@ int main(int argc, char **argv)
 		return cmd_clock();
 	if (!strcmp(argv[1], "relay"))
 		return cmd_relay(argc, argv);
+	if (!strcmp(argv[1], "amqp"))
+		return cmd_amqp(argc, argv);
 	return die_usage();
 }

@@ -1162,8 +1162,15 @@ void *br_inbound(void *arg)
 					snprintf(err, sizeof(err), "the broker closed the connection");
 					break;
 				case AMQP_BASIC_CANCEL_METHOD:
+					/*
+					 * Its queue was deleted (or a node went
+					 * down): what it held is gone with it, and
+					 * nothing more comes. Reconnecting declares
+					 * the queue again and consumes it.
+					 */
 					snprintf(err, sizeof(err), "the broker cancelled the consumer "
-						 "(queue deleted?)");
+						 "(was the queue deleted?): declaring the queue again "
+						 "and consuming");
 					break;
 				default:
 					continue;
