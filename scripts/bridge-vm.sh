@@ -413,7 +413,7 @@ mboxctl create wide -m 0666 -c 100 >/dev/null
 mboxctl create jk -m 0666 -c 100 >/dev/null
 mboxctl create jkrx -m 0666 -c 100 >/dev/null
 mboxctl create ct -m 0666 -c 10 >/dev/null
-for mb in qdsrc qd; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
+for mb in qdsrc qd jfa jfb jfarx; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
 broker "$pass" | sed "s|^state-dir = .*|state-dir = $qstate|" >$qconf
 printf '\n[out o-unb]\nmailbox = unbsrc\nqueue = l.unb\n' >>$qconf
 printf '\n[in i-unb]\nmailbox = unb\nqueue = l.unb\n' >>$qconf
@@ -425,6 +425,7 @@ printf '\n[in i-wide]\nmailbox = wide\nqueue = l.wide\n' >>$qconf
 printf '\n[in i-jk]\nmailbox = jkrx\nqueue = l.jk\n' >>$qconf
 printf '\n[out o-qd]\nmailbox = qdsrc\nqueue = l.qd\n' >>$qconf
 printf '\n[in i-qd]\nmailbox = qd\nqueue = l.qd\n' >>$qconf
+printf '\n[in i-jfa]\nmailbox = jfarx\nqueue = l.jfa\n' >>$qconf
 # a corrupt outbound journal: only its binding is concerned
 mkdir -p $qstate
 echo garbage >$qstate/o-re.out
@@ -600,10 +601,40 @@ echo "    status: $qds"
 check "qd: the cancel is logged and in the status, the binding consumes again: 20 of 20" \
 	sh -c "[ $rc -eq 0 ] && grep -q 'in i-qd: connected -> disconnected: the broker cancelled the consumer' $qlog && echo '$qds' | grep -q 'connected .*cancelled the consumer'"
 
+# --- jf: a journal file written for another binding (jfb's, copied into
+# the state dir as jfa.out.7: a careless restore) is moved aside with a log
+# line naming both files, never published on jfa's queue
+for x in jfa jfb; do
+	{ broker "$pass" | sed "s|^state-dir = .*|state-dir = /tmp/${x}st|"
+	  printf '\n[out %s]\nmailbox = %s\nqueue = l.%s\n' $x $x $x; } >/tmp/$x.conf
+done
+bridgecheck send jfb jfb 1 >/dev/null
+MBOX_BRIDGE_CRASH=confirmed:jfb:1 mbox-bridge -c /tmp/jfb.conf 2>>/tmp/jf.log
+rc=$?
+f=
+for x in /tmp/jfbst/jfb.out.[0-9]*; do
+	[ -e "$x" ] && f=${x##*/} && break
+done
+mkdir -p /tmp/jfast
+[ -n "$f" ] && cp "/tmp/jfbst/$f" /tmp/jfast/jfa.out.7
+check "jf: jfb's journal file $f (killed after its confirm, exit $rc) copied in as jfa.out.7" \
+	[ -e /tmp/jfast/jfa.out.7 ]
+bridgecheck send jfa jfa 3 >/dev/null
+mbox-bridge -c /tmp/jfa.conf 2>>/tmp/jf.log &
+jfpid=$!
+bridgecheck recv jfarx jfa 3 -t 60 >/tmp/jf.out
+rc=$?
+cat /tmp/jf.out
+grep 'out jfa: journal' /tmp/jf.log | sed 's/^/    /'
+check "jf: the foreign journal file is moved aside, logged with both names, not published (3 of 3 of jfa's own, nothing foreign)" \
+	sh -c "[ $rc -eq 0 ] && ls /tmp/jfast/jfa.out.7.foreign.* >/dev/null 2>&1 && grep -q \"out jfa: journal /tmp/jfast/jfa.out.7 was written by binding 'jfb', not by this one: moved it aside to /tmp/jfast/jfa.out.7.foreign\" /tmp/jf.log"
+kill -TERM $jfpid
+wait $jfpid
+
 kill -TERM $jpid $qpid
 wait $jpid
 wait $qpid
 echo "--- the second bridge's log"
-cat $qlog /tmp/jo.log /tmp/jk.log /tmp/ct.log
+cat $qlog /tmp/jo.log /tmp/jk.log /tmp/ct.log /tmp/jf.log
 finish
 exit 0

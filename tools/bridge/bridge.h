@@ -145,15 +145,20 @@ struct br_msg {
 	uint32_t uid;
 	uint32_t len;
 };
-/* @boot: the boot ID the message was taken in ("" if unknown). */
-int journal_write(const char *path, const char *boot, const struct br_msg *m,
-		  const void *buf);
+/*
+ * @boot: the boot ID the message was taken in ("" if unknown); @name: the
+ * binding whose journal it is.
+ */
+int journal_write(const char *path, const char *boot, const char *name,
+		  const struct br_msg *m, const void *buf);
 /*
  * 1 and the message (@boot: BR_BOOT_MAX bytes, "" for a journal written
- * before boot IDs were kept), 0 when there is none, negative errno on error
- * (-EBADMSG: not a journal entry, or truncated).
+ * before boot IDs were kept; @name: BR_NAME_MAX bytes, the binding that
+ * wrote it, "" before names were kept), 0 when there is none, negative
+ * errno on error (-EBADMSG: not a journal entry, or truncated).
  */
-int journal_read(const char *path, char *boot, struct br_msg *m, void *buf, size_t cap);
+int journal_read(const char *path, char *boot, char *name, struct br_msg *m, void *buf,
+		 size_t cap);
 int journal_clear(const char *path);
 /*
  * The journal files of binding @name in @dir (NAME.out: -1, the one-message

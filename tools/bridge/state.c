@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,7 +284,8 @@ void dedupe_close(struct dedupe *d)
 /* ---- the outbound journal ---- */
 
 #define JOURNAL_MAGIC1 0x6d62786a726e6c31ULL	/* "mbxjrnl1": no boot ID */
-#define JOURNAL_MAGIC2 0x6d62786a726e6c32ULL	/* "mbxjrnl2" */
+#define JOURNAL_MAGIC2 0x6d62786a726e6c32ULL	/* "mbxjrnl2": no binding name */
+#define JOURNAL_MAGIC3 0x6d62786a726e6c33ULL	/* "mbxjrnl3" */
 
 struct jhdr1 {
 	uint64_t magic;
@@ -296,14 +298,22 @@ struct jhdr2 {
 	struct br_msg m;
 };
 
-int journal_write(const char *path, const char *boot, const struct br_msg *m,
-		  const void *buf)
+struct jhdr3 {
+	uint64_t magic;
+	char boot[BR_BOOT_MAX];	/* the boot the message was taken in */
+	char name[BR_NAME_MAX];	/* the binding that wrote it */
+	struct br_msg m;
+};
+
+int journal_write(const char *path, const char *boot, const char *name,
+		  const struct br_msg *m, const void *buf)
 {
 	char tmp[PATH_MAX + 8];
-	struct jhdr2 h = { .magic = JOURNAL_MAGIC2, .m = *m };
+	struct jhdr3 h = { .magic = JOURNAL_MAGIC3, .m = *m };
 	int fd, ret = 0;
 
 	snprintf(h.boot, sizeof(h.boot), "%s", boot);
+	snprintf(h.name, sizeof(h.name), "%s", name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -321,9 +331,48 @@ int journal_write(const char *path, const char *boot, const struct br_msg *m,
 	return ret;
 }
 
-int journal_read(const char *path, char *boot, struct br_msg *m, void *buf, size_t cap)
+static bool cstr_in(const char *s, size_t len)
 {
-	struct jhdr2 h = { 0 };
+	return memchr(s, '\0', len) != NULL;
+}
+
+/* Parse the header in @h (@n bytes read): its length, or -EBADMSG. */
+static ssize_t journal_header(const struct jhdr3 *h, ssize_t n, char *boot, char *name,
+			      struct br_msg *m)
+{
+	if (n >= (ssize_t)sizeof(struct jhdr1) && h->magic == JOURNAL_MAGIC1) {
+		/* Written before the boot ID was kept: the header is shorter. */
+		const struct jhdr1 *h1 = (const void *)h;
+
+		*m = h1->m;
+		boot[0] = name[0] = '\0';
+		return sizeof(*h1);
+	}
+	if (n >= (ssize_t)sizeof(struct jhdr2) && h->magic == JOURNAL_MAGIC2) {
+		/* Written before the binding's name was kept. */
+		const struct jhdr2 *h2 = (const void *)h;
+
+		if (!cstr_in(h2->boot, sizeof(h2->boot)))
+			return -EBADMSG;
+		*m = h2->m;
+		memcpy(boot, h2->boot, BR_BOOT_MAX);
+		name[0] = '\0';
+		return sizeof(*h2);
+	}
+	if (n == (ssize_t)sizeof(*h) && h->magic == JOURNAL_MAGIC3 &&
+	    cstr_in(h->boot, sizeof(h->boot)) && cstr_in(h->name, sizeof(h->name))) {
+		*m = h->m;
+		memcpy(boot, h->boot, BR_BOOT_MAX);
+		memcpy(name, h->name, BR_NAME_MAX);
+		return sizeof(*h);
+	}
+	return -EBADMSG;
+}
+
+int journal_read(const char *path, char *boot, char *name, struct br_msg *m, void *buf,
+		 size_t cap)
+{
+	struct jhdr3 h = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 	int ret = 1;
@@ -331,26 +380,11 @@ int journal_read(const char *path, char *boot, struct br_msg *m, void *buf, size
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	n = read(fd, &h, sizeof(h));
-	if (n >= (ssize_t)sizeof(struct jhdr1) && h.magic == JOURNAL_MAGIC1) {
-		/* Written before the boot ID was kept: the header is shorter. */
-		struct jhdr1 h1;
-
-		memcpy(&h1, &h, sizeof(h1));
-		memset(&h, 0, sizeof(h));
-		h.m = h1.m;
-		if (lseek(fd, sizeof(h1), SEEK_SET) < 0)
-			ret = -EBADMSG;
-	} else if (n != (ssize_t)sizeof(h) || h.magic != JOURNAL_MAGIC2 ||
-		   memchr(h.boot, '\0', sizeof(h.boot)) == NULL) {
-		ret = -EBADMSG;
-	}
-	if (ret == 1 && (h.m.len > cap || read(fd, buf, h.m.len) != (ssize_t)h.m.len))
+	n = journal_header(&h, n, boot, name, m);
+	if (n < 0 || lseek(fd, n, SEEK_SET) < 0 || m->len > cap ||
+	    read(fd, buf, m->len) != (ssize_t)m->len)
 		ret = -EBADMSG;
 	close(fd);
-	if (ret == 1) {
-		*m = h.m;
-		memcpy(boot, h.boot, BR_BOOT_MAX);
-	}
 	return ret;
 }
 

@@ -483,7 +483,7 @@ static int take_journaled(struct binding *b, int fd, bool bcast, const char *jpa
 	       (uint64_t)r.seq);
 	*m = (struct br_msg){ .seq = r.seq, .mbid = m->mbid, .prio = r.prio,
 			      .pid = r.pid, .uid = r.uid, .len = (uint32_t)n };
-	return journal_write(jpath, b->br->boot_id, m, buf);
+	return journal_write(jpath, b->br->boot_id, b->name, m, buf);
 }
 
 /* Room for one more flight. */
@@ -551,7 +551,7 @@ static int take_next(struct out *o, int fd, const struct mbox_info *info, void *
 			     .pid = meta.pid, .uid = meta.uid, .len = (uint32_t)n };
 	idx = o->next_idx++;
 	jfile(o, idx, path, sizeof(path));
-	n = journal_write(path, b->br->boot_id, &m, buf);
+	n = journal_write(path, b->br->boot_id, b->name, &m, buf);
 	if (n < 0) {
 		snprintf(o->err, sizeof(o->err), "journal %.300s: %s: cannot write it, so message "
 			 "seq %" PRIu64 " stays in mailbox '%s' (free space in the state "
@@ -576,6 +576,30 @@ static int take_next(struct out *o, int fd, const struct mbox_info *info, void *
 }
 
 /*
+ * A journal file another binding wrote (a copy, a restore gone wrong):
+ * moved aside to PATH.foreign.TIME, never published here. 0, or a negative
+ * errno (o->err).
+ */
+static int move_aside(struct out *o, const char *path, const char *why, const char *owner)
+{
+	char aside[JPATH_MAX + 32];
+
+	snprintf(aside, sizeof(aside), "%s.%s.%lld", path, why, (long long)time(NULL));
+	if (rename(path, aside)) {
+		int e = errno;
+
+		snprintf(o->err, sizeof(o->err), "journal %.300s was written by binding '%s', "
+			 "not this one, and cannot be moved aside (%s): remove it and start "
+			 "again", path, owner, strerror(e));
+		return -e;
+	}
+	br_log(o->b, "journal %s was written by binding '%s', not by this one: moved it "
+	       "aside to %s and going on; its message is not published here (inspect "
+	       "that file)", path, owner, aside);
+	return 0;
+}
+
+/*
  * At start: every journal file is a message taken and not confirmed; they
  * become the first flights, in take order. One taken in this boot from this
  * mailbox may still be queued there (killed between journaling and taking
@@ -596,6 +620,7 @@ static int load_journal(struct out *o, int fd, const struct mbox_info *info, voi
 	}
 	for (int i = 0; i < n; i++) {
 		char path[JPATH_MAX], aside[JPATH_MAX + 32], boot[BR_BOOT_MAX];
+		char owner[BR_NAME_MAX];
 		struct mbox_recv r = { 0 };
 		struct br_msg m;
 		char none;
@@ -604,9 +629,18 @@ static int load_journal(struct out *o, int fd, const struct mbox_info *info, voi
 		jfile(o, idx[i], path, sizeof(path));
 		if (idx[i] >= o->next_idx)
 			o->next_idx = idx[i] + 1;
-		ret = journal_read(path, boot, &m, buf, cap);
+		ret = journal_read(path, boot, owner, &m, buf, cap);
 		if (ret == 0)
 			continue;
+		if (ret == 1 && owner[0] && strcmp(owner, b->name)) {
+			/* Copied in from another binding's journal: not ours to publish. */
+			ret = move_aside(o, path, "foreign", owner);
+			if (ret < 0) {
+				free(idx);
+				return ret;
+			}
+			continue;
+		}
 		if (ret == -EBADMSG) {
 			/* Not written by this bridge, truncated: keep it for inspection. */
 			snprintf(aside, sizeof(aside), "%s.corrupt.%lld", path,
