@@ -413,7 +413,7 @@ mboxctl create wide -m 0666 -c 100 >/dev/null
 mboxctl create jk -m 0666 -c 100 >/dev/null
 mboxctl create jkrx -m 0666 -c 100 >/dev/null
 mboxctl create ct -m 0666 -c 10 >/dev/null
-for mb in qdsrc qd jfa jfb jfarx; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
+for mb in qdsrc qd jfa jfb jfarx sfsrc sf; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
 broker "$pass" | sed "s|^state-dir = .*|state-dir = $qstate|" >$qconf
 printf '\n[out o-unb]\nmailbox = unbsrc\nqueue = l.unb\n' >>$qconf
 printf '\n[in i-unb]\nmailbox = unb\nqueue = l.unb\n' >>$qconf
@@ -426,6 +426,7 @@ printf '\n[in i-jk]\nmailbox = jkrx\nqueue = l.jk\n' >>$qconf
 printf '\n[out o-qd]\nmailbox = qdsrc\nqueue = l.qd\n' >>$qconf
 printf '\n[in i-qd]\nmailbox = qd\nqueue = l.qd\n' >>$qconf
 printf '\n[in i-jfa]\nmailbox = jfarx\nqueue = l.jfa\n' >>$qconf
+printf '\n[out o-sf]\nmailbox = sfsrc\nqueue = l.sf\n' >>$qconf
 # a corrupt outbound journal: only its binding is concerned
 mkdir -p $qstate
 echo garbage >$qstate/o-re.out
@@ -631,10 +632,46 @@ check "jf: the foreign journal file is moved aside, logged with both names, not 
 kill -TERM $jfpid
 wait $jfpid
 
+# --- sf: the inbound bridge's state dir fills up while it runs: it stops
+# (exit 1) naming the file and the cause, before delivering; once there is
+# room again every message arrives once
+mkdir -p /tmp/sfst && mount -t tmpfs -o size=16k tmpfs /tmp/sfst
+{ broker "$pass" | sed "s|^state-dir = .*|state-dir = /tmp/sfst|"
+  echo 'status-file = /tmp/sf.status'
+  printf '\n[in i-sf]\nmailbox = sf\nqueue = l.sf\n'; } >/tmp/sf.conf
+mbox-bridge -c /tmp/sf.conf 2>>/tmp/sf.log &
+sfpid=$!
+n=0
+until grep -q 'in i-sf: connecting -> connected' /tmp/sf.log || [ $n -ge 300 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+dd if=/dev/zero of=/tmp/sfst/fill bs=1k count=64 2>/dev/null
+bridgecheck send sfsrc sf 3 >/dev/null
+n=0
+while running $sfpid && [ $n -lt 300 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+running $sfpid && kill -TERM $sfpid
+wait $sfpid
+rc=$?
+grep 'in i-sf: .*state file' /tmp/sf.log | sed 's/^/    /'
+q=$(bridgecheck get sf queued)
+check "sf: state dir full: exit $rc, the log names the file and 'No space left', $q delivered" \
+	sh -c "[ $rc -eq 1 ] && [ $q -eq 0 ] && grep -q 'in i-sf: .*state file /tmp/sfst/i-sf.in: No space left on device' /tmp/sf.log"
+rm -f /tmp/sfst/fill
+mbox-bridge -c /tmp/sf.conf 2>>/tmp/sf.log &
+sfpid=$!
+check "sf: with room again, all 3 exactly once" bridgecheck recv sf sf 3 -t 60
+kill -TERM $sfpid
+wait $sfpid
+umount /tmp/sfst
+
 kill -TERM $jpid $qpid
 wait $jpid
 wait $qpid
 echo "--- the second bridge's log"
-cat $qlog /tmp/jo.log /tmp/jk.log /tmp/ct.log /tmp/jf.log
+cat $qlog /tmp/jo.log /tmp/jk.log /tmp/ct.log /tmp/jf.log /tmp/sf.log
 finish
 exit 0

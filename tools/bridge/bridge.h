@@ -131,6 +131,8 @@ int dedupe_done(struct dedupe *d, const char *id);
 /* The pending entry left by a crash, if any: 1 and its fields, or 0. */
 int dedupe_get_pending(struct dedupe *d, char *id, uint64_t *mbid, uint64_t *sent);
 int dedupe_settle(struct dedupe *d, bool delivered);
+/* The log's path, for messages. */
+const char *dedupe_path(const struct dedupe *d);
 void dedupe_close(struct dedupe *d);
 
 /*

@@ -216,12 +216,27 @@ nomem:
 	return NULL;
 }
 
+/*
+ * Append @line whole. A short write (the disk filled up in the middle of
+ * the line) is carried on, so that the error is the one that stopped it
+ * (ENOSPC), not a made-up EIO; a partial last line is ignored at open.
+ */
 static int append(struct dedupe *d, const char *line)
 {
 	size_t n = strlen(line);
 
-	if (write(d->fd, line, n) != (ssize_t)n)
-		return -errno ? -errno : -EIO;
+	while (n) {
+		ssize_t w = write(d->fd, line, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		line += w;
+		n -= (size_t)w;
+	}
 	if (++d->lines > 4 * d->window)
 		return compact(d);
 	return 0;
@@ -267,6 +282,11 @@ int dedupe_settle(struct dedupe *d, bool delivered)
 		add(d, d->pending_id);
 	d->has_pending = false;
 	return compact(d);
+}
+
+const char *dedupe_path(const struct dedupe *d)
+{
+	return d->path;
 }
 
 void dedupe_close(struct dedupe *d)

@@ -960,6 +960,14 @@ static int reopen_if_unlinked(struct in *in)
 	return 0;
 }
 
+/* The dedupe log cannot be written: say which file and why, then stop. */
+static void state_error(struct in *in, int err, const char *what)
+{
+	snprintf(in->err, sizeof(in->err), "state file %.300s: %s: %s; free space there and "
+		 "start again", dedupe_path(in->dd), strerror(-err), what);
+	fatal(in->b, in->err);
+}
+
 /* 0: acked; 1: stopping (not acked); -1: connection failure. */
 static int deliver(struct in *in, amqp_envelope_t *env)
 {
@@ -1032,8 +1040,8 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 		}
 		ret = dedupe_pending(in->dd, id, in->mbid, info.sent);
 		if (ret < 0) {
-			snprintf(in->err, sizeof(in->err), "state file: %s", strerror(-ret));
-			fatal(b, in->err);
+			state_error(in, ret, "the delivery is not made (the message "
+				    "waits at the broker)");
 			return 1;
 		}
 	}
@@ -1079,8 +1087,8 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	if (id[0]) {
 		ret = dedupe_done(in->dd, id);
 		if (ret < 0) {
-			snprintf(in->err, sizeof(in->err), "state file: %s", strerror(-ret));
-			fatal(b, in->err);
+			state_error(in, ret, "the message was delivered, not acked: "
+				    "its redelivery is settled at the next start");
 			return 1;
 		}
 	}
@@ -1119,6 +1127,7 @@ void *br_inbound(void *arg)
 	char path[PATH_MAX + 80], err[BR_ERR_MAX], pid_id[BR_ID_MAX];
 	uint64_t p_mbid, p_sent;
 	long delay = 0;
+	int ret;
 
 	in.fd = open_mailbox(b, MBOX_OPEN_SEND, &info);
 	if (in.fd < 0) {
@@ -1143,8 +1152,11 @@ void *br_inbound(void *arg)
 		br_log(b, "message %s was being sent when the bridge stopped: %s", pid_id,
 		       delivered ? "it reached the mailbox (its redelivery will be dropped)"
 				 : "it did not reach the mailbox (its redelivery will be sent)");
-		if (dedupe_settle(in.dd, delivered) < 0) {
-			fatal(b, "cannot rewrite the state file");
+		ret = dedupe_settle(in.dd, delivered);
+		if (ret < 0) {
+			snprintf(err, sizeof(err), "cannot rewrite state file %.300s: %s",
+				 dedupe_path(in.dd), strerror(-ret));
+			fatal(b, err);
 			goto out;
 		}
 	}
@@ -1153,7 +1165,6 @@ void *br_inbound(void *arg)
 		struct timeval tv = { 0, POLL_NS / 1000 };
 		amqp_envelope_t env;
 		amqp_rpc_reply_t r;
-		int ret;
 
 		if (!in.conn) {
 			if (delay)
