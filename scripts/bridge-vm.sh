@@ -413,7 +413,7 @@ mboxctl create wide -m 0666 -c 100 >/dev/null
 mboxctl create jk -m 0666 -c 100 >/dev/null
 mboxctl create jkrx -m 0666 -c 100 >/dev/null
 mboxctl create ct -m 0666 -c 10 >/dev/null
-for mb in qdsrc qd jfa jfb jfarx sfsrc sf; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
+for mb in qdsrc qd jfa jfb jfarx sfsrc sf fp; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
 broker "$pass" | sed "s|^state-dir = .*|state-dir = $qstate|" >$qconf
 printf '\n[out o-unb]\nmailbox = unbsrc\nqueue = l.unb\n' >>$qconf
 printf '\n[in i-unb]\nmailbox = unb\nqueue = l.unb\n' >>$qconf
@@ -427,6 +427,7 @@ printf '\n[out o-qd]\nmailbox = qdsrc\nqueue = l.qd\n' >>$qconf
 printf '\n[in i-qd]\nmailbox = qd\nqueue = l.qd\n' >>$qconf
 printf '\n[in i-jfa]\nmailbox = jfarx\nqueue = l.jfa\n' >>$qconf
 printf '\n[out o-sf]\nmailbox = sfsrc\nqueue = l.sf\n' >>$qconf
+printf '\n[in i-fp]\nmailbox = fp\nqueue = l.fp\n' >>$qconf
 # a corrupt outbound journal: only its binding is concerned
 mkdir -p $qstate
 echo garbage >$qstate/o-re.out
@@ -667,6 +668,22 @@ check "sf: with room again, all 3 exactly once" bridgecheck recv sf sf 3 -t 60
 kill -TERM $sfpid
 wait $sfpid
 umount /tmp/sfst
+
+# --- fp: a foreign publisher's x-mbox-priority that is no priority (out of
+# range, negative, not a number): delivered at the AMQP priority (or 0),
+# each one logged
+amqp_pub() { bridgecheck amqp 10.0.2.100 "$port" mbox "$pass" publish l.fp "$@"; }
+amqp_pub "fp 0 pid=0 uid=0" - i:99999 &&
+	amqp_pub "fp 1 pid=0 uid=0" 3 s:high &&
+	amqp_pub "fp 2 pid=0 uid=0" 5 i:-5
+check "fp: 3 foreign messages published (x-mbox-priority 99999, 'high', -5)" [ $? -eq 0 ]
+bridgecheck recv -P 0,3,5 fp fp 3 -t 60 >/tmp/fp.out
+rc=$?
+cat /tmp/fp.out
+grep 'in i-fp: ' $qlog | grep -v connect | sed 's/^/    /'
+n=$(grep -c "in i-fp: message without ID: x-mbox-priority .* is not a priority" $qlog)
+check "fp: delivered at priorities 0 (none), 3 and 5 (AMQP), each logged ($n lines)" \
+	sh -c "[ $rc -eq 0 ] && [ $n -eq 3 ] && grep -q \"x-mbox-priority 'high' is not a priority .*: delivered at priority 3 (its AMQP priority)\" $qlog"
 
 kill -TERM $jpid $qpid
 wait $jpid

@@ -864,33 +864,41 @@ out:
 
 /* ---- inbound ---- */
 
-static bool header_str(const amqp_table_t *t, const char *key, char *out, size_t len)
+static const amqp_table_entry_t *header_find(const amqp_table_t *t, const char *key)
 {
 	for (int i = 0; i < t->num_entries; i++) {
 		const amqp_table_entry_t *e = &t->entries[i];
 
-		if (e->key.len != strlen(key) || memcmp(e->key.bytes, key, e->key.len))
-			continue;
-		switch (e->value.kind) {
-		case AMQP_FIELD_KIND_UTF8:
-		case AMQP_FIELD_KIND_BYTES:
-			snprintf(out, len, "%.*s", (int)e->value.value.bytes.len,
-				 (char *)e->value.value.bytes.bytes);
-			return true;
-		case AMQP_FIELD_KIND_I64:
-			snprintf(out, len, "%" PRId64, e->value.value.i64);
-			return true;
-		case AMQP_FIELD_KIND_I32:
-			snprintf(out, len, "%" PRId32, e->value.value.i32);
-			return true;
-		case AMQP_FIELD_KIND_U32:
-			snprintf(out, len, "%" PRIu32, e->value.value.u32);
-			return true;
-		default:
-			return false;
-		}
+		if (e->key.len == strlen(key) && !memcmp(e->key.bytes, key, e->key.len))
+			return e;
 	}
-	return false;
+	return NULL;
+}
+
+static bool header_str(const amqp_table_t *t, const char *key, char *out, size_t len)
+{
+	const amqp_table_entry_t *e = header_find(t, key);
+
+	if (!e)
+		return false;
+	switch (e->value.kind) {
+	case AMQP_FIELD_KIND_UTF8:
+	case AMQP_FIELD_KIND_BYTES:
+		snprintf(out, len, "%.*s", (int)e->value.value.bytes.len,
+			 (char *)e->value.value.bytes.bytes);
+		return true;
+	case AMQP_FIELD_KIND_I64:
+		snprintf(out, len, "%" PRId64, e->value.value.i64);
+		return true;
+	case AMQP_FIELD_KIND_I32:
+		snprintf(out, len, "%" PRId32, e->value.value.i32);
+		return true;
+	case AMQP_FIELD_KIND_U32:
+		snprintf(out, len, "%" PRIu32, e->value.value.u32);
+		return true;
+	default:
+		return false;
+	}
 }
 
 struct in {
@@ -902,7 +910,13 @@ struct in {
 	char *buf;
 	size_t cap;
 	char err[BR_ERR_MAX];
+	/* Bad x-mbox-priority headers: logged up to BADPRIO_LINES a minute. */
+	int64_t badprio_since;
+	unsigned long badprio_logged, badprio_quiet;
 };
+
+#define BADPRIO_LINES	10
+#define BADPRIO_PERIOD_NS 60000000000LL
 
 /*
  * Errors from the local send that no retry can clear: the message is refused
@@ -968,6 +982,70 @@ static void state_error(struct in *in, int err, const char *what)
 	fatal(in->b, in->err);
 }
 
+/* A whole number 0-MBOX_PRIO_MAX in decimal, nothing else. */
+static bool parse_prio(const char *s, unsigned int *prio)
+{
+	unsigned long v = 0;
+
+	if (!*s || strlen(s) > 5)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v > MBOX_PRIO_MAX)
+		return false;
+	*prio = (unsigned int)v;
+	return true;
+}
+
+/*
+ * The message's mbox priority: x-mbox-priority when another bridge (or a
+ * well-behaved publisher) set it, else the AMQP priority (an octet: always
+ * within MBOX_PRIO_MAX), else 0. A header that is there but is no
+ * priority (out of range, not a number) is logged, rate-limited, and the
+ * message goes at the fallback.
+ */
+static unsigned int delivery_prio(struct in *in, const amqp_basic_properties_t *p,
+				  const char *id)
+{
+	unsigned int prio = 0, xprio;
+	bool has_amqp = p->_flags & AMQP_BASIC_PRIORITY_FLAG;
+	const amqp_table_entry_t *e;
+	char hp[48] = "";
+	int64_t now;
+
+	if (has_amqp)
+		prio = p->priority;
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return prio;
+	e = header_find(&p->headers, "x-mbox-priority");
+	if (!e)
+		return prio;
+	if (header_str(&p->headers, "x-mbox-priority", hp, sizeof(hp)) && parse_prio(hp, &xprio))
+		return xprio;
+	now = mono_ns();
+	if (now - in->badprio_since >= BADPRIO_PERIOD_NS) {
+		if (in->badprio_quiet)
+			br_log(in->b, "%lu more messages with a bad x-mbox-priority were not logged",
+			       in->badprio_quiet);
+		in->badprio_since = now;
+		in->badprio_logged = in->badprio_quiet = 0;
+	}
+	if (in->badprio_logged++ >= BADPRIO_LINES) {
+		in->badprio_quiet++;
+		return prio;
+	}
+	br_log(in->b, "message %s: x-mbox-priority %s%s%s is not a priority (a whole number "
+	       "0-%d): delivered at priority %u (%s)%s", id[0] ? id : "without ID",
+	       hp[0] ? "'" : "", hp[0] ? hp : "(not a number or a string)", hp[0] ? "'" : "",
+	       MBOX_PRIO_MAX, prio, has_amqp ? "its AMQP priority" : "it has no AMQP priority",
+	       in->badprio_logged == BADPRIO_LINES ? "; more such lines this minute are not "
+	       "logged" : "");
+	return prio;
+}
+
 /* 0: acked; 1: stopping (not acked); -1: connection failure. */
 static int deliver(struct in *in, amqp_envelope_t *env)
 {
@@ -977,7 +1055,7 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	char id[BR_ID_MAX] = "";
 	const void *payload = env->message.body.bytes;
 	size_t len = env->message.body.len;
-	unsigned int prio = 0;
+	unsigned int prio;
 	bool blocked = false;
 	long tmp_delay = 0;
 	int ret, last_err = 0;
@@ -987,21 +1065,8 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	if ((p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) && p->message_id.len < BR_ID_MAX)
 		snprintf(id, sizeof(id), "%.*s", (int)p->message_id.len,
 			 (char *)p->message_id.bytes);
-	if (p->_flags & AMQP_BASIC_PRIORITY_FLAG)
-		prio = p->priority;	/* an octet: always within MBOX_PRIO_MAX */
 	/* A message from another bridge carries its exact mbox priority. */
-	if (p->_flags & AMQP_BASIC_HEADERS_FLAG) {
-		char hp[24];
-		unsigned long v;
-		char *end;
-
-		if (header_str(&p->headers, "x-mbox-priority", hp, sizeof(hp))) {
-			errno = 0;
-			v = strtoul(hp, &end, 10);
-			if (!errno && end != hp && !*end && v <= MBOX_PRIO_MAX)
-				prio = (unsigned int)v;
-		}
-	}
+	prio = delivery_prio(in, p, id);
 	if (id[0] && dedupe_seen(in->dd, id)) {
 		br_log(b, "dropped duplicate %s (%s): already delivered", id,
 		       env->redelivered ? "redelivered by the broker" : "published again");
