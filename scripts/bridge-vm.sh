@@ -162,6 +162,22 @@ if [ "$role" = a ]; then
 		bad "window > 1 on a reject-publish queue (it would reorder)" "would reorder messages"
 	{ broker x; binding in prio "window = 4"; } |
 		bad "window on an in binding" "window applies to out bindings"
+	# numbers are decimal digits only, booleans yes or no, max-length >= 1
+	{ broker x; binding out prio "max-length = 0"; } |
+		bad "max-length = 0 (a queue that never holds a message), with its line" \
+		"bad.conf:[0-9]*: max-length: 0 would make a queue that never holds"
+	{ broker x; binding out prio "window = 010"; } |
+		bad "a leading zero (window = 010)" "bad.conf:[0-9]*: window: '010' is not a whole number"
+	{ broker x; binding in prio "envelope = 1"; } |
+		bad "envelope = 1 (booleans are yes or no)" "bad.conf:[0-9]*: envelope: '1' is not yes or no"
+	{ broker x; echo 'status-file = /nonexistent/dir/status'; binding out prio; } |
+		bad "a status-file in a missing directory, at start" \
+		"status-file /nonexistent/dir/status: cannot write it: No such file or directory"
+	out=$(mbox-bridge -c /tmp/bad.conf check 2>&1)
+	rc=$?
+	echo "    mbox-bridge check said: $out (exit $rc)"
+	check "check: a status-file in a missing directory, exit 1" \
+		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'its directory /nonexistent/dir does not exist'" "$out"
 	{ broker 'p#w;d'; binding out prio; echo '  # a comment'; echo '; another'; } >/tmp/hash.conf
 	out=$(mbox-bridge -c /tmp/hash.conf check 2>&1)
 	check "a password with # and ; is accepted, comment lines skipped ($out)" \

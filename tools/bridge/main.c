@@ -126,16 +126,17 @@ static void remote(const struct binding *b, char *buf, size_t len)
 		snprintf(buf, len, "queue:%s", b->queue);
 }
 
-/* The status file: written whole to a temporary file, then renamed. */
-static void write_status(struct bridge *br, time_t started)
+/* The status file: written whole to a temporary file, then renamed. 0 or -errno. */
+static int write_status(struct bridge *br, time_t started)
 {
 	char tmp[PATH_MAX + 8];
 	FILE *f;
+	int ret = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", br->status_file);
 	f = fopen(tmp, "w");
 	if (!f)
-		return;
+		return -errno;
 	fprintf(f, "pid %d started %lld updated %lld broker %s:%d user %s\n", (int)getpid(),
 		(long long)started, (long long)time(NULL), br->broker.host, br->broker.port,
 		br->broker.user);
@@ -153,10 +154,24 @@ static void write_status(struct bridge *br, time_t started)
 			b->last_error[0] ? b->last_error : "-");
 		pthread_mutex_unlock(&b->lock);
 	}
-	if (fclose(f) == 0)
-		rename(tmp, br->status_file);
-	else
+	if (fclose(f) || rename(tmp, br->status_file)) {
+		ret = -errno;
 		unlink(tmp);
+	}
+	return ret;
+}
+
+/* While running: say when the status file cannot be written, and when it can again. */
+static void update_status(struct bridge *br, time_t started, int *last)
+{
+	int ret = write_status(br, started);
+
+	if (ret < 0 && ret != *last)
+		mlog("cannot write the status file %s: %s ('mbox-bridge status' shows the last "
+		     "one written)", br->status_file, strerror(-ret));
+	else if (!ret && *last)
+		mlog("the status file %s is written again", br->status_file);
+	*last = ret;
 }
 
 static int usage(int status)
@@ -249,7 +264,7 @@ static int run(struct bridge *br)
 {
 	time_t started = time(NULL);
 	sigset_t set;
-	int devfd, ret;
+	int devfd, ret, status_err = 0;
 
 	devfd = mbox_dev_open(0);
 	if (devfd < 0) {
@@ -298,6 +313,28 @@ static int run(struct bridge *br)
 		/* held (open) until the process exits */
 	}
 
+	for (int i = 0; i < br->nb; i++) {
+		struct binding *b = &br->b[i];
+
+		pthread_mutex_init(&b->lock, NULL);
+		b->br = br;
+		strcpy(b->state, "starting");
+	}
+	/*
+	 * A status file that can never be written (its directory missing, no
+	 * permission) is a configuration error; a full disk may clear up, and
+	 * the main loop says when it does.
+	 */
+	ret = write_status(br, started);
+	if (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES || ret == -EPERM ||
+	    ret == -EROFS || ret == -EISDIR) {
+		fprintf(stderr, "mbox-bridge: status-file %s: cannot write it: %s%s\n",
+			br->status_file, strerror(-ret),
+			ret == -ENOENT ? " (its directory does not exist: create it, or choose "
+			"another status-file)" : "");
+		return 1;
+	}
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -310,9 +347,6 @@ static int run(struct bridge *br)
 	for (int i = 0; i < br->nb; i++) {
 		struct binding *b = &br->b[i];
 
-		pthread_mutex_init(&b->lock, NULL);
-		b->br = br;
-		strcpy(b->state, "starting");
 		ret = pthread_create(&b->thread, NULL,
 				     b->dir == BR_OUT ? br_outbound : br_inbound, b);
 		if (ret) {
@@ -327,7 +361,7 @@ static int run(struct bridge *br)
 		struct timespec ts = { 1, 0 };
 		int sig;
 
-		write_status(br, started);
+		update_status(br, started, &status_err);
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGHUP) {
 			mlog("SIGHUP: ignored (mbox-bridge does not reload its configuration: "
@@ -339,7 +373,7 @@ static int run(struct bridge *br)
 	}
 	for (int i = 0; i < br->nb; i++)
 		pthread_join(br->b[i].thread, NULL);
-	write_status(br, started);
+	update_status(br, started, &status_err);
 	for (int i = 0; i < br->nb; i++) {
 		struct binding *b = &br->b[i];
 
@@ -392,6 +426,32 @@ static int check_mailboxes(const struct bridge *br, const char *config)
 	}
 	close(dev);
 	return bad;
+}
+
+/*
+ * "check": the status file's directory must exist, unless it is the state
+ * directory, which "run" creates. 0 or 1.
+ */
+static int check_status_dir(const struct bridge *br, const char *config)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+	int e;
+
+	snprintf(dir, sizeof(dir), "%s", br->status_file);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;	/* the current directory */
+	*slash = '\0';
+	if (!dir[0] || !strcmp(dir, br->state_dir))
+		return 0;
+	e = stat(dir, &st) ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (!e)
+		return 0;
+	fprintf(stderr, "mbox-bridge: %s: status-file %s: its directory %s %s\n", config,
+		br->status_file, dir, e == ENOENT ? "does not exist" : strerror(e));
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -457,6 +517,7 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "check")) {
 		ret = check_mailboxes(br, config);
+		ret |= check_status_dir(br, config);
 		if (!ret)
 			printf("%s: ok: broker %s:%d, %d binding%s, every mailbox there\n", config,
 			       br->broker.host, br->broker.port, br->nb, br->nb == 1 ? "" : "s");
