@@ -447,11 +447,20 @@ printf '\n[in i-fp]\nmailbox = fp\nqueue = l.fp\n' >>$qconf
 # a corrupt outbound journal: only its binding is concerned
 mkdir -p $qstate
 echo garbage >$qstate/o-re.out
+# odd names: no index, an index too long, a dangling symbolic link
+: >$qstate/o-re.out.-1
+: >$qstate/o-re.out.99999999999999999999999
+ln -s /nonexistent $qstate/o-re.out.1000002
 mbox-bridge -c $qconf 2>>$qlog &
 qpid=$!
 sleep 3
 check "corrupt journal: moved aside with a clear message, the bridge runs on" \
 	sh -c "ls $qstate/o-re.out.corrupt.* >/dev/null 2>&1 && grep -q 'o-re.out is corrupt' $qlog && [ -r /proc/$qpid/stat ]"
+grep 'out o-re: ignoring' $qlog | sed 's/^/    /'
+check "odd journal names (o-re.out.-1, an index of 23 digits, a dangling symlink): each one logged" \
+	sh -c "grep -q 'out o-re: ignoring $qstate/o-re.out.-1: named like' $qlog &&
+	       grep -q 'out o-re: ignoring $qstate/o-re.out.99999999999999999999999: named like' $qlog &&
+	       grep -q 'out o-re: ignoring journal $qstate/o-re.out.1000002: it cannot be opened' $qlog"
 
 # --- the sender's byte quota (EDQUOT) on the far mailbox is temporary
 q0=$(cat /sys/module/mbox/parameters/bytes_per_user)

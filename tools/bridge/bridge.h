@@ -165,9 +165,12 @@ int journal_clear(const char *path);
 /*
  * The journal files of binding @name in @dir (NAME.out: -1, the one-message
  * journal of older bridges; NAME.out.IDX: IDX), ascending, in *@out
- * (malloc'd). Return: how many, or a negative errno.
+ * (malloc'd). Return: how many, or a negative errno. @odd, if not NULL, is
+ * called with each NAME.out.X that is not one (X not an index from 0 to
+ * 10^18-1, say), skipping temporary and moved-aside files.
  */
-int journal_list(const char *dir, const char *name, long long **out);
+int journal_list(const char *dir, const char *name, long long **out,
+		 void (*odd)(void *arg, const char *file), void *arg);
 
 /* The worker threads (outbound.c, inbound.c). */
 void *br_outbound(void *arg);

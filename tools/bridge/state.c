@@ -422,7 +422,23 @@ static int cmp_ll(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int journal_list(const char *dir, const char *name, long long **out)
+/*
+ * NAME.out.REST that is no journal file of ours: not the temporary file of
+ * an interrupted write, not a file already moved aside.
+ */
+static bool odd_journal_name(const char *rest)
+{
+	size_t n = strlen(rest);
+
+	if (rest[0] != '.')
+		return false;	/* NAME.outX: another binding's name, perhaps */
+	if (n > 4 && !strcmp(rest + n - 4, ".tmp"))
+		return false;
+	return !strstr(rest, ".corrupt.") && !strstr(rest, ".foreign.");
+}
+
+int journal_list(const char *dir, const char *name, long long **out,
+		 void (*odd)(void *arg, const char *file), void *arg)
 {
 	char prefix[BR_NAME_MAX + 8];
 	size_t plen, n = 0, cap = 0;
@@ -446,12 +462,18 @@ int journal_list(const char *dir, const char *name, long long **out)
 			char *end;
 
 			/* NAME.out.IDX, digits only (not .tmp, not .corrupt.TIME) */
-			if (rest[0] != '.' || rest[1] < '0' || rest[1] > '9' || strlen(rest) > 19)
+			if (rest[0] != '.' || rest[1] < '0' || rest[1] > '9' || strlen(rest) > 19) {
+				if (odd && odd_journal_name(rest))
+					odd(arg, e->d_name);
 				continue;
+			}
 			errno = 0;
 			idx = strtoll(rest + 1, &end, 10);
-			if (*end || errno)
+			if (*end || errno) {
+				if (odd && odd_journal_name(rest))
+					odd(arg, e->d_name);
 				continue;
+			}
 		}
 		if (n == cap) {
 			long long *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));

@@ -599,6 +599,16 @@ static int move_aside(struct out *o, const char *path, const char *why, const ch
 	return 0;
 }
 
+/* A file named like a journal file that is none: left alone, but said. */
+static void odd_journal(void *arg, const char *file)
+{
+	struct binding *b = arg;
+
+	br_log(b, "ignoring %s/%s: named like a journal file of this binding, but '%s.out.' is "
+	       "not followed by an index from 0 to 999999999999999999 (not written by this "
+	       "bridge: inspect it, remove it)", b->br->state_dir, file, b->name);
+}
+
 /*
  * At start: every journal file is a message taken and not confirmed; they
  * become the first flights, in take order. One taken in this boot from this
@@ -611,7 +621,7 @@ static int load_journal(struct out *o, int fd, const struct mbox_info *info, voi
 {
 	struct binding *b = o->b;
 	long long *idx;
-	int n = journal_list(b->br->state_dir, b->name, &idx);
+	int n = journal_list(b->br->state_dir, b->name, &idx, odd_journal, b);
 
 	if (n < 0) {
 		snprintf(o->err, sizeof(o->err), "reading the state directory %.300s: %s",
@@ -630,8 +640,12 @@ static int load_journal(struct out *o, int fd, const struct mbox_info *info, voi
 		if (idx[i] >= o->next_idx)
 			o->next_idx = idx[i] + 1;
 		ret = journal_read(path, boot, owner, &m, buf, cap);
-		if (ret == 0)
+		if (ret == 0) {
+			/* Listed, yet gone: a dangling symlink (the state dir is locked). */
+			br_log(b, "ignoring journal %s: it cannot be opened (a dangling symbolic "
+			       "link?): inspect it, remove it", path);
 			continue;
+		}
 		if (ret == 1 && owner[0] && strcmp(owner, b->name)) {
 			/* Copied in from another binding's journal: not ours to publish. */
 			ret = move_aside(o, path, "foreign", owner);
