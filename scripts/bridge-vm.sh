@@ -429,7 +429,7 @@ mboxctl create wide -m 0666 -c 100 >/dev/null
 mboxctl create jk -m 0666 -c 100 >/dev/null
 mboxctl create jkrx -m 0666 -c 100 >/dev/null
 mboxctl create ct -m 0666 -c 10 >/dev/null
-for mb in qdsrc qd jfa jfb jfarx sfsrc sf fp; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
+for mb in qdsrc qd jfa jfb jfarx sfsrc sf fp cr; do mboxctl create $mb -m 0666 -c 100 >/dev/null; done
 broker "$pass" | sed "s|^state-dir = .*|state-dir = $qstate|" >$qconf
 printf '\n[out o-unb]\nmailbox = unbsrc\nqueue = l.unb\n' >>$qconf
 printf '\n[in i-unb]\nmailbox = unb\nqueue = l.unb\n' >>$qconf
@@ -709,6 +709,24 @@ grep 'in i-fp: ' $qlog | grep -v connect | sed 's/^/    /'
 n=$(grep -c "in i-fp: message without ID: x-mbox-priority .* is not a priority" $qlog)
 check "fp: delivered at priorities 0 (none), 3 and 5 (AMQP), each logged ($n lines)" \
 	sh -c "[ $rc -eq 0 ] && [ $n -eq 3 ] && grep -q \"x-mbox-priority 'high' is not a priority .*: delivered at priority 3 (its AMQP priority)\" $qlog"
+
+# --- cr: a closed port is said as such (the connect's errno), not only as
+# librabbitmq's "a socket error occurred"
+{ broker "$pass" | sed -e "s|^state-dir = .*|state-dir = /tmp/crst|" \
+	-e "s|^host = .*|host = 127.0.0.1|" -e "s|^port = .*|port = 1|"
+  printf '\n[in cr]\nmailbox = cr\nqueue = l.cr\n'; } >/tmp/cr.conf
+mbox-bridge -c /tmp/cr.conf 2>>/tmp/cr.log &
+crpid=$!
+n=0
+until grep -q 'cannot connect' /tmp/cr.log || [ $n -ge 100 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+kill -TERM $crpid
+wait $crpid
+grep -m 1 'cannot connect' /tmp/cr.log | sed 's/^/    /'
+check "cr: a closed port is logged as 'Connection refused'" \
+	grep -q 'in cr: .*cannot connect to 127.0.0.1:1: a socket error occurred (Connection refused)' /tmp/cr.log
 
 kill -TERM $jpid $qpid
 wait $jpid

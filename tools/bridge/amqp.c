@@ -4,9 +4,15 @@
  * (a queue with the mailbox's semantics as arguments, or a fanout exchange),
  * then publisher confirms (outbound) or a manual-ack consumer (inbound).
  */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -76,6 +82,46 @@ static void entry_str(amqp_table_entry_t *e, const char *key, const char *v)
 static void exchange_queue_name(const struct binding *b, char *buf, size_t len)
 {
 	snprintf(buf, len, "mbox-bridge.%s.%s", b->br->hostname, b->name);
+}
+
+/*
+ * librabbitmq says only "a socket error occurred" when the TCP connect
+ * fails, and leaves errno meaningless. Connect once more, plainly, to learn
+ * why (ECONNREFUSED, EHOSTUNREACH...): 0 if it works now or tells nothing.
+ */
+static int connect_errno(const char *host, int port, int timeout_ms)
+{
+	struct addrinfo hint = { .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP };
+	struct addrinfo *list;
+	char sport[16];
+	int err = 0;
+
+	snprintf(sport, sizeof(sport), "%d", port);
+	if (getaddrinfo(host, sport, &hint, &list))
+		return 0;
+	for (struct addrinfo *a = list; a; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				a->ai_protocol);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		socklen_t len = sizeof(err);
+
+		if (fd < 0)
+			continue;
+		err = 0;
+		if (connect(fd, a->ai_addr, a->ai_addrlen))
+			err = errno;
+		if (err == EINPROGRESS) {
+			err = 0;
+			if (poll(&p, 1, timeout_ms) != 1 ||
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+				err = 0;
+		}
+		close(fd);
+		if (!err)
+			break;
+	}
+	freeaddrinfo(list);
+	return err;
 }
 
 static enum br_err declare(struct binding *b, amqp_connection_state_t conn, char *err,
@@ -163,8 +209,12 @@ enum br_err br_connect(struct binding *b, amqp_connection_state_t *connp, char *
 	}
 	rc = amqp_socket_open_noblock(sock, bk->host, bk->port, &tv);
 	if (rc != AMQP_STATUS_OK) {
-		snprintf(err, errlen, "cannot connect to %s:%d: %s", bk->host, bk->port,
-			 amqp_error_string2(rc));
+		int why = rc == AMQP_STATUS_SOCKET_ERROR ?
+			  connect_errno(bk->host, bk->port, bk->connect_timeout_ms) : 0;
+
+		snprintf(err, errlen, "cannot connect to %s:%d: %s%s%s%s", bk->host, bk->port,
+			 amqp_error_string2(rc), why ? " (" : "", why ? strerror(why) : "",
+			 why ? ")" : "");
 		amqp_destroy_connection(conn);
 		return BR_TRANSIENT;
 	}
