@@ -212,7 +212,8 @@ if [ "$role" = a ]; then
 	check "prio: 64 messages with priorities 0-7 sent" bridgecheck send -p 8 prio prio 64 >/dev/null
 
 	# --- the outbound bridge dies between the broker's confirm and the
-	# message's removal from the mailbox (the worst moment), at message 100
+	# message's removal from the mailbox (the worst moment): at the first
+	# confirm from the 100th on that leaves other messages in flight
 	bridgecheck send k1 k1 300 >/dev/null
 	wait_bridge_exit 120 137
 	rc=$?

@@ -106,6 +106,7 @@ struct bridge {
 
 /* Die here if MBOX_BRIDGE_CRASH says so (main.c). */
 void br_crash_point(struct binding *b, const char *point);
+void br_crash_point_when(struct binding *b, const char *point, bool ready);
 
 /* config.c */
 int br_config_load(struct bridge *br, const char *path, char *err, size_t errlen);

@@ -107,11 +107,21 @@ void br_sleep_ms(struct bridge *br, long ms)
 
 void br_crash_point(struct binding *b, const char *point)
 {
+	br_crash_point_when(b, point, true);
+}
+
+/*
+ * As br_crash_point(), but from the Nth passage on, at the first where
+ * @ready holds (a test that needs a state, such as several messages in
+ * flight, gets it whatever the timing).
+ */
+void br_crash_point_when(struct binding *b, const char *point, bool ready)
+{
 	struct bridge *br = b->br;
 
 	if (!br->crash_after || strcmp(point, br->crash_point) || strcmp(b->name, br->crash_binding))
 		return;
-	if (++b->crash_count == br->crash_after) {
+	if (++b->crash_count >= br->crash_after && ready) {
 		br_log(b, "MBOX_BRIDGE_CRASH: killing the bridge (SIGKILL) at '%s' #%ld", point,
 		       br->crash_after);
 		kill(getpid(), SIGKILL);
