@@ -86,7 +86,8 @@ start_broker() {
 	until broker_up; do
 		sleep 0.2
 		n=$((n + 1))
-		if [ $n -gt 300 ] || ! kill -0 $rpid 2>/dev/null; then
+		# Three minutes: a loaded host has taken a minute to boot the broker.
+		if [ $n -gt 900 ] || ! kill -0 $rpid 2>/dev/null; then
 			log "rabbitmq-server did not start; its output:"
 			tail -n 30 "$rabbit/server.out" >&2
 			return 1
