@@ -208,7 +208,7 @@ if [ "$role" = a ]; then
 		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'wrong user or password'" "$out"
 
 	# --- priorities, identity and per-priority order (checked on vm-b)
-	start_bridge MBOX_BRIDGE_CRASH=confirmed:k1:100
+	start_bridge MBOX_BRIDGE_CRASH=inflight:k1:100
 	check "prio: 64 messages with priorities 0-7 sent" bridgecheck send -p 8 prio prio 64 >/dev/null
 
 	# --- the outbound bridge dies between the broker's confirm and the

@@ -262,8 +262,9 @@ static int confirmed(struct out *o, int i)
 	int n;
 
 	br_count(o->b, &o->b->messages, 1);
-	/* A crash test here wants other messages in flight too. */
-	br_crash_point_when(o->b, "confirmed", o->nf >= 2);
+	br_crash_point(o->b, "confirmed");
+	/* The same moment, when other messages are in flight too. */
+	br_crash_point_when(o->b, "inflight", o->nf >= 2);
 	jfile(o, f->idx, path, sizeof(path));
 	n = journal_clear(path);
 	if (n < 0) {
