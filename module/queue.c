@@ -560,15 +560,23 @@ static bool mbox_room_is_uniform(struct mbox_queue *q, struct mbox_msg *msg)
 	return !msg->flow && !q->max_bytes && !(q->qflags & MBOX_Q_BCAST);
 }
 
+/* Room for @msg now, made by dropping the oldest if @q does that. */
+static bool mbox_make_room(struct mbox_queue *q, struct mbox_msg *msg,
+			   struct list_head *dropped)
+{
+	while (!mbox_room_for(q, msg))
+		if (!(q->qflags & MBOX_Q_DROP_OLDEST) || !mbox_drop_oldest(q, dropped))
+			return false;
+	return true;
+}
+
 /* Wait for room; with DROP_OLDEST make it. Called and returns locked. */
 static int mbox_wait_room(struct mbox_queue *q, struct mbox_msg *msg,
 			  struct mbox_deadline *dl, struct list_head *dropped)
 {
 	int ret = 0;
 
-	while (!mbox_room_for(q, msg)) {
-		if ((q->qflags & MBOX_Q_DROP_OLDEST) && mbox_drop_oldest(q, dropped))
-			continue;
+	while (!mbox_make_room(q, msg, dropped)) {
 		if (mbox_msg_dead(q, msg))
 			return -ECONNRESET;
 		q->send_waiters++;
@@ -644,6 +652,23 @@ static int mbox_wait_delivered(struct mbox_queue *q, struct mbox_msg *msg,
 	return ret;
 }
 
+/*
+ * Queue @msg (*@spare: a level, as for mbox_enqueue()) and tell who waits:
+ * a receiver that would take it, the owner's ops. Under the lock.
+ */
+static void mbox_enqueue_tell(struct mbox_queue *q, struct mbox_msg *msg,
+			      struct mbox_level **spare, struct list_head *dropped)
+{
+	mbox_enqueue(q, msg, spare);
+	mbox_wake_receivers(q, msg);
+	trace_mbox_send(mbox_qid(q), msg);
+	if (q->ops && q->ops->queued)
+		q->ops->queued(q, msg, dropped);
+	if (q->nr_msgs == 1 && q->ops && q->ops->arrived &&
+	    !mbox_receiver_for(q, msg))
+		q->ops->arrived(q);
+}
+
 /**
  * mbox_queue_send - queue @msg on @q and, if @msg->confirm, wait until a
  *	receiver has it
@@ -681,15 +706,8 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 		ret = mbox_queue_accepts(q, msg, dl);
 	if (ret)
 		goto out_unlock;
-	mbox_enqueue(q, msg, &spare);
-	mbox_wake_receivers(q, msg);
+	mbox_enqueue_tell(q, msg, &spare, &dropped);
 	*seq = msg->seq;
-	trace_mbox_send(mbox_qid(q), msg);
-	if (q->ops && q->ops->queued)
-		q->ops->queued(q, msg, &dropped);
-	if (q->nr_msgs == 1 && q->ops && q->ops->arrived &&
-	    !mbox_receiver_for(q, msg))
-		q->ops->arrived(q);
 	if (!msg->confirm) {
 		spin_unlock(&q->lock);
 		/* After unlocking: a woken receiver does not spin on the lock. */
@@ -1051,30 +1069,6 @@ u32 mbox_queue_room_hint(struct mbox_queue *q)
 	return used < q->capacity ? q->capacity - (u32)used : 0;
 }
 
-/* Room for @msg in a burst, made by dropping the oldest if @q does that. */
-static bool mbox_burst_room(struct mbox_queue *q, struct mbox_msg *msg,
-			    struct list_head *dropped)
-{
-	while (!mbox_room_for(q, msg))
-		if (!(q->qflags & MBOX_Q_DROP_OLDEST) || !mbox_drop_oldest(q, dropped))
-			return false;
-	return true;
-}
-
-/* Queue @msg (a burst's: no level needed, no wait) and tell who waits. */
-static void mbox_burst_enqueue(struct mbox_queue *q, struct mbox_msg *msg,
-			       struct list_head *dropped)
-{
-	mbox_enqueue(q, msg, NULL);
-	mbox_wake_receivers(q, msg);
-	trace_mbox_send(mbox_qid(q), msg);
-	if (q->ops && q->ops->queued)
-		q->ops->queued(q, msg, dropped);
-	if (q->nr_msgs == 1 && q->ops && q->ops->arrived &&
-	    !mbox_receiver_for(q, msg))
-		q->ops->arrived(q);
-}
-
 /**
  * mbox_queue_send_burst - queue what can be queued at once, in one lock hold
  * @q: the queue
@@ -1105,11 +1099,11 @@ u32 mbox_queue_send_burst(struct mbox_queue *q, struct mbox_msg **msgs, u32 n,
 		if (WARN_ON_ONCE(msg->flow || msg->confirm || msg->reply) ||
 		    mbox_needs_level(q, msg) || mbox_msg_dead(q, msg))
 			break;
-		if (!mbox_burst_room(q, msg, &dropped)) {
+		if (!mbox_make_room(q, msg, &dropped)) {
 			*full = true;
 			break;
 		}
-		mbox_burst_enqueue(q, msg, &dropped);
+		mbox_enqueue_tell(q, msg, NULL, &dropped);
 		seqs[k] = msg->seq;
 	}
 	spin_unlock(&q->lock);

@@ -67,7 +67,6 @@ static int mbox_wait_one(wait_queue_head_t *wq, spinlock_t *lock,
 	__must_hold(lock)
 {
 	DEFINE_WAIT(wait);
-
 	int ret;
 
 	lockdep_assert_held(lock);
