@@ -75,7 +75,8 @@ int mbox_batch_run(struct mbox_ucmd *ucmd, struct mbox_queue *q,
 	ret = mbox_batch_check(cmd, min_entry, allowed);
 	if (ret)
 		return ret;
-	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
+				 cmd->timeout_ns);
 	if (ret)
 		return ret;
 	/* Fail before the first entry if @done could not be handed back. */

@@ -275,7 +275,8 @@ static int mbox_link_cmd_recv(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 	ret = mbox_rx_from_link_cmd(&rx, cmd);
 	if (ret)
 		return ret;
-	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
+				 cmd->timeout_ns);
 	if (ret)
 		return ret;
 	/* Fail before taking a message if the result could not be handed back. */
@@ -310,7 +311,8 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 		return -EINVAL;
 	if ((cmd->flags & MBOX_LINK_REPLY) && (cmd->pid || (cmd->flags & MBOX_PEER_PIDFD)))
 		return -EINVAL;
-	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
+				 cmd->timeout_ns);
 	if (ret)
 		return ret;
 	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_link_send, seq),
@@ -431,7 +433,8 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags & ~MBOX_CALL_FLAGS || cmd->__reserved || cmd->call_id)
 		return -EINVAL;
-	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
+				 cmd->timeout_ns);
 	if (ret)
 		return ret;
 	ret = mbox_call_check(ucmd, me);
@@ -551,7 +554,8 @@ static int mbox_lf_cmd_send(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags & ~(MBOX_WAIT_FLAGS | MBOX_LINK_ASYNC) || cmd->pid || cmd->call_id)
 		return -EINVAL;
-	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
+				 cmd->timeout_ns);
 	if (ret)
 		return ret;
 	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_link_send, seq),
@@ -618,7 +622,7 @@ static ssize_t mbox_link_write(struct file *file, const char __user *buf,
 
 	if (count > U32_MAX)
 		return -EMSGSIZE;
-	ret = mbox_deadline_init(&dl, file, 0, 0);
+	ret = mbox_deadline_init(&dl, file, NULL, 0, 0);
 	if (!ret)
 		ret = mbox_link_send(lf->me, lf->link, &cmd, &dl);
 	return ret ?: count;
@@ -637,7 +641,7 @@ static ssize_t mbox_link_read(struct file *file, char __user *buf, size_t count,
 	struct mbox_deadline dl;
 	int ret;
 
-	ret = mbox_deadline_init(&dl, file, 0, 0);
+	ret = mbox_deadline_init(&dl, file, NULL, 0, 0);
 	if (ret)
 		return ret;
 	return mbox_link_recv(lf->me, &rx, &dl);

@@ -171,7 +171,8 @@ static int mbox_cmd_send(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags & ~MBOX_SEND_FLAGS)
 		return -EINVAL;
-	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
+				 cmd->timeout_ns);
 	if (ret)
 		return ret;
 	/* Fail before sending if the sequence number could not be handed back. */
@@ -199,7 +200,8 @@ static int mbox_cmd_recv(struct mbox_ucmd *ucmd)
 	struct mbox_rx rx;
 	int ret, err;
 
-	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
+				 cmd->timeout_ns);
 	if (ret)
 		return ret;
 	/* Fail before taking a message if the result could not be handed back. */
@@ -602,7 +604,7 @@ static ssize_t mbox_mailbox_write(struct file *file, const char __user *buf,
 
 	if (count > U32_MAX)
 		return -EMSGSIZE;
-	ret = mbox_deadline_init(&dl, file, 0, 0);
+	ret = mbox_deadline_init(&dl, file, NULL, 0, 0);
 	if (!ret)
 		ret = mbox_send(file->private_data, file, buf, count, 0, 0, &dl, &seq);
 	return ret ?: count;
@@ -618,7 +620,7 @@ static ssize_t mbox_mailbox_read(struct file *file, char __user *buf,
 	};
 	int ret;
 
-	ret = mbox_deadline_init(&dl, file, 0, 0);
+	ret = mbox_deadline_init(&dl, file, NULL, 0, 0);
 	if (ret)
 		return ret;
 	return mbox_recv(file->private_data, file, &rx, &dl);

@@ -296,7 +296,8 @@ static int mbox_ring_cmd_wait(struct mbox_ucmd *ucmd)
 		return -EINVAL;
 	if (rf->role == MBOX_PROD ? !cmd->want || cmd->want > ring->data_size : cmd->want)
 		return -EINVAL;
-	ret = mbox_deadline_init(&dl, ucmd->file, cmd->flags, cmd->timeout_ns);
+	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
+				 cmd->timeout_ns);
 	if (ret)
 		return ret;
 

@@ -186,7 +186,8 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops)
 {
-	return mbox_ucmd_dispatch(file, cmd, (void __user *)arg, ops, nr_ops, 0);
+	return mbox_ucmd_dispatch(file, cmd, (void __user *)arg, ops, nr_ops, 0,
+				  NULL);
 }
 
 /**
@@ -199,12 +200,14 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
  * @force_flags: flag bits to add to the struct's flags (its second word)
  *	for this call only: io_uring's non-blocking attempts (uring.c); the
  *	user's struct is never written with them
+ * @watch: NULL, or what ends the command's waits early (io_uring's
+ *	worker threads, uring.c)
  *
  * Return: the handler's result, or a negative errno.
  */
 long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
 			const struct mbox_ioctl_op *ops, size_t nr_ops,
-			u32 force_flags)
+			u32 force_flags, const struct mbox_wait_watch *watch)
 {
 	/*
 	 * Not zeroed, not even by CONFIG_INIT_STACK_ALL_ZERO (256 bytes on
@@ -216,6 +219,7 @@ long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
 		.file = file,
 		.ubuffer = arg,
 		.cmd = buf,
+		.watch = watch,
 	};
 	unsigned int nr;
 	int ret;

@@ -11,6 +11,8 @@
 #include <linux/types.h>
 #include <uapi/linux/mbox.h>
 
+struct mbox_wait_watch;
+
 /**
  * struct mbox_ucmd - one ioctl call in flight
  * @file: the descriptor the ioctl was issued on
@@ -20,6 +22,8 @@
  * @forced: flag bits the caller added to @cmd's flags that the user did not
  *	set (an io_uring command's MBOX_WAIT_NONBLOCK, see uring.c);
  *	mbox_ucmd_respond() hands the user's own flags back
+ * @watch: NULL, or what ends the command's waits early (an io_uring
+ *	command's, see uring.c); handlers pass it to mbox_deadline_init()
  *
  * Handlers read their input from @cmd and hand their output back with
  * mbox_ucmd_respond() or mbox_ucmd_put_u64(), which never write beyond
@@ -31,6 +35,7 @@ struct mbox_ucmd {
 	u32 user_size;
 	void *cmd;
 	u32 forced;
+	const struct mbox_wait_watch *watch;
 };
 
 /**
@@ -60,7 +65,7 @@ long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 size_t nr_ops);
 long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
 			const struct mbox_ioctl_op *ops, size_t nr_ops,
-			u32 force_flags);
+			u32 force_flags, const struct mbox_wait_watch *watch);
 int mbox_copy_struct_in(void *dst, size_t ksize, const void __user *src,
 			size_t usize);
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len);

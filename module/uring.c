@@ -26,13 +26,18 @@
  *    io_uring's worker threads (io-wq) by returning -EAGAIN, where the
  *    handler blocks as the ioctl does; that wait is interruptible, so
  *    io_uring's cancellation of io-wq work (ring teardown, exit, linked
- *    timeouts) ends it.
+ *    timeouts) ends it. That cancellation comes after the ring's release
+ *    has returned: meanwhile a command sees its ring dying before it runs,
+ *    before each wait and after each wake-up (mbox_uring_gone()), and ends
+ *    with -ECANCELED having taken and sent nothing.
  *
  * A parked receive holds the descriptor (io_uring holds the request's file)
  * and so the module: rmmod fails with -EBUSY meanwhile, and never waits.
  */
 #include <linux/file.h>
 #include <linux/hrtimer.h>
+#include <linux/io_uring_types.h>
+#include <linux/percpu-refcount.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -88,6 +93,7 @@ enum mbox_uring_kind {
  * @ops: the descriptor's dispatch table
  * @nr_ops: its size
  * @kind: enum mbox_uring_kind
+ * @watch: ends the command's waits when its ring is torn down
  */
 struct mbox_uring_req {
 	struct file *file;
@@ -96,6 +102,7 @@ struct mbox_uring_req {
 	const struct mbox_ioctl_op *ops;
 	size_t nr_ops;
 	enum mbox_uring_kind kind;
+	struct mbox_wait_watch watch;
 };
 
 /* The argument structs of the receives keep their wait fields in one place. */
@@ -126,6 +133,20 @@ static int mbox_uring_kind_of(unsigned int cmd)
 	return -ENOTTY;
 }
 
+/*
+ * Is the command's ring being torn down? Its release (the ring's last
+ * close, or io_uring_queue_exit()) kills ctx->refs at once; the cancellation
+ * of what still waits comes later, from a work item. A command that acts
+ * in between takes or sends something whose completion nobody can see:
+ * it must end instead, having done nothing (-ECANCELED).
+ */
+static bool mbox_uring_gone(void *arg)
+{
+	struct io_uring_cmd *ioucmd = arg;
+
+	return percpu_ref_is_dying(&cmd_to_io_kiocb(ioucmd)->ctx->refs);
+}
+
 /* Read and check the SQE's part: the command area is the user's to change. */
 /*
  * A 128-byte SQE's command area is 80 bytes: what follows struct
@@ -153,14 +174,23 @@ static int mbox_uring_prep(struct io_uring_cmd *ioucmd, struct mbox_uring_req *r
 	req->cmd = ioucmd->cmd_op;
 	req->arg = u64_to_user_ptr(READ_ONCE(area->arg));
 	req->kind = kind;
+	req->watch.gone = mbox_uring_gone;
+	req->watch.arg = ioucmd;
 	return 0;
 }
 
-/* Run the command's ioctl handler once, with @force_flags added. */
+/*
+ * Run the command's ioctl handler once, with @force_flags added; it and its
+ * waits (io-wq) end with -ECANCELED once the ring is torn down.
+ */
 static int mbox_uring_run(const struct mbox_uring_req *req, u32 force_flags)
 {
-	long ret = mbox_ucmd_dispatch(req->file, req->cmd, req->arg, req->ops,
-				      req->nr_ops, force_flags);
+	long ret;
+
+	if (mbox_uring_gone(req->watch.arg))
+		return -ECANCELED;
+	ret = mbox_ucmd_dispatch(req->file, req->cmd, req->arg, req->ops,
+				 req->nr_ops, force_flags, &req->watch);
 
 	/* io_uring does not restart: an interrupted wait is -EINTR. */
 	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
@@ -333,7 +363,8 @@ static int mbox_uring_arm_timer(struct mbox_uring_wait *w)
 	if (get_user(flags, (u32 __user *)(arg + MBOX_URING_FLAGS_OFF)) ||
 	    get_user(timeout_ns, (s64 __user *)(arg + MBOX_URING_TIMEOUT_OFF)))
 		return -EFAULT;
-	ret = mbox_deadline_init(&dl, w->req.file, flags & MBOX_WAIT_FLAGS, timeout_ns);
+	ret = mbox_deadline_init(&dl, w->req.file, NULL, flags & MBOX_WAIT_FLAGS,
+				 timeout_ns);
 	if (ret || !dl.timed)
 		return ret;
 	hrtimer_init(&w->timer, dl.clock, HRTIMER_MODE_ABS);

@@ -16,7 +16,18 @@
 #include "wait.h"
 #include "mbox_trace.h"
 
-int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
+/**
+ * mbox_deadline_init - a blocking call's deadline, from its wait flags
+ * @dl: the deadline to fill
+ * @file: the descriptor (its O_NONBLOCK makes the call non-blocking)
+ * @watch: NULL, or what ends the call's waits early (an io_uring command's)
+ * @flags: the call's MBOX_WAIT_* flags
+ * @timeout_ns: its timeout (relative) or expiry (MBOX_WAIT_ABSTIME)
+ *
+ * Return: 0, or -EINVAL for flags and a timeout that do not go together.
+ */
+int mbox_deadline_init(struct mbox_deadline *dl, struct file *file,
+		       const struct mbox_wait_watch *watch, u32 flags,
 		       s64 timeout_ns)
 {
 	dl->nonblock = (flags & MBOX_WAIT_NONBLOCK) || (file->f_flags & O_NONBLOCK);
@@ -25,6 +36,7 @@ int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
 	dl->clock = (flags & MBOX_WAIT_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
 	dl->expires = 0;
 	dl->defer = NULL;
+	dl->watch = watch;
 
 	if ((flags & MBOX_WAIT_REALTIME) && !(flags & MBOX_WAIT_ABSTIME))
 		return -EINVAL;
@@ -50,11 +62,22 @@ static bool mbox_deadline_passed(const struct mbox_deadline *dl)
 	return ktime_compare(now, dl->expires) >= 0;
 }
 
-/* Whether a wait may begin: 0, or why not (non-blocking, signal, deadline). */
+/* Is the caller's watch up (struct mbox_wait_watch)? */
+static bool mbox_wait_gone(const struct mbox_deadline *dl)
+{
+	return dl->watch && dl->watch->gone(dl->watch->arg);
+}
+
+/*
+ * Whether a wait may begin: 0, or why not (non-blocking, the caller gone,
+ * signal, deadline).
+ */
 static int mbox_wait_may_sleep(const struct mbox_deadline *dl)
 {
 	if (dl->nonblock)
 		return -EAGAIN;
+	if (mbox_wait_gone(dl))
+		return -ECANCELED;
 	if (signal_pending(current))
 		return dl->relative ? -EINTR : -ERESTARTSYS;
 	if (mbox_deadline_passed(dl))
@@ -88,7 +111,7 @@ static int mbox_wait_one(wait_queue_head_t *wq, spinlock_t *lock,
 	finish_wait(wq, &wait);
 	trace_mbox_wake(id, signal_pending(current) ? -EINTR : 0);
 	spin_lock(lock);
-	return 0;
+	return mbox_wait_gone(dl) ? -ECANCELED : 0;
 }
 
 /**
@@ -104,7 +127,8 @@ static int mbox_wait_one(wait_queue_head_t *wq, spinlock_t *lock,
  *
  * Return: 0 after a wake-up (or a spurious one), -EAGAIN for a non-blocking
  * call, -ETIMEDOUT once the deadline has passed, -ERESTARTSYS or -EINTR when
- * a signal is pending.
+ * a signal is pending, -ECANCELED (before sleeping or after the wake-up)
+ * once the deadline's watch says the caller is gone.
  */
 int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 		     struct mbox_deadline *dl, u64 id)
@@ -150,7 +174,7 @@ int mbox_sleep_locked(spinlock_t *lock, struct mbox_deadline *dl, u64 id)
 	__set_current_state(TASK_RUNNING);
 	trace_mbox_wake(id, signal_pending(current) ? -EINTR : 0);
 	spin_lock(lock);
-	return 0;
+	return mbox_wait_gone(dl) ? -ECANCELED : 0;
 }
 
 /**

@@ -25,6 +25,20 @@ struct mbox_wakes {
 };
 
 /**
+ * struct mbox_wait_watch - what ends a caller's waits early
+ * @gone: true once the caller's waits must end (its io_uring ring is being
+ *	torn down, see uring.c): they then return -ECANCELED, before sleeping
+ *	and after each wake-up, before the caller looks at its condition
+ *	again, so that nothing more is taken or queued for a caller that can
+ *	no longer be told
+ * @arg: @gone's argument
+ */
+struct mbox_wait_watch {
+	bool (*gone)(void *arg);
+	void *arg;
+};
+
+/**
  * struct mbox_deadline - how long a blocking call may wait
  * @nonblock: never wait (-EAGAIN)
  * @timed: @expires is set
@@ -34,6 +48,7 @@ struct mbox_wakes {
  * @expires: absolute expiry on @clock
  * @defer: NULL, or (batches) where to count the wake-ups that the call
  *	leaves to the batch's end, so that a batch wakes each side once
+ * @watch: NULL, or what ends the waits early (struct mbox_wait_watch)
  */
 struct mbox_deadline {
 	bool nonblock;
@@ -42,12 +57,14 @@ struct mbox_deadline {
 	clockid_t clock;
 	ktime_t expires;
 	struct mbox_wakes *defer;
+	const struct mbox_wait_watch *watch;
 };
 
 #define MBOX_WAIT_FLAGS (MBOX_WAIT_NONBLOCK | MBOX_WAIT_TIMEOUT |		\
 			 MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME)
 
-int mbox_deadline_init(struct mbox_deadline *dl, struct file *file, u32 flags,
+int mbox_deadline_init(struct mbox_deadline *dl, struct file *file,
+		       const struct mbox_wait_watch *watch, u32 flags,
 		       s64 timeout_ns);
 int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 		     struct mbox_deadline *dl, u64 id);

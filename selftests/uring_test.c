@@ -736,6 +736,125 @@ TEST_F(uring, cancel_on_ring_teardown)
 	close(fd);
 }
 
+/*
+ * Commands waiting in io-wq when their ring is torn down: io_uring cancels
+ * the worker later, from a work item, so a message sent (or room made) the
+ * moment io_uring_queue_exit() returns reaches a worker that still waits.
+ * It must do nothing then, for nobody can see its completion any more.
+ */
+
+/*
+ * One round: a receive waiting on @fd (io-wq on 6.1; on 6.12 io-wq with
+ * @linked, a linked timeout, else parked), its ring torn down, a message
+ * sent at once. 0, or where the round went wrong.
+ */
+static int teardown_recv_round(int dev, int fd, bool linked)
+{
+	struct __kernel_timespec ts;
+	struct io_uring ring;
+	struct mbox_recv r;
+	char buf[16];
+	int ret;
+
+	if (io_uring_queue_init(8, &ring, 0))
+		return -1;
+	if (linked) {
+		ret = recv_linked(&ring, fd, &r, buf, sizeof(buf), &ts, 3600L * 1000000);
+	} else {
+		mbox_prep_recv(io_uring_get_sqe(&ring), fd, &r, buf, sizeof(buf), 0);
+		ret = submit(&ring);
+	}
+	if (ret || settle(waiters, dev, fd, 1)) {
+		io_uring_queue_exit(&ring);
+		return -2;
+	}
+	io_uring_queue_exit(&ring);
+	return mbox_send(fd, "late", 4, 0, 0, 0) ? -3 : 0;
+}
+
+TEST_F_TIMEOUT(uring, teardown_then_message_recv_takes_nothing, 120)
+{
+	char buf[16];
+	int fd;
+
+	fd = mailbox(self->dev, self->name, 0);
+	ASSERT_GE(fd, 0);
+	for (int i = 0; i < 20; i++) {
+		bool linked = i % 2 == 0;
+
+		ASSERT_EQ(0, teardown_recv_round(self->dev, fd, linked)) TH_LOG("round %d", i);
+		/* The torn-down receive ends; the message stays queued. */
+		ASSERT_EQ(0, settle(waiters, self->dev, fd, 0)) TH_LOG("round %d", i);
+		usleep(20 * 1000);
+		ASSERT_EQ(1, queued(self->dev, fd))
+			TH_LOG("round %d (%s): the message went to a receive whose ring is gone",
+			       i, linked ? "linked timeout" : "plain");
+		ASSERT_EQ(4, mbox_recv(fd, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL));
+	}
+	close(fd);
+}
+
+/*
+ * One round: a full mailbox (capacity 1), a send through the ring waiting
+ * in io-wq for room, the ring torn down, room made at once. 0, or where
+ * the round went wrong.
+ */
+static int teardown_send_round(int fd)
+{
+	struct io_uring ring;
+	struct mbox_info info;
+	struct mbox_send s;
+	uint64_t end;
+	char buf[16];
+
+	if (mbox_send(fd, "first", 5, 0, 0, 0) || io_uring_queue_init(8, &ring, 0))
+		return -1;
+	mbox_prep_send(io_uring_get_sqe(&ring), fd, &s, "late", 4, 0, 0);
+	if (submit(&ring)) {
+		io_uring_queue_exit(&ring);
+		return -2;
+	}
+	end = now_ms() + 5000;
+	while (!mbox_info(fd, &info) && info.send_waiters != 1 && now_ms() < end)
+		usleep(2000);
+	if (info.send_waiters != 1) {
+		io_uring_queue_exit(&ring);
+		return -3;
+	}
+	io_uring_queue_exit(&ring);
+	return mbox_recv(fd, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL) == 5 ? 0 : -4;
+}
+
+static unsigned int send_waiting(int dev, int fd)
+{
+	struct mbox_info info;
+
+	(void)dev;
+	return mbox_info(fd, &info) ? ~0u : info.send_waiters;
+}
+
+TEST_F_TIMEOUT(uring, teardown_then_room_send_sends_nothing, 120)
+{
+	struct mbox_attr attr = { .mode = 0600, .capacity = 1 };
+	struct mbox_info info;
+	int fd;
+
+	fd = mbox_open(self->dev, self->name, MBOX_OPEN_SEND | MBOX_OPEN_RECV |
+		       MBOX_OPEN_CREATE, &attr, NULL);
+	ASSERT_GE(fd, 0);
+	for (int i = 0; i < 10; i++) {
+		ASSERT_EQ(0, teardown_send_round(fd)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, settle(send_waiting, self->dev, fd, 0)) TH_LOG("round %d", i);
+		usleep(20 * 1000);
+		ASSERT_EQ(0, mbox_info(fd, &info));
+		/* Only this round's first message was ever sent. */
+		ASSERT_EQ(0, info.msgs)
+			TH_LOG("round %d: the send of a torn-down ring went out", i);
+		ASSERT_EQ((uint64_t)i + 1, info.sent) TH_LOG("round %d", i);
+	}
+	close(fd);
+}
+
 /* A process that exits (killed) with a receive waiting: canceled, nothing taken. */
 TEST_F(uring, cancel_on_exit)
 {
