@@ -42,7 +42,11 @@ files=()
 for f in "$@"; do files+=(-f "$f"); done
 
 port=${MBOX_BRIDGE_PORT:-35672}
-password=mbox-bridge-test
+# A password of its own for every run: VMs left running by an earlier run
+# that was killed (their bridges retry for ever) cannot log in to this
+# run's broker and compete for its queues. Before this, such leftovers took
+# half of the messages of some cases (two consumers served round-robin).
+password=mbox-bridge-test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 work=$here/../build/bridge
 rabbit=$work/rabbit
 start=$(date +%s)
@@ -51,6 +55,15 @@ stamp() { echo "=== [$(($(date +%s) - start))s] $*"; }
 rabbit_bin=/usr/lib/rabbitmq/bin
 [ -x $rabbit_bin/rabbitmq-server ] || die "rabbitmq-server is not installed; run scripts/deps.sh bridge"
 
+broker_up() { (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; }
+# Before anything is removed: another run may be using $work and the port.
+if broker_up; then
+	echo "check-bridge.sh: 127.0.0.1:$port is in use (another check-bridge, or a broker left" \
+		"running by a killed one: $(ss -Htlnp "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n 1));" \
+		"stop it, or set MBOX_BRIDGE_PORT" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 rm -rf "$work"
 mkdir -p "$rabbit/mnesia" "$rabbit/log"
 cat >"$rabbit/rabbitmq.conf" <<EOF
@@ -77,7 +90,6 @@ export RABBITMQ_LOG_BASE=$rabbit/log
 export RABBITMQ_PID_FILE=$rabbit/rabbit.pid
 
 rpid=
-broker_up() { (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; }
 start_broker() {
 	local t0 n=0
 	t0=$(date +%s.%N)

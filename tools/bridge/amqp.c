@@ -4,9 +4,15 @@
  * (a queue with the mailbox's semantics as arguments, or a fanout exchange),
  * then publisher confirms (outbound) or a manual-ack consumer (inbound).
  */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -78,6 +84,46 @@ static void exchange_queue_name(const struct binding *b, char *buf, size_t len)
 	snprintf(buf, len, "mbox-bridge.%s.%s", b->br->hostname, b->name);
 }
 
+/*
+ * librabbitmq says only "a socket error occurred" when the TCP connect
+ * fails, and leaves errno meaningless. Connect once more, plainly, to learn
+ * why (ECONNREFUSED, EHOSTUNREACH...): 0 if it works now or tells nothing.
+ */
+static int connect_errno(const char *host, int port, int timeout_ms)
+{
+	struct addrinfo hint = { .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP };
+	struct addrinfo *list;
+	char sport[16];
+	int err = 0;
+
+	snprintf(sport, sizeof(sport), "%d", port);
+	if (getaddrinfo(host, sport, &hint, &list))
+		return 0;
+	for (struct addrinfo *a = list; a; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				a->ai_protocol);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		socklen_t len = sizeof(err);
+
+		if (fd < 0)
+			continue;
+		err = 0;
+		if (connect(fd, a->ai_addr, a->ai_addrlen))
+			err = errno;
+		if (err == EINPROGRESS) {
+			err = 0;
+			if (poll(&p, 1, timeout_ms) != 1 ||
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+				err = 0;
+		}
+		close(fd);
+		if (!err)
+			break;
+	}
+	freeaddrinfo(list);
+	return err;
+}
+
 static enum br_err declare(struct binding *b, amqp_connection_state_t conn, char *err,
 			   size_t errlen)
 {
@@ -115,6 +161,29 @@ static enum br_err declare(struct binding *b, amqp_connection_state_t conn, char
 	return rpc_error(amqp_get_rpc_reply(conn), what, b, err, errlen);
 }
 
+/*
+ * Log in, telling the broker that we understand basic.cancel: without the
+ * consumer_cancel_notify capability RabbitMQ drops a consumer whose queue
+ * was deleted without a word, and an inbound binding would wait for ever.
+ * librabbitmq merges this table into its own capabilities.
+ */
+static amqp_rpc_reply_t login(amqp_connection_state_t conn, const struct br_broker *bk)
+{
+	amqp_table_entry_t cap = {
+		.key = amqp_cstring_bytes("consumer_cancel_notify"),
+		.value = { .kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1 },
+	};
+	amqp_table_entry_t prop = {
+		.key = amqp_cstring_bytes("capabilities"),
+		.value = { .kind = AMQP_FIELD_KIND_TABLE,
+			   .value.table = { .num_entries = 1, .entries = &cap } },
+	};
+	amqp_table_t props = { .num_entries = 1, .entries = &prop };
+
+	return amqp_login_with_properties(conn, bk->vhost, 0, 131072, bk->heartbeat, &props,
+					  AMQP_SASL_METHOD_PLAIN, bk->user, bk->password);
+}
+
 enum br_err br_connect(struct binding *b, amqp_connection_state_t *connp, char *err,
 		       size_t errlen)
 {
@@ -140,8 +209,12 @@ enum br_err br_connect(struct binding *b, amqp_connection_state_t *connp, char *
 	}
 	rc = amqp_socket_open_noblock(sock, bk->host, bk->port, &tv);
 	if (rc != AMQP_STATUS_OK) {
-		snprintf(err, errlen, "cannot connect to %s:%d: %s", bk->host, bk->port,
-			 amqp_error_string2(rc));
+		int why = rc == AMQP_STATUS_SOCKET_ERROR ?
+			  connect_errno(bk->host, bk->port, bk->connect_timeout_ms) : 0;
+
+		snprintf(err, errlen, "cannot connect to %s:%d: %s%s%s%s", bk->host, bk->port,
+			 amqp_error_string2(rc), why ? " (" : "", why ? strerror(why) : "",
+			 why ? ")" : "");
 		amqp_destroy_connection(conn);
 		return BR_TRANSIENT;
 	}
@@ -149,9 +222,7 @@ enum br_err br_connect(struct binding *b, amqp_connection_state_t *connp, char *
 	amqp_set_rpc_timeout(conn, &tv);
 	snprintf(what, sizeof(what), "logging in to %s:%d as '%s' (vhost '%s')", bk->host,
 		 bk->port, bk->user, bk->vhost);
-	e = rpc_error(amqp_login(conn, bk->vhost, 0, 131072, bk->heartbeat,
-				 AMQP_SASL_METHOD_PLAIN, bk->user, bk->password),
-		      what, b, err, errlen);
+	e = rpc_error(login(conn, bk), what, b, err, errlen);
 	if (e == BR_FATAL)
 		snprintf(err + strlen(err), errlen - strlen(err),
 			 " (wrong user or password, or no access to the vhost?)");

@@ -20,6 +20,9 @@
 #define BR_NAME_MAX	64
 #define BR_ID_MAX	96	/* message IDs: "<boot id>:<mailbox id>:<seq>" */
 #define BR_ERR_MAX	512
+#define BR_BOOT_MAX	40	/* a boot ID, NUL included */
+#define BR_WINDOW_DEFAULT 16	/* outbound: publishes awaiting their confirm */
+#define BR_WINDOW_MAX	1024
 
 enum br_dir { BR_OUT, BR_IN };
 
@@ -56,6 +59,7 @@ struct binding {
 	char overflow[32];	/* x-overflow: reject-publish, drop-head; "" default */
 	int max_priority;	/* x-max-priority, 0: none */
 	int prefetch;		/* inbound: unacked deliveries in flight */
+	int window;		/* outbound: unconfirmed publishes in flight (0: default) */
 	bool persistent;	/* delivery mode 2, durable queue and exchange */
 	bool envelope;		/* inbound: prefix a line with the sender's identity */
 	long dedupe_window;	/* inbound: message IDs remembered */
@@ -69,7 +73,7 @@ struct binding {
 	char last_error[BR_ERR_MAX];
 	unsigned long long messages;	/* delivered (in) or confirmed and removed (out) */
 	unsigned long long duplicates;	/* inbound: redeliveries skipped by message ID */
-	unsigned long long republished;	/* outbound: published again after a crash or overtake */
+	unsigned long long republished;	/* outbound: journaled messages published again at start */
 	unsigned long long rejected;	/* outbound: nacks (queue full); inbound: refused messages */
 	unsigned long long reconnects;
 	long crash_count;	/* MBOX_BRIDGE_CRASH: events counted so far */
@@ -81,7 +85,7 @@ struct bridge {
 	char status_file[PATH_MAX];
 	char config[PATH_MAX];
 	char hostname[64];
-	char boot_id[40];
+	char boot_id[BR_BOOT_MAX];
 	struct binding *b;
 	int nb;
 	atomic_int stop;
@@ -89,9 +93,11 @@ struct bridge {
 	/*
 	 * Fault injection for the tests, from the environment:
 	 * MBOX_BRIDGE_CRASH=POINT:BINDING:N kills the bridge with SIGKILL at
-	 * the Nth time binding BINDING reaches POINT: "confirmed" (outbound:
-	 * the broker confirmed, the message is still in the mailbox) or "sent"
-	 * (inbound: the message is in the mailbox, not yet acked).
+	 * the Nth time binding BINDING reaches POINT: outbound "journaled"
+	 * (the message is in the journal and still in the mailbox),
+	 * "received" (taken out of the mailbox, not yet published) or
+	 * "confirmed" (the broker confirmed, the journal still has it);
+	 * inbound "sent" (the message is in the mailbox, not yet acked).
 	 */
 	char crash_point[16];
 	char crash_binding[BR_NAME_MAX];
@@ -100,6 +106,7 @@ struct bridge {
 
 /* Die here if MBOX_BRIDGE_CRASH says so (main.c). */
 void br_crash_point(struct binding *b, const char *point);
+void br_crash_point_when(struct binding *b, const char *point, bool ready);
 
 /* config.c */
 int br_config_load(struct bridge *br, const char *path, char *err, size_t errlen);
@@ -125,9 +132,14 @@ int dedupe_done(struct dedupe *d, const char *id);
 /* The pending entry left by a crash, if any: 1 and its fields, or 0. */
 int dedupe_get_pending(struct dedupe *d, char *id, uint64_t *mbid, uint64_t *sent);
 int dedupe_settle(struct dedupe *d, bool delivered);
+/* The log's path, for messages. */
+const char *dedupe_path(const struct dedupe *d);
 void dedupe_close(struct dedupe *d);
 
-/* state.c: outbound journal of one message taken out of turn. */
+/*
+ * state.c: the outbound journal, one file per message in flight
+ * (STATE-DIR/NAME.out.IDX, IDX in the order they were taken).
+ */
 struct br_msg {
 	uint64_t seq;
 	uint64_t mbid;
@@ -136,10 +148,30 @@ struct br_msg {
 	uint32_t uid;
 	uint32_t len;
 };
-int journal_write(const char *path, const struct br_msg *m, const void *buf);
-/* 1 and the message, 0 when there is none, negative errno on error. */
-int journal_read(const char *path, struct br_msg *m, void *buf, size_t cap);
+/*
+ * @boot: the boot ID the message was taken in ("" if unknown); @name: the
+ * binding whose journal it is.
+ */
+int journal_write(const char *path, const char *boot, const char *name,
+		  const struct br_msg *m, const void *buf);
+/*
+ * 1 and the message (@boot: BR_BOOT_MAX bytes, "" for a journal written
+ * before boot IDs were kept; @name: BR_NAME_MAX bytes, the binding that
+ * wrote it, "" before names were kept), 0 when there is none, negative
+ * errno on error (-EBADMSG: not a journal entry, or truncated).
+ */
+int journal_read(const char *path, char *boot, char *name, struct br_msg *m, void *buf,
+		 size_t cap);
 int journal_clear(const char *path);
+/*
+ * The journal files of binding @name in @dir (NAME.out: -1, the one-message
+ * journal of older bridges; NAME.out.IDX: IDX), ascending, in *@out
+ * (malloc'd). Return: how many, or a negative errno. @odd, if not NULL, is
+ * called with each NAME.out.X that is not one (X not an index from 0 to
+ * 10^18-1, say), skipping temporary and moved-aside files.
+ */
+int journal_list(const char *dir, const char *name, long long **out,
+		 void (*odd)(void *arg, const char *file), void *arg);
 
 /* The worker threads (outbound.c, inbound.c). */
 void *br_outbound(void *arg);

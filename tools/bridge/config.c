@@ -8,7 +8,7 @@
  *   [bridge]            state-dir, status-file, host-name
  *   [out NAME]          mailbox, queue | exchange, max-length, overflow,
  *   [in NAME]           max-priority, prefetch, persistent, envelope,
- *                       dedupe-window
+ *                       dedupe-window; window (out only)
  *
  * A line whose first non-blank character is "#" or ";" is a comment; anywhere
  * else they are part of the value (a password may hold them). Values may not
@@ -67,26 +67,32 @@ static int set_str(struct parse *p, char *dst, size_t cap, const char *key, cons
 	return 0;
 }
 
+/*
+ * Every number in the file is decimal digits only: no sign, no "0x", no
+ * leading zero (is 010 eight or ten? neither: refused).
+ */
 static int set_int(struct parse *p, long long *dst, const char *key, const char *val,
 		   long long min, long long max)
 {
-	char *end;
-	long long v;
+	long long v = 0;
+	const char *c;
 
-	errno = 0;
-	v = strtoll(val, &end, 10);
-	if (errno || *end || end == val || v < min || v > max)
-		return perr(p, "%s: '%s' is not a whole number from %lld to %lld", key, val,
-			    min, max);
+	for (c = val; *c >= '0' && *c <= '9'; c++)
+		if (v <= max)
+			v = v * 10 + (*c - '0');
+	if (*c || c == val || (val[0] == '0' && val[1]) || v < min || v > max)
+		return perr(p, "%s: '%s' is not a whole number from %lld to %lld (decimal "
+			    "digits, no sign, no leading zero)", key, val, min, max);
 	*dst = v;
 	return 0;
 }
 
+/* Booleans are "yes" or "no", nothing else. */
 static int set_bool(struct parse *p, bool *dst, const char *key, const char *val)
 {
-	if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
+	if (!strcmp(val, "yes"))
 		*dst = true;
-	else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0"))
+	else if (!strcmp(val, "no"))
 		*dst = false;
 	else
 		return perr(p, "%s: '%s' is not yes or no", key, val);
@@ -190,8 +196,14 @@ static int binding_key(struct parse *p, struct binding *b, const char *key, cons
 		return set_str(p, b->queue, sizeof(b->queue), key, val);
 	if (!strcmp(key, "exchange"))
 		return set_str(p, b->exchange, sizeof(b->exchange), key, val);
-	if (!strcmp(key, "max-length"))
-		return set_int(p, &b->max_length, key, val, 0, 1LL << 40);
+	if (!strcmp(key, "max-length")) {
+		/* 0: a queue that can never hold a message, every publish refused. */
+		if (!strcmp(val, "0"))
+			return perr(p, "max-length: 0 would make a queue that never holds a "
+				    "message (every publish refused for ever): give 1 or more, "
+				    "or leave it out for an unbounded queue");
+		return set_int(p, &b->max_length, key, val, 1, 1LL << 40);
+	}
 	if (!strcmp(key, "overflow")) {
 		if (strcmp(val, "reject-publish") && strcmp(val, "drop-head"))
 			return perr(p, "overflow: '%s' is not reject-publish or drop-head", val);
@@ -208,6 +220,12 @@ static int binding_key(struct parse *p, struct binding *b, const char *key, cons
 		if (set_int(p, &v, key, val, 1, 65535))
 			return -1;
 		b->prefetch = (int)v;
+		return 0;
+	}
+	if (!strcmp(key, "window")) {
+		if (set_int(p, &v, key, val, 1, BR_WINDOW_MAX))
+			return -1;
+		b->window = (int)v;
 		return 0;
 	}
 	if (!strcmp(key, "dedupe-window")) {
@@ -238,6 +256,20 @@ static int check_binding(struct parse *p, struct binding *b)
 			    "exchange", sect, b->name);
 	if (b->overflow[0] && b->max_length < 0)
 		return perr(p, "[%s %s]: overflow needs max-length", sect, b->name);
+	if (b->window && b->dir != BR_OUT)
+		return perr(p, "[%s %s]: window applies to out bindings (in: prefetch)", sect,
+			    b->name);
+	/*
+	 * A full reject-publish queue nacks one message and may take the next:
+	 * with several in flight the nacked one would be published again after
+	 * it, out of order. One at a time keeps FIFO under backpressure.
+	 */
+	if (b->window > 1 && !strcmp(b->overflow, "reject-publish"))
+		return perr(p, "[%s %s]: window > 1 with overflow = reject-publish would reorder "
+			    "messages when the queue is full: leave window out (1)", sect,
+			    b->name);
+	if (!b->window && b->dir == BR_OUT)
+		b->window = strcmp(b->overflow, "reject-publish") ? BR_WINDOW_DEFAULT : 1;
 	if (b->max_length >= 0 && !b->overflow[0])
 		strcpy(b->overflow, "reject-publish");
 	if (b->envelope && b->dir == BR_OUT)

@@ -3,7 +3,8 @@
  * mbox-bridge: bind local named mailboxes to RabbitMQ queues and exchanges.
  *
  *   mbox-bridge [-c FILE] [run]     run every binding in the foreground
- *   mbox-bridge [-c FILE] check     check the configuration and exit
+ *   mbox-bridge [-c FILE] check     check the configuration (and that its
+ *                                   mailboxes exist) and exit
  *   mbox-bridge [-c FILE] status    the running bridge's bindings and counters
  *
  * Exit status: 0 stopped by SIGTERM/SIGINT (or check/status fine); 1 a
@@ -106,11 +107,21 @@ void br_sleep_ms(struct bridge *br, long ms)
 
 void br_crash_point(struct binding *b, const char *point)
 {
+	br_crash_point_when(b, point, true);
+}
+
+/*
+ * As br_crash_point(), but from the Nth passage on, at the first where
+ * @ready holds (a test that needs a state, such as several messages in
+ * flight, gets it whatever the timing).
+ */
+void br_crash_point_when(struct binding *b, const char *point, bool ready)
+{
 	struct bridge *br = b->br;
 
 	if (!br->crash_after || strcmp(point, br->crash_point) || strcmp(b->name, br->crash_binding))
 		return;
-	if (++b->crash_count == br->crash_after) {
+	if (++b->crash_count >= br->crash_after && ready) {
 		br_log(b, "MBOX_BRIDGE_CRASH: killing the bridge (SIGKILL) at '%s' #%ld", point,
 		       br->crash_after);
 		kill(getpid(), SIGKILL);
@@ -125,16 +136,17 @@ static void remote(const struct binding *b, char *buf, size_t len)
 		snprintf(buf, len, "queue:%s", b->queue);
 }
 
-/* The status file: written whole to a temporary file, then renamed. */
-static void write_status(struct bridge *br, time_t started)
+/* The status file: written whole to a temporary file, then renamed. 0 or -errno. */
+static int write_status(struct bridge *br, time_t started)
 {
 	char tmp[PATH_MAX + 8];
 	FILE *f;
+	int ret = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", br->status_file);
 	f = fopen(tmp, "w");
 	if (!f)
-		return;
+		return -errno;
 	fprintf(f, "pid %d started %lld updated %lld broker %s:%d user %s\n", (int)getpid(),
 		(long long)started, (long long)time(NULL), br->broker.host, br->broker.port,
 		br->broker.user);
@@ -152,10 +164,24 @@ static void write_status(struct bridge *br, time_t started)
 			b->last_error[0] ? b->last_error : "-");
 		pthread_mutex_unlock(&b->lock);
 	}
-	if (fclose(f) == 0)
-		rename(tmp, br->status_file);
-	else
+	if (fclose(f) || rename(tmp, br->status_file)) {
+		ret = -errno;
 		unlink(tmp);
+	}
+	return ret;
+}
+
+/* While running: say when the status file cannot be written, and when it can again. */
+static void update_status(struct bridge *br, time_t started, int *last)
+{
+	int ret = write_status(br, started);
+
+	if (ret < 0 && ret != *last)
+		mlog("cannot write the status file %s: %s ('mbox-bridge status' shows the last "
+		     "one written)", br->status_file, strerror(-ret));
+	else if (!ret && *last)
+		mlog("the status file %s is written again", br->status_file);
+	*last = ret;
 }
 
 static int usage(int status)
@@ -248,7 +274,7 @@ static int run(struct bridge *br)
 {
 	time_t started = time(NULL);
 	sigset_t set;
-	int devfd, ret;
+	int devfd, ret, status_err = 0;
 
 	devfd = mbox_dev_open(0);
 	if (devfd < 0) {
@@ -297,6 +323,28 @@ static int run(struct bridge *br)
 		/* held (open) until the process exits */
 	}
 
+	for (int i = 0; i < br->nb; i++) {
+		struct binding *b = &br->b[i];
+
+		pthread_mutex_init(&b->lock, NULL);
+		b->br = br;
+		strcpy(b->state, "starting");
+	}
+	/*
+	 * A status file that can never be written (its directory missing, no
+	 * permission) is a configuration error; a full disk may clear up, and
+	 * the main loop says when it does.
+	 */
+	ret = write_status(br, started);
+	if (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES || ret == -EPERM ||
+	    ret == -EROFS || ret == -EISDIR) {
+		fprintf(stderr, "mbox-bridge: status-file %s: cannot write it: %s%s\n",
+			br->status_file, strerror(-ret),
+			ret == -ENOENT ? " (its directory does not exist: create it, or choose "
+			"another status-file)" : "");
+		return 1;
+	}
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -309,9 +357,6 @@ static int run(struct bridge *br)
 	for (int i = 0; i < br->nb; i++) {
 		struct binding *b = &br->b[i];
 
-		pthread_mutex_init(&b->lock, NULL);
-		b->br = br;
-		strcpy(b->state, "starting");
 		ret = pthread_create(&b->thread, NULL,
 				     b->dir == BR_OUT ? br_outbound : br_inbound, b);
 		if (ret) {
@@ -326,7 +371,7 @@ static int run(struct bridge *br)
 		struct timespec ts = { 1, 0 };
 		int sig;
 
-		write_status(br, started);
+		update_status(br, started, &status_err);
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGHUP) {
 			mlog("SIGHUP: ignored (mbox-bridge does not reload its configuration: "
@@ -338,7 +383,7 @@ static int run(struct bridge *br)
 	}
 	for (int i = 0; i < br->nb; i++)
 		pthread_join(br->b[i].thread, NULL);
-	write_status(br, started);
+	update_status(br, started, &status_err);
 	for (int i = 0; i < br->nb; i++) {
 		struct binding *b = &br->b[i];
 
@@ -348,6 +393,75 @@ static int run(struct bridge *br)
 	}
 	mlog("stopped%s", atomic_load(&br->fatal) ? " after a fatal error" : "");
 	return atomic_load(&br->fatal) ? 1 : 0;
+}
+
+/*
+ * "check": besides the file, every configured local mailbox must exist and
+ * open for the binding's direction, and outbound bindings need
+ * MBOX_RECV_SEQ. Each problem is one line on stderr. 0 or 1.
+ */
+static int check_mailboxes(const struct bridge *br, const char *config)
+{
+	int dev = mbox_dev_open(0), bad = 0;
+
+	if (dev < 0) {
+		fprintf(stderr, "mbox-bridge: %s: cannot check the mailboxes: %s: %s (is the "
+			"mbox module loaded?)\n", config, MBOX_DEVICE_PATH, mbox_strerror(dev));
+		return 1;
+	}
+	for (int i = 0; i < br->nb; i++) {
+		const struct binding *b = &br->b[i];
+		const char *dir = b->dir == BR_OUT ? "out" : "in";
+		struct mbox_info info;
+		int fd = mbox_open(dev, b->mailbox,
+				   b->dir == BR_OUT ? MBOX_OPEN_RECV : MBOX_OPEN_SEND, NULL, NULL);
+
+		if (fd < 0) {
+			fprintf(stderr, "mbox-bridge: %s:%d: [%s %s]: mailbox '%s' %s\n", config,
+				b->line, dir, b->name, b->mailbox,
+				fd == -ENOENT ? "does not exist (create it first: mboxctl create)" :
+				mbox_strerror(fd));
+			bad = 1;
+			continue;
+		}
+		if (b->dir == BR_OUT && mbox_info(fd, &info) == 0 &&
+		    !(info.mb_flags & MBOX_MB_BROADCAST) &&
+		    mbox_has_feature(dev, MBOX_FEAT_RECV_SEQ) != 1) {
+			fprintf(stderr, "mbox-bridge: %s:%d: [%s %s]: the mbox module lacks "
+				"MBOX_RECV_SEQ (MBOX_FEAT_RECV_SEQ), which an outbound binding "
+				"needs: load a newer mbox.ko\n", config, b->line, dir, b->name);
+			bad = 1;
+		}
+		close(fd);
+	}
+	close(dev);
+	return bad;
+}
+
+/*
+ * "check": the status file's directory must exist, unless it is the state
+ * directory, which "run" creates. 0 or 1.
+ */
+static int check_status_dir(const struct bridge *br, const char *config)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+	int e;
+
+	snprintf(dir, sizeof(dir), "%s", br->status_file);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;	/* the current directory */
+	*slash = '\0';
+	if (!dir[0] || !strcmp(dir, br->state_dir))
+		return 0;
+	e = stat(dir, &st) ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (!e)
+		return 0;
+	fprintf(stderr, "mbox-bridge: %s: status-file %s: its directory %s %s\n", config,
+		br->status_file, dir, e == ENOENT ? "does not exist" : strerror(e));
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -406,15 +520,17 @@ int main(int argc, char **argv)
 		if (c && (sscanf(c, "%15[a-z]:%63[^:]:%ld", br->crash_point, br->crash_binding,
 				 &br->crash_after) != 3 || br->crash_after <= 0)) {
 			fprintf(stderr, "mbox-bridge: MBOX_BRIDGE_CRASH='%s': want "
-				"confirmed|sent:BINDING:N\n", c);
+				"confirmed|journaled|received|sent:BINDING:N\n", c);
 			return 2;
 		}
 	}
 
 	if (!strcmp(cmd, "check")) {
-		printf("%s: ok: broker %s:%d, %d binding%s\n", config, br->broker.host,
-		       br->broker.port, br->nb, br->nb == 1 ? "" : "s");
-		ret = 0;
+		ret = check_mailboxes(br, config);
+		ret |= check_status_dir(br, config);
+		if (!ret)
+			printf("%s: ok: broker %s:%d, %d binding%s, every mailbox there\n", config,
+			       br->broker.host, br->broker.port, br->nb, br->nb == 1 ? "" : "s");
 	} else if (!strcmp(cmd, "status")) {
 		ret = cmd_status(br);
 	} else {

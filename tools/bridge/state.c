@@ -20,9 +20,11 @@
  * Neither file is fsync'd: a killed bridge loses nothing (the page cache
  * survives it), a machine crash may (docs/bridge.md).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,12 +216,27 @@ nomem:
 	return NULL;
 }
 
+/*
+ * Append @line whole. A short write (the disk filled up in the middle of
+ * the line) is carried on, so that the error is the one that stopped it
+ * (ENOSPC), not a made-up EIO; a partial last line is ignored at open.
+ */
 static int append(struct dedupe *d, const char *line)
 {
 	size_t n = strlen(line);
 
-	if (write(d->fd, line, n) != (ssize_t)n)
-		return -errno ? -errno : -EIO;
+	while (n) {
+		ssize_t w = write(d->fd, line, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		line += w;
+		n -= (size_t)w;
+	}
 	if (++d->lines > 4 * d->window)
 		return compact(d);
 	return 0;
@@ -267,6 +284,11 @@ int dedupe_settle(struct dedupe *d, bool delivered)
 	return compact(d);
 }
 
+const char *dedupe_path(const struct dedupe *d)
+{
+	return d->path;
+}
+
 void dedupe_close(struct dedupe *d)
 {
 	if (!d)
@@ -281,23 +303,42 @@ void dedupe_close(struct dedupe *d)
 
 /* ---- the outbound journal ---- */
 
-#define JOURNAL_MAGIC 0x6d62786a726e6c31ULL	/* "mbxjrnl1" */
+#define JOURNAL_MAGIC1 0x6d62786a726e6c31ULL	/* "mbxjrnl1": no boot ID */
+#define JOURNAL_MAGIC2 0x6d62786a726e6c32ULL	/* "mbxjrnl2": no binding name */
+#define JOURNAL_MAGIC3 0x6d62786a726e6c33ULL	/* "mbxjrnl3" */
 
-struct jhdr {
+struct jhdr1 {
 	uint64_t magic;
 	struct br_msg m;
 };
 
-int journal_write(const char *path, const struct br_msg *m, const void *buf)
+struct jhdr2 {
+	uint64_t magic;
+	char boot[BR_BOOT_MAX];	/* the boot the message was taken in */
+	struct br_msg m;
+};
+
+struct jhdr3 {
+	uint64_t magic;
+	char boot[BR_BOOT_MAX];	/* the boot the message was taken in */
+	char name[BR_NAME_MAX];	/* the binding that wrote it */
+	struct br_msg m;
+};
+
+int journal_write(const char *path, const char *boot, const char *name,
+		  const struct br_msg *m, const void *buf)
 {
 	char tmp[PATH_MAX + 8];
-	struct jhdr h = { .magic = JOURNAL_MAGIC, .m = *m };
+	struct jhdr3 h = { .magic = JOURNAL_MAGIC3, .m = *m };
 	int fd, ret = 0;
 
+	snprintf(h.boot, sizeof(h.boot), "%s", boot);
+	snprintf(h.name, sizeof(h.name), "%s", name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
+	errno = 0;
 	if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
 	    write(fd, buf, m->len) != (ssize_t)m->len)
 		ret = errno ? -errno : -EIO;
@@ -310,20 +351,60 @@ int journal_write(const char *path, const struct br_msg *m, const void *buf)
 	return ret;
 }
 
-int journal_read(const char *path, struct br_msg *m, void *buf, size_t cap)
+static bool cstr_in(const char *s, size_t len)
 {
-	struct jhdr h;
+	return memchr(s, '\0', len) != NULL;
+}
+
+/* Parse the header in @h (@n bytes read): its length, or -EBADMSG. */
+static ssize_t journal_header(const struct jhdr3 *h, ssize_t n, char *boot, char *name,
+			      struct br_msg *m)
+{
+	if (n >= (ssize_t)sizeof(struct jhdr1) && h->magic == JOURNAL_MAGIC1) {
+		/* Written before the boot ID was kept: the header is shorter. */
+		const struct jhdr1 *h1 = (const void *)h;
+
+		*m = h1->m;
+		boot[0] = name[0] = '\0';
+		return sizeof(*h1);
+	}
+	if (n >= (ssize_t)sizeof(struct jhdr2) && h->magic == JOURNAL_MAGIC2) {
+		/* Written before the binding's name was kept. */
+		const struct jhdr2 *h2 = (const void *)h;
+
+		if (!cstr_in(h2->boot, sizeof(h2->boot)))
+			return -EBADMSG;
+		*m = h2->m;
+		memcpy(boot, h2->boot, BR_BOOT_MAX);
+		name[0] = '\0';
+		return sizeof(*h2);
+	}
+	if (n == (ssize_t)sizeof(*h) && h->magic == JOURNAL_MAGIC3 &&
+	    cstr_in(h->boot, sizeof(h->boot)) && cstr_in(h->name, sizeof(h->name))) {
+		*m = h->m;
+		memcpy(boot, h->boot, BR_BOOT_MAX);
+		memcpy(name, h->name, BR_NAME_MAX);
+		return sizeof(*h);
+	}
+	return -EBADMSG;
+}
+
+int journal_read(const char *path, char *boot, char *name, struct br_msg *m, void *buf,
+		 size_t cap)
+{
+	struct jhdr3 h = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 	int ret = 1;
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) || h.magic != JOURNAL_MAGIC ||
-	    h.m.len > cap || read(fd, buf, h.m.len) != (ssize_t)h.m.len)
+	n = read(fd, &h, sizeof(h));
+	n = journal_header(&h, n, boot, name, m);
+	if (n < 0 || lseek(fd, n, SEEK_SET) < 0 || m->len > cap ||
+	    read(fd, buf, m->len) != (ssize_t)m->len)
 		ret = -EBADMSG;
 	close(fd);
-	if (ret == 1)
-		*m = h.m;
 	return ret;
 }
 
@@ -332,4 +413,82 @@ int journal_clear(const char *path)
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * NAME.out.REST that is no journal file of ours: not the temporary file of
+ * an interrupted write, not a file already moved aside.
+ */
+static bool odd_journal_name(const char *rest)
+{
+	size_t n = strlen(rest);
+
+	if (rest[0] != '.')
+		return false;	/* NAME.outX: another binding's name, perhaps */
+	if (n > 4 && !strcmp(rest + n - 4, ".tmp"))
+		return false;
+	return !strstr(rest, ".corrupt.") && !strstr(rest, ".foreign.");
+}
+
+int journal_list(const char *dir, const char *name, long long **out,
+		 void (*odd)(void *arg, const char *file), void *arg)
+{
+	char prefix[BR_NAME_MAX + 8];
+	size_t plen, n = 0, cap = 0;
+	long long *v = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	*out = NULL;
+	snprintf(prefix, sizeof(prefix), "%s.out", name);
+	plen = strlen(prefix);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		const char *rest = e->d_name + plen;
+		long long idx = -1;
+
+		if (strncmp(e->d_name, prefix, plen))
+			continue;
+		if (*rest) {
+			char *end;
+
+			/* NAME.out.IDX, digits only (not .tmp, not .corrupt.TIME) */
+			if (rest[0] != '.' || rest[1] < '0' || rest[1] > '9' || strlen(rest) > 19) {
+				if (odd && odd_journal_name(rest))
+					odd(arg, e->d_name);
+				continue;
+			}
+			errno = 0;
+			idx = strtoll(rest + 1, &end, 10);
+			if (*end || errno) {
+				if (odd && odd_journal_name(rest))
+					odd(arg, e->d_name);
+				continue;
+			}
+		}
+		if (n == cap) {
+			long long *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = idx;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_ll);
+	*out = v;
+	return (int)n;
 }
