@@ -68,6 +68,17 @@ static void shm_teardown(struct chan *c)
 #define SPINS	200	/* shm-spin: loads before the first yield, other vCPU */
 
 /*
+ * The waiting flags: bit 0 says the side sleeps (or is about to), bits 1-31
+ * count its waits. Only the sleeper raises bit 0, each time with a new
+ * count; the waker clears it with a compare-and-swap of the exact value it
+ * saw, so that a late waker can never clear the flag of the sleeper's next
+ * wait (it did with a plain store, and every wake-up of that wait was then
+ * skipped: both sides slept for ever, seen in 2 of 3 real-time trials of
+ * the 64 B stream). One FUTEX_WAKE per sleep, as before.
+ */
+#define WAITING	1u
+
+/*
  * Wait until *@idx differs from @seen: sleep if @sleep, else spin @spins
  * loads and yield.
  */
@@ -79,30 +90,29 @@ static void wait_change(_Atomic uint32_t *idx, _Atomic uint32_t *waiting,
 			return;
 	}
 	while (atomic_load_explicit(idx, memory_order_acquire) == seen) {
+		uint32_t count;
+
 		if (!sleep) {
 			sched_yield();
 			continue;
 		}
-		atomic_store(waiting, 1);
+		count = atomic_load_explicit(waiting, memory_order_relaxed) & ~WAITING;
+		atomic_store(waiting, (count + 2) | WAITING);
 		/* The other side checks the flag after moving its index. */
 		if (atomic_load(idx) == seen)
 			futex(idx, FUTEX_WAIT, seen);
-		atomic_store(waiting, 0);
+		atomic_fetch_and(waiting, ~WAITING);
 	}
 }
 
-/*
- * Only the sleeper clears its flag. A waker that cleared it could clear the
- * flag of the sleeper's next wait, raised after this wake-up was decided
- * and before its futex call: that wait's wake-ups would then all be skipped
- * and both sides sleep for ever (seen in real time on two vCPUs, streaming
- * 64 B, 2 trials of 3 before the fix).
- */
 static void wake(_Atomic uint32_t *idx, _Atomic uint32_t *waiting)
 {
+	uint32_t w;
+
 	/* Order our index store before the flag load (the sleeper does the reverse). */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load(waiting))
+	w = atomic_load(waiting);
+	if ((w & WAITING) && atomic_compare_exchange_strong(waiting, &w, w & ~WAITING))
 		futex(idx, FUTEX_WAKE, 1);
 }
 
