@@ -111,7 +111,16 @@ static int mbox_wait_one(wait_queue_head_t *wq, spinlock_t *lock,
 	finish_wait(wq, &wait);
 	trace_mbox_wake(id, signal_pending(current) ? -EINTR : 0);
 	spin_lock(lock);
-	return mbox_wait_gone(dl) ? -ECANCELED : 0;
+	if (!mbox_wait_gone(dl))
+		return 0;
+	/*
+	 * Leaving without looking at the condition: an exclusive waiter may
+	 * have taken the one wake-up of a unit (a free slot) that is now left
+	 * unclaimed; pass it on to the next one.
+	 */
+	if (exclusive)
+		wake_up(wq);
+	return -ECANCELED;
 }
 
 /**
@@ -191,7 +200,9 @@ int mbox_sleep_locked(spinlock_t *lock, struct mbox_deadline *dl, u64 id)
  * once per unit it makes available: then a woken waiter that finds the
  * condition false again lost the unit to a task that took it, and the
  * caller's loop (check, wait, check again before any error) never leaves a
- * unit unclaimed while a waiter sleeps.
+ * unit unclaimed while a waiter sleeps. A waiter that leaves after a
+ * wake-up without looking at the condition (its watch is up: -ECANCELED)
+ * passes the wake-up on to the next exclusive waiter.
  *
  * Return: as mbox_wait_locked().
  */
