@@ -337,6 +337,15 @@ static int efd_setup(struct chan *c)
 	return 0;
 }
 
+/* In each process: a forked child does not inherit the parent's MAP_POPULATE. */
+static int efd_attach(struct chan *c)
+{
+	for (int d = 0; d < 2; d++)
+		if (madvise(c->shm[d], efd_bytes(c->size), MADV_POPULATE_WRITE))
+			return -errno;
+	return 0;
+}
+
 static int efd_send(struct chan *c, const void *buf, size_t len)
 {
 	int d = c->send_dir;
@@ -405,8 +414,8 @@ const struct mech posix_mechs[] = {
 	  .max_size = 1 << 20, .hdr = sizeof(long), .setup = sysv_setup,
 	  .send = sysv_send, .recv = sysv_recv, .teardown = sysv_teardown },
 	{ .name = "eventfd-shm", .caps = CAN_PINGPONG | CAN_STREAM,
-	  .max_size = 1 << 20, .setup = efd_setup, .send = efd_send, .recv = efd_recv,
-	  .teardown = efd_teardown },
+	  .max_size = 1 << 20, .setup = efd_setup, .attach = efd_attach, .send = efd_send,
+	  .recv = efd_recv, .teardown = efd_teardown },
 	{ .name = "tcp", .caps = CAN_PINGPONG | CAN_STREAM, .max_size = 1 << 20,
 	  .setup = tcp_setup, .send = stream_send, .recv = stream_recv,
 	  .teardown = close_pair },
