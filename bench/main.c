@@ -1191,14 +1191,20 @@ static void print_targets(void)
 	snprintf(d, sizeof(d), "%.4f", mb ? mb->sys_per_msg : 0);
 	target("ring 64 B streaming <= 0.01 syscalls/msg", mb != NULL,
 	       mb && mb->sys_per_msg <= 0.01, d, NULL, NULL);
+	/*
+	 * Not under -icount: memcpy is one `rep movsb` there, counted as one
+	 * instruction a byte, so its "bandwidth" is the instruction rate.
+	 */
 	mb = find("mbox-ring-zc", STREAM, 65536);
 	snprintf(d, sizeof(d), "%.0f MB/s vs memcpy %.0f MB/s", mb ? mb->mb_s : 0, memcpy_mb_s);
-	target("ring 64 KiB records >= 80% of memcpy bandwidth", mb && memcpy_mb_s > 0,
+	target("ring 64 KiB records >= 80% of memcpy bandwidth",
+	       mb && memcpy_mb_s > 0 && !ns_per_instr,
 	       mb && mb->mb_s >= 0.8 * memcpy_mb_s, d, NULL, NULL);
 	mb = find("mbox-ring-zc", STREAM_SAMPLE, 65536);
 	snprintf(d, sizeof(d), "%.0f MB/s vs memcpy %.0f MB/s", mb ? mb->mb_s : 0, memcpy_mb_s);
 	target("ring 64 KiB records >= 80% of memcpy bandwidth (sampled check)",
-	       mb && memcpy_mb_s > 0, mb && mb->mb_s >= 0.8 * memcpy_mb_s, d, NULL, NULL);
+	       mb && memcpy_mb_s > 0 && !ns_per_instr,
+	       mb && mb->mb_s >= 0.8 * memcpy_mb_s, d, NULL, NULL);
 	mb = find("mbox-ring", pp, 64);
 	r = find("shm-futex", pp, 64);
 	snprintf(d, sizeof(d), "%.1f us vs %.1f us", mb ? mb->p50_us : 0, r ? r->p50_us : 0);
