@@ -18,7 +18,9 @@
 #include <stdint.h>
 
 #define BR_NAME_MAX	64
-#define BR_ID_MAX	96	/* message IDs: "<boot id>:<mailbox id>:<seq>" */
+#define BR_MSGID_MAX	96	/* message IDs: "<boot id>:<mailbox id>:<seq>" */
+/* Duplicate detection keys: "<user_id>/<message ID>" (see deliver()). */
+#define BR_ID_MAX	(BR_MSGID_MAX + 128)
 #define BR_ERR_MAX	512
 #define BR_BOOT_MAX	40	/* a boot ID, NUL included */
 #define BR_WINDOW_DEFAULT 16	/* outbound: publishes awaiting their confirm */

@@ -464,6 +464,38 @@ static int check_status_dir(const struct bridge *br, const char *config)
 	return 1;
 }
 
+/*
+ * The state directory's files are the bridge's (lock, NAME.in, NAME.out*):
+ * a status file there must be named "status" (the default), or its
+ * rewrites would replace the lock or a binding's state. 0 or 1.
+ */
+static int check_status_name(const struct bridge *br, const char *config)
+{
+	char dir[PATH_MAX], rdir[PATH_MAX], rstate[PATH_MAX];
+	const char *base;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", br->status_file);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+	} else {
+		snprintf(dir, sizeof(dir), ".");
+		base = br->status_file;
+	}
+	if (!strcmp(base, "status"))
+		return 0;
+	if (strcmp(dir, br->state_dir) &&
+	    (!realpath(dir[0] ? dir : "/", rdir) || !realpath(br->state_dir, rstate) ||
+	     strcmp(rdir, rstate)))
+		return 0;
+	fprintf(stderr, "mbox-bridge: bad configuration: %s: status-file %s is in the "
+		"state-dir, whose files are the bridge's own (lock, NAME.in, NAME.out...): "
+		"name it 'status' there, or put it elsewhere\n", config, br->status_file);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct bridge *br;
@@ -511,6 +543,8 @@ int main(int argc, char **argv)
 	if (!br->status_file[0])
 		snprintf(br->status_file, sizeof(br->status_file), "%.*s/status",
 			 (int)(sizeof(br->status_file) - 8), br->state_dir);
+	if (check_status_name(br, config))
+		return 1;
 	if (!br->hostname[0] && gethostname(br->hostname, sizeof(br->hostname) - 1))
 		snprintf(br->hostname, sizeof(br->hostname), "unknown");
 	read_boot_id(br);

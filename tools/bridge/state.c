@@ -159,6 +159,10 @@ static int compact(struct dedupe *d)
 	return 0;
 }
 
+/* An ID in a line of the log: at most BR_ID_MAX - 1 bytes. */
+#define ID_SCAN "%223s"
+_Static_assert(BR_ID_MAX == 224, "ID_SCAN reads BR_ID_MAX - 1 bytes");
+
 struct dedupe *dedupe_open(const char *path, long window, char *err, size_t errlen)
 {
 	struct dedupe *d = calloc(1, sizeof(*d));
@@ -190,11 +194,12 @@ struct dedupe *dedupe_open(const char *path, long window, char *err, size_t errl
 		uint64_t mbid, sent;
 
 		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "D %95s", id) == 1) {
+		if (sscanf(line, "D " ID_SCAN, id) == 1) {
 			add(d, id);
 			if (d->has_pending && !strcmp(id, d->pending_id))
 				d->has_pending = false;
-		} else if (sscanf(line, "P %" SCNu64 " %" SCNu64 " %95s", &mbid, &sent, id) == 3) {
+		} else if (sscanf(line, "P %" SCNu64 " %" SCNu64 " " ID_SCAN, &mbid, &sent,
+				  id) == 3) {
 			d->has_pending = true;
 			d->pending_mbid = mbid;
 			d->pending_sent = sent;

@@ -891,6 +891,25 @@ static const amqp_table_entry_t *header_find(const amqp_table_t *t, const char *
 	return NULL;
 }
 
+/* A printable ASCII byte other than the blank: what IDs and envelope fields hold. */
+static bool graphic(char c)
+{
+	return c > ' ' && c < 0x7f;
+}
+
+/* @b (length @len) is 1 to @max - 1 graphic bytes: copied to @out. */
+static bool graphic_copy(const amqp_bytes_t *b, char *out, size_t max)
+{
+	if (!b->len || b->len >= max)
+		return false;
+	for (size_t i = 0; i < b->len; i++)
+		if (!graphic(((const char *)b->bytes)[i]))
+			return false;
+	memcpy(out, b->bytes, b->len);
+	out[b->len] = '\0';
+	return true;
+}
+
 static bool header_str(const amqp_table_t *t, const char *key, char *out, size_t len)
 {
 	const amqp_table_entry_t *e = header_find(t, key);
@@ -902,6 +921,10 @@ static bool header_str(const amqp_table_t *t, const char *key, char *out, size_t
 	case AMQP_FIELD_KIND_BYTES:
 		snprintf(out, len, "%.*s", (int)e->value.value.bytes.len,
 			 (char *)e->value.value.bytes.bytes);
+		/* A header value goes into one line (the envelope): no blanks, no controls. */
+		for (char *c = out; *c; c++)
+			if (!graphic(*c))
+				*c = '?';
 		return true;
 	case AMQP_FIELD_KIND_I64:
 		snprintf(out, len, "%" PRId64, e->value.value.i64);
@@ -1068,7 +1091,7 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	struct binding *b = in->b;
 	struct bridge *br = b->br;
 	amqp_basic_properties_t *p = &env->message.properties;
-	char id[BR_ID_MAX] = "";
+	char id[BR_ID_MAX] = "", msgid[BR_MSGID_MAX] = "", user[128];
 	const void *payload = env->message.body.bytes;
 	size_t len = env->message.body.len;
 	unsigned int prio;
@@ -1078,11 +1101,22 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 
 	if (reopen_if_unlinked(in) < 0)
 		return 1;
-	if ((p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) && p->message_id.len < BR_ID_MAX)
-		snprintf(id, sizeof(id), "%.*s", (int)p->message_id.len,
-			 (char *)p->message_id.bytes);
+	/*
+	 * Duplicates are detected by "<user_id>/<message ID>": the broker
+	 * checks a message's user_id against the publisher's login, so a
+	 * publisher under another user cannot take the IDs of a bridge's
+	 * messages (they are predictable) to have them dropped as duplicates.
+	 * A message without both, or with blanks or control bytes in either
+	 * (they would forge lines of the state file), is delivered without
+	 * duplicate detection.
+	 */
+	if ((p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) &&
+	    graphic_copy(&p->message_id, msgid, sizeof(msgid)) &&
+	    (p->_flags & AMQP_BASIC_USER_ID_FLAG) &&
+	    graphic_copy(&p->user_id, user, sizeof(user)))
+		snprintf(id, sizeof(id), "%s/%s", user, msgid);
 	/* A message from another bridge carries its exact mbox priority. */
-	prio = delivery_prio(in, p, id);
+	prio = delivery_prio(in, p, msgid);
 	if (id[0] && dedupe_seen(in->dd, id)) {
 		br_log(b, "dropped duplicate %s (%s): already delivered", id,
 		       env->redelivered ? "redelivered by the broker" : "published again");
@@ -1100,7 +1134,7 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 			header_str(&p->headers, "x-mbox-seq", seq, sizeof(seq));
 		}
 		n = snprintf(in->buf, in->cap, "from host=%s pid=%s uid=%s seq=%s prio=%u id=%s\n",
-			     host, pid, uid, seq, prio, id[0] ? id : "-");
+			     host, pid, uid, seq, prio, msgid[0] ? msgid : "-");
 		if (n < 0 || (size_t)n + len > in->cap) {
 			ret = -EMSGSIZE;
 			goto refuse;
