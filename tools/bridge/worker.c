@@ -897,17 +897,37 @@ static bool graphic(char c)
 	return c > ' ' && c < 0x7f;
 }
 
-/* @b (length @len) is 1 to @max - 1 graphic bytes: copied to @out. */
-static bool graphic_copy(const amqp_bytes_t *b, char *out, size_t max)
+/*
+ * @b, encoded into @out (@max bytes with the NUL): graphic bytes but '%'
+ * and @also as they are, every other byte as %XX, so that the result has
+ * no blank or control byte and tells different inputs apart. False when
+ * @b is empty or the result does not fit.
+ */
+static bool id_encode(const amqp_bytes_t *b, char *out, size_t max, char also)
 {
-	if (!b->len || b->len >= max)
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!b->len)
 		return false;
-	for (size_t i = 0; i < b->len; i++)
-		if (!graphic(((const char *)b->bytes)[i]))
-			return false;
-	memcpy(out, b->bytes, b->len);
-	out[b->len] = '\0';
+	for (size_t i = 0; i < b->len; i++) {
+		unsigned char c = ((const unsigned char *)b->bytes)[i];
+
+		if (graphic((char)c) && c != '%' && c != (unsigned char)also) {
+			if (n + 1 >= max)
+				goto too_long;
+			out[n++] = (char)c;
+		} else {
+			if (n + 3 >= max)
+				goto too_long;
+			n += (size_t)snprintf(out + n, max - n, "%%%02X", c);
+		}
+	}
+	out[n] = '\0';
 	return true;
+too_long:
+	out[0] = '\0';
+	return false;
 }
 
 static bool header_str(const amqp_table_t *t, const char *key, char *out, size_t len)
@@ -1106,14 +1126,14 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	 * checks a message's user_id against the publisher's login, so a
 	 * publisher under another user cannot take the IDs of a bridge's
 	 * messages (they are predictable) to have them dropped as duplicates.
-	 * A message without both, or with blanks or control bytes in either
-	 * (they would forge lines of the state file), is delivered without
-	 * duplicate detection.
+	 * Both are encoded (id_encode()): a blank or a newline written as it
+	 * came would forge lines of the state file. A message without both
+	 * is delivered without duplicate detection.
 	 */
 	if ((p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) &&
-	    graphic_copy(&p->message_id, msgid, sizeof(msgid)) &&
+	    id_encode(&p->message_id, msgid, sizeof(msgid), 0) &&
 	    (p->_flags & AMQP_BASIC_USER_ID_FLAG) &&
-	    graphic_copy(&p->user_id, user, sizeof(user)))
+	    id_encode(&p->user_id, user, sizeof(user), '/'))
 		snprintf(id, sizeof(id), "%s/%s", user, msgid);
 	/* A message from another bridge carries its exact mbox priority. */
 	prio = delivery_prio(in, p, msgid);
