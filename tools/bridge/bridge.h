@@ -123,6 +123,9 @@ void br_sleep_ms(struct bridge *br, long ms);
 
 /* state.c: inbound dedupe of message IDs across restarts. */
 struct dedupe;
+bool id_encode(const void *bytes, size_t len, char *out, size_t max, char also);
+bool dedupe_key(char *out, size_t max, const void *user, size_t ulen, const void *id,
+		size_t idlen);
 struct dedupe *dedupe_open(const char *path, long window, char *err, size_t errlen);
 bool dedupe_seen(struct dedupe *d, const char *id);
 /*

@@ -2,12 +2,62 @@
 /*
  * bridge-dedupe-test: the inbound dedupe log (state.c) on the host, run by
  * make check-bridge: a window of 37 IDs over 10,000, eviction, no false
- * positives, persistence and the pending entry across a reopen.
+ * positives, persistence and the pending entry across a reopen; the keys
+ * (dedupe_key()): no blank or newline in them, distinct pairs distinct,
+ * a forged line in an ID stays one ID across a reopen.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "bridge.h"
+
+static int keys(void)
+{
+	const char *path = "/tmp/bridge-dedupe-key.log";
+	char a[BR_ID_MAX], b[BR_ID_MAX], err[512];
+	const char *evil = "boot:1:7\nD mbox/boot:1:8 x";
+	struct dedupe *d;
+	char big[300];
+
+	if (!dedupe_key(a, sizeof a, "mbox", 4, evil, strlen(evil)) ||
+	    strcmp(a, "mbox/boot:1:7%0AD%20mbox/boot:1:8%20x")) {
+		printf("key of a forged ID: %s\n", a);
+		return 1;
+	}
+	/* ("a/b", "c") and ("a", "b/c") */
+	if (!dedupe_key(a, sizeof a, "a/b", 3, "c", 1) || !dedupe_key(b, sizeof b, "a", 1, "b/c", 3) ||
+	    !strcmp(a, b) || strcmp(a, "a%2Fb/c")) {
+		printf("pairs share a key: %s %s\n", a, b);
+		return 1;
+	}
+	if (!dedupe_key(a, sizeof a, "50%", 3, "x", 1) || strcmp(a, "50%25/x") ||
+	    dedupe_key(a, sizeof a, "", 0, "x", 1) || a[0] || dedupe_key(a, sizeof a, "u", 1, "", 0) || a[0]) {
+		printf("%% or an empty part: %s\n", a);
+		return 1;
+	}
+	memset(big, 'z', sizeof big);
+	if (dedupe_key(a, sizeof a, "u", 1, big, sizeof big) || a[0]) {
+		puts("a key too long was made");
+		return 1;
+	}
+	/* The forged line stays inside its ID across a reopen. */
+	unlink(path);
+	d = dedupe_open(path, 16, err, sizeof err);
+	dedupe_key(a, sizeof a, "mbox", 4, evil, strlen(evil));
+	dedupe_pending(d, a, 1, 1);
+	dedupe_done(d, a);
+	dedupe_close(d);
+	d = dedupe_open(path, 16, err, sizeof err);
+	if (!d || !dedupe_seen(d, a) || dedupe_seen(d, "mbox/boot:1:8")) {
+		puts("a forged line became an ID");
+		return 1;
+	}
+	dedupe_close(d);
+	unlink(path);
+	return 0;
+}
+
 int main(void)
 {
 	char err[512], id[64];
@@ -42,6 +92,8 @@ int main(void)
 		dedupe_close(d);
 	}
 	unlink(path);
+	if (keys())
+		return 1;
 	puts("dedupe ok");
 	return 0;
 }

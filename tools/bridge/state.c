@@ -159,6 +159,63 @@ static int compact(struct dedupe *d)
 	return 0;
 }
 
+/*
+ * @bytes (@len of them), encoded into @out (@max bytes with the NUL):
+ * graphic bytes (printable ASCII but the blank) other than '%'
+ * and @also as they are, every other byte as %XX, so that the result has
+ * no blank or control byte and tells different inputs apart. False (and
+ * @out empty) when there is no byte or the result does not fit.
+ */
+bool id_encode(const void *bytes, size_t len, char *out, size_t max, char also)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = ((const unsigned char *)bytes)[i];
+
+		if (c > ' ' && c < 0x7f && c != '%' && c != (unsigned char)also) {
+			if (n + 1 >= max)
+				goto too_long;
+			out[n++] = (char)c;
+		} else {
+			if (n + 3 >= max)
+				goto too_long;
+			n += (size_t)snprintf(out + n, max - n, "%%%02X", c);
+		}
+	}
+	out[n] = '\0';
+	return true;
+too_long:
+	out[0] = '\0';
+	return false;
+}
+
+/*
+ * The inbound dedupe key of a message: "USER/ID", both encoded by
+ * id_encode() ('/' too, in the user), so that no two (user, ID) pairs
+ * share a key and no key holds a blank or a newline (a line of the log
+ * could be forged). False (and @out empty) when either is missing or the
+ * key does not fit @max.
+ */
+bool dedupe_key(char *out, size_t max, const void *user, size_t ulen, const void *id,
+		size_t idlen)
+{
+	size_t n;
+
+	if (!id_encode(user, ulen, out, max, '/'))
+		return false;
+	n = strlen(out);
+	if (n + 2 >= max || !id_encode(id, idlen, out + n + 1, max - n - 1, 0)) {
+		out[0] = '\0';
+		return false;
+	}
+	out[n] = '/';
+	return true;
+}
+
 /* An ID in a line of the log: at most BR_ID_MAX - 1 bytes. */
 #define ID_SCAN "%223s"
 _Static_assert(BR_ID_MAX == 224, "ID_SCAN reads BR_ID_MAX - 1 bytes");

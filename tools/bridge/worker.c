@@ -897,39 +897,6 @@ static bool graphic(char c)
 	return c > ' ' && c < 0x7f;
 }
 
-/*
- * @b, encoded into @out (@max bytes with the NUL): graphic bytes but '%'
- * and @also as they are, every other byte as %XX, so that the result has
- * no blank or control byte and tells different inputs apart. False when
- * @b is empty or the result does not fit.
- */
-static bool id_encode(const amqp_bytes_t *b, char *out, size_t max, char also)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	if (!b->len)
-		return false;
-	for (size_t i = 0; i < b->len; i++) {
-		unsigned char c = ((const unsigned char *)b->bytes)[i];
-
-		if (graphic((char)c) && c != '%' && c != (unsigned char)also) {
-			if (n + 1 >= max)
-				goto too_long;
-			out[n++] = (char)c;
-		} else {
-			if (n + 3 >= max)
-				goto too_long;
-			n += (size_t)snprintf(out + n, max - n, "%%%02X", c);
-		}
-	}
-	out[n] = '\0';
-	return true;
-too_long:
-	out[0] = '\0';
-	return false;
-}
-
 static bool header_str(const amqp_table_t *t, const char *key, char *out, size_t len)
 {
 	const amqp_table_entry_t *e = header_find(t, key);
@@ -1111,7 +1078,7 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	struct binding *b = in->b;
 	struct bridge *br = b->br;
 	amqp_basic_properties_t *p = &env->message.properties;
-	char id[BR_ID_MAX] = "", msgid[BR_MSGID_MAX] = "", user[128];
+	char id[BR_ID_MAX] = "", msgid[BR_MSGID_MAX] = "";
 	const void *payload = env->message.body.bytes;
 	size_t len = env->message.body.len;
 	unsigned int prio;
@@ -1126,15 +1093,15 @@ static int deliver(struct in *in, amqp_envelope_t *env)
 	 * checks a message's user_id against the publisher's login, so a
 	 * publisher under another user cannot take the IDs of a bridge's
 	 * messages (they are predictable) to have them dropped as duplicates.
-	 * Both are encoded (id_encode()): a blank or a newline written as it
+	 * Both are encoded (dedupe_key()): a blank or a newline written as it
 	 * came would forge lines of the state file. A message without both
 	 * is delivered without duplicate detection.
 	 */
 	if ((p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) &&
-	    id_encode(&p->message_id, msgid, sizeof(msgid), 0) &&
-	    (p->_flags & AMQP_BASIC_USER_ID_FLAG) &&
-	    id_encode(&p->user_id, user, sizeof(user), '/'))
-		snprintf(id, sizeof(id), "%s/%s", user, msgid);
+	    id_encode(p->message_id.bytes, p->message_id.len, msgid, sizeof(msgid), 0) &&
+	    (p->_flags & AMQP_BASIC_USER_ID_FLAG))
+		dedupe_key(id, sizeof(id), p->user_id.bytes, p->user_id.len,
+			   p->message_id.bytes, p->message_id.len);
 	/* A message from another bridge carries its exact mbox priority. */
 	prio = delivery_prio(in, p, msgid);
 	if (id[0] && dedupe_seen(in->dd, id)) {
