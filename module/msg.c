@@ -181,6 +181,7 @@ static struct mbox_msg *mbox_msg_new(size_t len, struct mbox_user *hint)
 	msg->call = NULL;
 	msg->call_id = 0;
 	msg->release = NULL;
+	msg->watch = NULL;
 	/* current's own tgid pid cannot go away under it: no RCU needed. */
 	msg->sender = get_pid(task_tgid(current));
 	msg->uid = current_euid();

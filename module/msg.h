@@ -18,6 +18,8 @@ struct mbox_call_rec;
 struct mbox_flow;
 struct mbox_user;
 
+struct mbox_wait_watch;
+
 enum mbox_msg_state {
 	MBOX_MSG_QUEUED,	/* waiting for a receiver */
 	MBOX_MSG_CLAIMED,	/* a receiver is copying it out */
@@ -46,6 +48,10 @@ enum mbox_msg_state {
  * @call_id: a call's request or reply: the call
  * @release: drops what was attached to the message (@flow's owner, @call)
  *	when it is freed; NULL if nothing was
+ * @watch: a @confirm message's sender's watch (struct mbox_wait_watch), or
+ *	NULL: while it is up, no receiver takes the message (the sender, an
+ *	io_uring command whose ring is being torn down, is about to withdraw
+ *	it); valid while the message is queued
  * @data: payload
  */
 struct mbox_msg {
@@ -65,6 +71,7 @@ struct mbox_msg {
 	struct mbox_call_rec *call;
 	u64 call_id;
 	void (*release)(struct mbox_msg *msg);
+	const struct mbox_wait_watch *watch;
 	u8 data[];
 };
 

@@ -422,9 +422,20 @@ static bool mbox_rx_matches(const struct mbox_rx *rx, const struct mbox_msg *msg
 	return !(rx->flags & MBOX_RECV_FROM_PID) || mbox_rx_sender_matches(rx, msg);
 }
 
+/*
+ * May a receiver take @msg now? Not a confirmed message whose sender is
+ * gone (its io_uring ring is being torn down): the sender withdraws it when
+ * its wait ends, and nobody could see its completion.
+ */
+static bool mbox_msg_takeable(const struct mbox_msg *msg)
+{
+	return msg->state == MBOX_MSG_QUEUED &&
+	       !(msg->watch && msg->watch->gone(msg->watch->arg));
+}
+
 static bool mbox_rx_wants(const struct mbox_rx *rx, const struct mbox_msg *msg)
 {
-	return msg->state == MBOX_MSG_QUEUED && mbox_rx_matches(rx, msg);
+	return mbox_msg_takeable(msg) && mbox_rx_matches(rx, msg);
 }
 
 /**
@@ -451,7 +462,7 @@ struct mbox_msg *mbox_queue_find(struct mbox_queue *q, const struct mbox_rx *rx)
 	    q->prio_map && !rb_first_cached(&q->levels)) {
 		msg = list_first_entry(&q->prio[__fls(q->prio_map)],
 				       struct mbox_msg, node);
-		if (msg->state == MBOX_MSG_QUEUED && !msg->reply)
+		if (mbox_msg_takeable(msg) && !msg->reply)
 			return msg;
 	}
 	mbox_fifos_start(q, &it);
@@ -706,6 +717,8 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 		ret = mbox_queue_accepts(q, msg, dl);
 	if (ret)
 		goto out_unlock;
+	/* A receiver leaves it alone once its sender is gone (its wait ends). */
+	msg->watch = msg->confirm ? dl->watch : NULL;
 	mbox_enqueue_tell(q, msg, &spare, &dropped);
 	*seq = msg->seq;
 	if (!msg->confirm) {

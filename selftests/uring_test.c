@@ -900,6 +900,52 @@ TEST_F_TIMEOUT(uring, teardown_then_room_send_sends_nothing, 120)
 	close(fd);
 }
 
+/*
+ * A send that waits for its receiver (a rendezvous, MBOX_SEND_CONFIRM)
+ * offers its message while it waits: once its ring is torn down, no
+ * receiver may take it (nobody would see the send complete), and the
+ * sender withdraws it when its wait ends.
+ */
+TEST_F_TIMEOUT(uring, teardown_then_receive_takes_no_offer, 120)
+{
+	struct mbox_info info;
+	char buf[16];
+	int fd[2];
+
+	for (int rdv = 0; rdv < 2; rdv++) {
+		struct mbox_attr attr = { .mode = 0600, .capacity = rdv ? 0 : 16 };
+		char name[MBOX_NAME_MAX + 8];
+
+		snprintf(name, sizeof(name), "%.40s-%d", self->name, rdv);
+		fd[rdv] = mbox_open(self->dev, name, MBOX_OPEN_SEND | MBOX_OPEN_RECV |
+				    MBOX_OPEN_CREATE, &attr, NULL);
+		ASSERT_GE(fd[rdv], 0);
+		mbox_unlink(self->dev, name);
+	}
+	for (int i = 0; i < 20; i++) {
+		int rdv = i % 2, f = fd[rdv], ret;
+		struct io_uring ring;
+		struct mbox_send s;
+
+		ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+		mbox_prep_send(io_uring_get_sqe(&ring), f, &s, "offer", 5, 0,
+			       rdv ? 0 : MBOX_SEND_CONFIRM);
+		ASSERT_EQ(0, submit(&ring));
+		ASSERT_EQ(0, senders_waiting(f, 1)) TH_LOG("round %d", i);
+		io_uring_queue_exit(&ring);
+		ret = mbox_recv(f, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL);
+		ASSERT_EQ(-EAGAIN, ret)
+			TH_LOG("round %d (%s): a receive took the offer of a torn-down ring's send",
+			       i, rdv ? "rendezvous" : "confirmed");
+		ASSERT_EQ(0, settle(send_waiting, self->dev, f, 0)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, mbox_info(f, &info));
+		ASSERT_EQ(0, info.msgs) TH_LOG("round %d: the offer was not withdrawn", i);
+		ASSERT_EQ(0, info.received) TH_LOG("round %d", i);
+	}
+	close(fd[0]);
+	close(fd[1]);
+}
+
 /* A process that exits (killed) with a receive waiting: canceled, nothing taken. */
 TEST_F(uring, cancel_on_exit)
 {
