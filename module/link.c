@@ -364,6 +364,7 @@ static int mbox_call(struct mbox_ep *me, struct mbox_link *link,
 {
 	struct mbox_expect expect = {
 		.call_id = atomic64_inc_return(&mbox_next_call_id),
+		.watch = dl->watch,
 	};
 	struct mbox_call_rec *rec;
 	struct mbox_rx rx;

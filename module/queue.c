@@ -507,7 +507,7 @@ static bool mbox_expected(struct mbox_queue *q, u64 call_id)
 	lockdep_assert_held(&q->lock);
 	list_for_each_entry(e, &q->expects, node)
 		if (e->call_id == call_id)
-			return true;
+			return !(e->watch && e->watch->gone(e->watch->arg));
 	return false;
 }
 

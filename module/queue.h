@@ -93,6 +93,9 @@ struct mbox_queue_ops {
  * struct mbox_expect - a reply a receiver is waiting for (a call)
  * @node: in the queue's @expects, under its lock
  * @call_id: the call
+ * @watch: the calling receive's watch (struct mbox_wait_watch), or NULL:
+ *	while it is up the reply is refused (-ENOENT), as after the call
+ *	gave up
  *
  * A reply is queued only while its expect is on the queue, and the expect
  * leaves the queue under the same lock hold in which its receive ends, so a
@@ -102,6 +105,7 @@ struct mbox_queue_ops {
 struct mbox_expect {
 	struct list_head node;
 	u64 call_id;
+	const struct mbox_wait_watch *watch;
 };
 
 /**

@@ -946,6 +946,72 @@ TEST_F_TIMEOUT(uring, teardown_then_receive_takes_no_offer, 120)
 	close(fd[1]);
 }
 
+/*
+ * A call waiting in io-wq for its reply when its ring is torn down: the
+ * reply must be refused (-ENOENT, as after a caller that gave up), not
+ * accepted and thrown away. The server is a child forked before any ring
+ * (it would keep a ring it inherited alive); it tells the parent when it
+ * has the request, replies when told, and hands back the reply's result.
+ */
+TEST_F_TIMEOUT(uring, teardown_then_reply_is_refused, 120)
+{
+	int ep, req[2], go[2], res[2];
+	pid_t server;
+
+	ASSERT_EQ(0, pipe(req));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(res));
+	server = fork();
+	if (server == 0) {
+		int dev = mbox_dev_open(0), sep = mbox_endpoint(dev, 0002, 0, NULL);
+		struct mbox_link_recv meta;
+		char buf[16], c;
+		int n;
+
+		if (sep < 0 || write(req[1], "r", 1) != 1)
+			_exit(1);
+		for (;;) {
+			n = mbox_link_recv(sep, 0, buf, sizeof(buf), 0, 0, &meta);
+			if (n < 0 || !meta.call_id)
+				_exit(n < 0 ? 2 : 0);
+			if (write(req[1], "q", 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(3);
+			n = mbox_reply(sep, meta.call_id, "answer", 6);
+			if (write(res[1], &n, sizeof(n)) != sizeof(n))
+				_exit(4);
+		}
+	}
+	ASSERT_GT(server, 0);
+	ep = mbox_endpoint(self->dev, 0002, 0, NULL);
+	ASSERT_GE(ep, 0);
+	{
+		char c;
+
+		ASSERT_EQ(1, read(req[0], &c, 1));
+	}
+	for (int i = 0; i < 10; i++) {
+		struct io_uring ring;
+		struct mbox_call call;
+		char reply[16], c;
+		int n = 0;
+
+		ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+		mbox_prep_call(io_uring_get_sqe(&ring), ep, &call, server, "ask", 3, reply,
+			       sizeof(reply), 0);
+		ASSERT_EQ(0, submit(&ring));
+		ASSERT_EQ(1, read(req[0], &c, 1)) TH_LOG("round %d: the request did not come", i);
+		io_uring_queue_exit(&ring);
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		ASSERT_EQ((ssize_t)sizeof(n), read(res[0], &n, sizeof(n)));
+		ASSERT_EQ(-ENOENT, n)
+			TH_LOG("round %d: a reply to a call whose ring is gone was accepted (%d)", i, n);
+	}
+	/* A plain message ends the server. */
+	ASSERT_EQ(0, mbox_link_send(ep, server, "quit", 4, MBOX_LINK_ASYNC, 0));
+	EXPECT_EQ(0, reap(server));
+	close(ep);
+}
+
 /* A process that exits (killed) with a receive waiting: canceled, nothing taken. */
 TEST_F(uring, cancel_on_exit)
 {
