@@ -649,7 +649,10 @@ static const struct result *run_cell(const struct mech *m, int pattern, size_t s
 	 * one of the two (regime.h), and only a cell whose trials all sit in
 	 * one gives a verdict.
 	 */
-	regime_classify(samples, nsamples, k, &r->rg);
+	if (is_pp(pattern))
+		regime_classify(samples, nsamples, k, &r->rg);
+	else
+		regime_classify_rates(rate, k, &r->rg);
 	nresults++;
 	fprintf(stderr, "# %s %s %zu: %.0f msgs/s\n", m->name, pattern_names[pattern], size,
 		r->msgs_s);
@@ -708,8 +711,7 @@ static void print_table(int pattern, size_t size)
 	if (ns_per_instr > 0)
 		printf(" %9s", pp ? "instr/rt" : pattern == NB_PAIR ? "instr/pr" : "instr/m");
 	printf(" %5s", "fc%");
-	if (pp)
-		printf(" %7s", "regime");
+	printf(" %7s", "regime");
 	printf(" %7s %7s\n", "x pipe", "x best");
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
@@ -732,8 +734,7 @@ static void print_table(int pattern, size_t size)
 			printf(" %5.1f", 100 * r->fc_share);
 		else
 			printf(" %5s", "-");
-		if (pp)
-			printf(" %7s", regime_name(r->rg.regime));
+		printf(" %7s", regime_name(r->rg.regime));
 		if (r->m->mbox && pipe)
 			printf(" %7.2f", score(r) / score(pipe));
 		else
@@ -1118,7 +1119,10 @@ static int write_files(int argc, char **argv, char *const labels[], int nlabels)
 	return 0;
 }
 
-/* A ping-pong cell whose round trips flipped regime gives no verdict. */
+/*
+ * A cell that flipped regime gives no verdict: a ping-pong cell by its
+ * round trips, any other by its trials' rates (regime.h).
+ */
 static bool unstable(const struct result *r)
 {
 	return r && (r->rg.regime == REGIME_FLIP || r->rg.regime == REGIME_MIXED);
@@ -1172,11 +1176,11 @@ static void print_targets(void)
 	r = find("posix-mq", STREAM, 64);
 	snprintf(d, sizeof(d), "%.0f vs %.0f", mb ? mb->msgs_s : 0, r ? r->msgs_s : 0);
 	target("mailbox 64 B streaming msgs/s >= POSIX mq", mb && r,
-	       mb && r && mb->msgs_s >= r->msgs_s, d, NULL, NULL);
+	       mb && r && mb->msgs_s >= r->msgs_s, d, mb, r);
 	q = find("mbox-mailbox-batch", STREAM, 64);
 	snprintf(d, sizeof(d), "%.0f vs 5 x %.0f", q ? q->msgs_s : 0, r ? r->msgs_s : 0);
 	target("mailbox 64 B streaming, batched, >= 5x POSIX mq", q && r,
-	       q && r && q->msgs_s >= 5 * r->msgs_s, d, NULL, NULL);
+	       q && r && q->msgs_s >= 5 * r->msgs_s, d, q, r);
 	mb = find("mbox-link-sync", pp, 64);
 	r = find("sysv-msg", pp, 64);
 	snprintf(d, sizeof(d), "%.1f us vs %.1f us", mb ? mb->p50_us : 0, r ? r->p50_us : 0);
@@ -1187,7 +1191,7 @@ static void print_targets(void)
 	r = find("pipe", STREAM, 64);
 	snprintf(d, sizeof(d), "%.0f vs 20 x %.0f", mb ? mb->msgs_s : 0, r ? r->msgs_s : 0);
 	target("ring 64 B streaming >= 20x pipe msgs/s", mb && r,
-	       mb && r && mb->msgs_s >= 20 * r->msgs_s, d, NULL, NULL);
+	       mb && r && mb->msgs_s >= 20 * r->msgs_s, d, mb, r);
 	snprintf(d, sizeof(d), "%.4f", mb ? mb->sys_per_msg : 0);
 	target("ring 64 B streaming <= 0.01 syscalls/msg", mb != NULL,
 	       mb && mb->sys_per_msg <= 0.01, d, NULL, NULL);
@@ -1199,12 +1203,12 @@ static void print_targets(void)
 	snprintf(d, sizeof(d), "%.0f MB/s vs memcpy %.0f MB/s", mb ? mb->mb_s : 0, memcpy_mb_s);
 	target("ring 64 KiB records >= 80% of memcpy bandwidth",
 	       mb && memcpy_mb_s > 0 && !ns_per_instr,
-	       mb && mb->mb_s >= 0.8 * memcpy_mb_s, d, NULL, NULL);
+	       mb && mb->mb_s >= 0.8 * memcpy_mb_s, d, mb, NULL);
 	mb = find("mbox-ring-zc", STREAM_SAMPLE, 65536);
 	snprintf(d, sizeof(d), "%.0f MB/s vs memcpy %.0f MB/s", mb ? mb->mb_s : 0, memcpy_mb_s);
 	target("ring 64 KiB records >= 80% of memcpy bandwidth (sampled check)",
 	       mb && memcpy_mb_s > 0 && !ns_per_instr,
-	       mb && mb->mb_s >= 0.8 * memcpy_mb_s, d, NULL, NULL);
+	       mb && mb->mb_s >= 0.8 * memcpy_mb_s, d, mb, NULL);
 	mb = find("mbox-ring", pp, 64);
 	r = find("shm-futex", pp, 64);
 	snprintf(d, sizeof(d), "%.1f us vs %.1f us", mb ? mb->p50_us : 0, r ? r->p50_us : 0);
@@ -1216,14 +1220,14 @@ static void print_targets(void)
 	r = find("mbox-mailbox", STREAM, 64);
 	snprintf(d, sizeof(d), "%.0f vs %.0f", mb ? mb->msgs_s : 0, r ? r->msgs_s : 0);
 	target("mailbox fan-in 4->1 >= 80% of 1->1 (64 B)", mb && r,
-	       mb && r && mb->msgs_s >= 0.8 * r->msgs_s, d, NULL, NULL);
+	       mb && r && mb->msgs_s >= 0.8 * r->msgs_s, d, mb, r);
 
 	/* The mailbox fast path (issue 17): against POSIX mq, same boot. */
 	mb = find("mbox-mailbox", NB_PAIR, 64);
 	r = find("posix-mq", NB_PAIR, 64);
 	snprintf(d, sizeof(d), "%.0f vs %.0f pairs/s", mb ? mb->msgs_s : 0, r ? r->msgs_s : 0);
 	target("mailbox 64 B non-blocking send+receive pair >= POSIX mq's rate", mb && r,
-	       mb && r && mb->msgs_s >= r->msgs_s, d, NULL, NULL);
+	       mb && r && mb->msgs_s >= r->msgs_s, d, mb, r);
 	mb = find("mbox-mailbox", pp, 64);
 	r = find("posix-mq", pp, 64);
 	snprintf(d, sizeof(d), "%.0f vs %.0f round trips/s", mb ? mb->msgs_s : 0,
@@ -1235,12 +1239,12 @@ static void print_targets(void)
 	snprintf(d, sizeof(d), "%.0f vs 3 x %.0f (%.2fx)", q ? q->msgs_s : 0, r ? r->msgs_s : 0,
 		 q && r && r->msgs_s > 0 ? q->msgs_s / r->msgs_s : 0);
 	target("mailbox 64 B streaming, batched 16, >= 3x POSIX mq", q && r,
-	       q && r && q->msgs_s >= 3 * r->msgs_s, d, NULL, NULL);
+	       q && r && q->msgs_s >= 3 * r->msgs_s, d, q, r);
 	mb = find("mbox-mailbox", FANIN, 64);
 	r = find("posix-mq", FANIN, 64);
 	snprintf(d, sizeof(d), "%.0f vs %.0f", mb ? mb->msgs_s : 0, r ? r->msgs_s : 0);
 	target("mailbox 64 B fan-in 4->1 msgs/s >= POSIX mq fan-in", mb && r,
-	       mb && r && mb->msgs_s >= r->msgs_s, d, NULL, NULL);
+	       mb && r && mb->msgs_s >= r->msgs_s, d, mb, r);
 }
 
 static void measure_memcpy(void)

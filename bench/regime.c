@@ -12,6 +12,23 @@
 
 static const char *const names[] = { "-", "stable", "flip", "mixed" };
 
+void regime_classify_rates(const double rate[], int ntrials, struct regime *r)
+{
+	double lo = 0, hi = 0;
+
+	*r = (struct regime){ .regime = REGIME_NA, .p50_spread = 1, .mean_ratio = 1 };
+	for (int t = 0; t < ntrials; t++) {
+		if (!(rate[t] > 0))
+			continue;
+		lo = !lo || rate[t] < lo ? rate[t] : lo;
+		hi = rate[t] > hi ? rate[t] : hi;
+	}
+	if (ntrials < 2 || !(lo > 0))
+		return;
+	r->p50_spread = hi / lo;
+	r->regime = r->p50_spread > REGIME_SPREAD ? REGIME_FLIP : REGIME_STABLE;
+}
+
 const char *regime_name(int regime)
 {
 	return regime >= 0 && regime <= REGIME_MIXED ? names[regime] : "?";
@@ -69,13 +86,13 @@ static size_t split_modes(const double *v, size_t n)
 int regime_classify(uint32_t *const s[], const uint32_t n[], int ntrials,
 		    struct regime *r)
 {
-	double lo_p50 = 0, hi_p50 = 0, split = 0;
+	double lo_p50 = 0, hi_p50 = 0, split = 0, mean = 0;
 	size_t total = 0, at = 0, k, slow = 0;
 	bool any_fast = false, any_slow = false, any_mixed = false;
 	uint32_t *all;
 	double *v;
 
-	*r = (struct regime){ .regime = REGIME_NA };
+	*r = (struct regime){ .regime = REGIME_NA, .mean_ratio = 1 };
 	for (int t = 0; t < ntrials; t++)
 		total += n[t];
 	if (!total)
@@ -100,8 +117,12 @@ int regime_classify(uint32_t *const s[], const uint32_t n[], int ntrials,
 			all[at++] = s[t][i];
 	}
 	qsort(all, total, sizeof(uint32_t), cmp_u32);
-	for (size_t i = 0; i < total; i++)
+	for (size_t i = 0; i < total; i++) {
 		v[i] = log((double)all[i] + 1);
+		mean += (double)all[i];
+	}
+	mean /= (double)total;
+	r->mean_ratio = all[total / 2] ? mean / (double)all[total / 2] : 1;
 	k = split_modes(v, total);
 	if (k)
 		split = all[k - 1];
@@ -131,7 +152,7 @@ int regime_classify(uint32_t *const s[], const uint32_t n[], int ntrials,
 	r->p50_spread = lo_p50 > 0 ? hi_p50 / lo_p50 : 1;
 	r->regime = any_mixed ? REGIME_MIXED :
 		    (any_fast && any_slow) || r->p50_spread > REGIME_SPREAD ? REGIME_FLIP :
-		    REGIME_STABLE;
+		    r->mean_ratio > REGIME_MEAN ? REGIME_MIXED : REGIME_STABLE;
 	free(all);
 	free(v);
 	return 0;

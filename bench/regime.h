@@ -15,7 +15,13 @@
  *           REGIME_TAIL of the samples is a tail, not a regime) and the
  *           trials' p50s within REGIME_SPREAD of each other
  *   flip    trials in different modes, or p50s further apart
- *   mixed   a trial with both modes in it
+ *   mixed   a trial with both modes in it, or a mean round trip more than
+ *           REGIME_MEAN times the median (a slow mode too broad or too
+ *           small for the split to find: 20-30% of the round trips spread
+ *           over 1-5 ms, say)
+ *
+ * A cell that samples no round trips (streaming, fan-in, pairs) is judged
+ * by its trials' rates alone: regime_classify_rates().
  */
 #ifndef IPCBENCH_REGIME_H
 #define IPCBENCH_REGIME_H
@@ -26,6 +32,7 @@
 #define REGIME_SEPARATION 0.75	/* share of the log variance between the modes */
 #define REGIME_TAIL	0.10
 #define REGIME_SPREAD	1.5
+#define REGIME_MEAN	2.0	/* the pooled mean at most this times the median */
 #define REGIME_MAX_TRIALS 15
 
 enum { REGIME_NA, REGIME_STABLE, REGIME_FLIP, REGIME_MIXED };
@@ -36,6 +43,7 @@ struct regime {
 	double slow_share;	/* of all samples */
 	double share_min, share_max;	/* of the trials' slow shares */
 	double p50_spread;	/* largest trial p50 / smallest */
+	double mean_ratio;	/* pooled mean / pooled median */
 };
 
 /*
@@ -45,6 +53,13 @@ struct regime {
  */
 int regime_classify(uint32_t *const s[], const uint32_t n[], int ntrials,
 		    struct regime *r);
+/*
+ * Classify a cell without round trips (streaming, fan-in, pairs) by its
+ * trials' rates @rate[0..ntrials): stable when the fastest is within
+ * REGIME_SPREAD of the slowest, else flip (r->p50_spread holds the ratio);
+ * NA with fewer than two trials.
+ */
+void regime_classify_rates(const double rate[], int ntrials, struct regime *r);
 const char *regime_name(int regime);
 
 #endif /* IPCBENCH_REGIME_H */

@@ -440,6 +440,8 @@ TEST_F_TIMEOUT(slow, bench_files_and_cells, 180)
 	/* More trials than the median's old scratch space held (issue 19). */
 	EXPECT_EQ(0, sh(out, sizeof(out), "ipcbench -M -r 15 -n 50 -m pipe -p stream -s 64"))
 		TH_LOG("%s", out);
+	/* A streaming cell has a regime too (its trials' rates). */
+	EXPECT_NE(NULL, strstr(out, " regime ")) TH_LOG("%s", out);
 	EXPECT_NE(0, sh(out, sizeof(out), "ipcbench -r 16 -m pipe"));
 	EXPECT_NE(0, sh(out, sizeof(out), "ipcbench -l novalue -m pipe"));
 	/* Bad options fail at once, before any cell runs, and say why. */

@@ -3,7 +3,8 @@
  * Host-side unit test of ipcbench's regime classifier (bench/regime.c) on
  * synthetic round trips: tight and tailed single modes are stable, a cell
  * whose trials sit in different modes flipped, a trial that holds both
- * modes is mixed, wherever the median trial is. Run by scripts/bench.sh
+ * modes is mixed, wherever the median trial is; cells without round trips
+ * by their trials' rates. Run by scripts/bench.sh
  * before it boots a VM, and by "make bench-test".
  */
 #include <math.h>
@@ -132,8 +133,57 @@ int main(void)
 		       r.regime == REGIME_STABLE ? "" : "  WRONG");
 		bad += r.regime != REGIME_STABLE;
 	}
+	/*
+	 * A slow mode too broad for the split (the fidelity attack's D and
+	 * E): 20-30% of every trial's round trips spread around 1-1.5 ms,
+	 * both modes log-spread 0.6-0.9; the mean is 2-5x the median.
+	 */
+	{
+		static const struct { const char *what; double share, slow_ns, sigma; } c[] = {
+			{ "every trial 30% at ~1.5 ms, modes log-spread 0.9", 0.3, 1.5e6, 0.9 },
+			{ "every trial 20% at ~1 ms, modes log-spread 0.6", 0.2, 1e6, 0.6 },
+		};
+
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			uint32_t *s[3], n[3];
+
+			for (int t = 0; t < 3; t++) {
+				s[t] = buf[t];
+				n[t] = N;
+				for (int j = 0; j < N; j++)
+					buf[t][j] = around(uniform() < c[i].share ? c[i].slow_ns : 100e3,
+							   c[i].sigma);
+			}
+			regime_classify(s, n, 3, &r);
+			printf("%-58s %-6s (mean %.1fx the median)%s\n", c[i].what,
+			       regime_name(r.regime), r.mean_ratio,
+			       r.regime == REGIME_MIXED ? "" : "  WRONG");
+			bad += r.regime != REGIME_MIXED;
+		}
+	}
 	/* No samples: no regime. */
 	bad += regime_classify(none, zero, 1, &r) != -1 || r.regime != REGIME_NA;
+	/* Cells without round trips: their trials' rates. */
+	{
+		static const struct {
+			const char *what;
+			double rate[3];
+			int n, want;
+		} c[] = {
+			{ "rates within 3%", { 232e3, 226e3, 229e3 }, 3, REGIME_STABLE },
+			{ "one trial's rate 1.6x the others", { 200e3, 320e3, 205e3 }, 3, REGIME_FLIP },
+			{ "one trial 3x slower (a stream that slept)", { 90e3, 270e3, 0 }, 2, REGIME_FLIP },
+			{ "one trial", { 232e3 }, 1, REGIME_NA },
+			{ "no rate", { 0, 0, 0 }, 3, REGIME_NA },
+		};
+
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			regime_classify_rates(c[i].rate, c[i].n, &r);
+			printf("%-58s %-6s (spread %.2f)%s\n", c[i].what, regime_name(r.regime),
+			       r.p50_spread, r.regime == c[i].want ? "" : "  WRONG");
+			bad += r.regime != c[i].want;
+		}
+	}
 	if (bad) {
 		printf("regime_test: %d case(s) WRONG\n", bad);
 		return 1;
