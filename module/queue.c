@@ -717,8 +717,6 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 		ret = mbox_queue_accepts(q, msg, dl);
 	if (ret)
 		goto out_unlock;
-	/* A receiver leaves it alone once its sender is gone (its wait ends). */
-	msg->watch = msg->confirm ? dl->watch : NULL;
 	mbox_enqueue_tell(q, msg, &spare, &dropped);
 	*seq = msg->seq;
 	if (!msg->confirm) {
@@ -732,6 +730,11 @@ int mbox_queue_send(struct mbox_queue *q, struct mbox_msg *msg,
 		kfree(spare);
 		return 0;
 	}
+	/*
+	 * A receiver leaves it alone once its sender is gone (its wait ends);
+	 * set in the lock hold that queued it, so no receiver saw it without.
+	 */
+	msg->watch = dl->watch;
 	mbox_wake_poll(&q->recv_wq, MBOX_EPOLLIN);
 	refcount_inc(&msg->ref);	/* the queue's; ours waits for delivery */
 	ret = mbox_wait_delivered(q, msg, dl);

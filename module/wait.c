@@ -30,14 +30,18 @@ int mbox_deadline_init(struct mbox_deadline *dl, struct file *file,
 		       const struct mbox_wait_watch *watch, u32 flags,
 		       s64 timeout_ns)
 {
-	dl->nonblock = (flags & MBOX_WAIT_NONBLOCK) || (file->f_flags & O_NONBLOCK);
+	*dl = (struct mbox_deadline){
+		.nonblock = (flags & MBOX_WAIT_NONBLOCK) || (file->f_flags & O_NONBLOCK),
+		.clock = CLOCK_MONOTONIC,
+		.watch = watch,
+	};
+	/* The common case, no timeout: nothing more to work out. */
+	if (likely(!(flags & (MBOX_WAIT_TIMEOUT | MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME))))
+		return timeout_ns ? -EINVAL : 0;
 	dl->timed = flags & (MBOX_WAIT_TIMEOUT | MBOX_WAIT_ABSTIME);
 	dl->relative = dl->timed && !(flags & MBOX_WAIT_ABSTIME);
-	dl->clock = (flags & MBOX_WAIT_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
-	dl->expires = 0;
-	dl->defer = NULL;
-	dl->watch = watch;
-
+	if (flags & MBOX_WAIT_REALTIME)
+		dl->clock = CLOCK_REALTIME;
 	if ((flags & MBOX_WAIT_REALTIME) && !(flags & MBOX_WAIT_ABSTIME))
 		return -EINVAL;
 	if (!dl->timed)
