@@ -86,6 +86,8 @@ struct mech {
 	void (*teardown)(struct chan *c);	/* in the parent */
 	/* Syscalls the kernel object counted (rings), added to c->syscalls. */
 	uint64_t (*kernel_syscalls)(struct chan *c);
+	/* In the parent, after a trial the watchdog killed: what state it was in. */
+	void (*dump)(struct chan *c);
 };
 
 /*

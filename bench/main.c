@@ -409,10 +409,44 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* The watchdog: kill a trial that makes no progress (a lost wake-up). */
+/* Copy /proc/@pid/@what to stderr, async-signal-safely (the watchdog). */
+static void proc_show(pid_t pid, const char *what)
+{
+	char path[64] = "/proc/", digits[16], buf[600];
+	size_t at = strlen(path), nd = 0;
+	ssize_t n;
+	int fd;
+
+	for (unsigned int v = (unsigned int)pid; v || !nd; v /= 10)
+		digits[nd++] = (char)('0' + v % 10);
+	while (nd)
+		path[at++] = digits[--nd];
+	path[at++] = '/';
+	for (const char *w = what; *w && at < sizeof(path) - 1; w++)
+		path[at++] = *w;
+	path[at] = '\0';
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	if (write(2, "  ", 2) < 0 || write(2, path, at) < 0 || write(2, ": ", 2) < 0 ||
+	    write(2, buf, (size_t)n) < 0 || (buf[n - 1] != '\n' && write(2, "\n", 1) < 0))
+		return;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
 	trial_killed = 1;
+	/* Where each process is before it is killed (state, CPU; kernel wait). */
+	for (int i = 0; i < trial_nkids; i++)
+		if (trial_kids[i] > 0) {
+			proc_show(trial_kids[i], "stat");
+			proc_show(trial_kids[i], "wchan");
+		}
 	for (int i = 0; i < trial_nkids; i++)
 		if (trial_kids[i] > 0)
 			kill(trial_kids[i], SIGKILL);
@@ -425,6 +459,7 @@ static int run_trial(const struct mech *m, int pattern, size_t size, uint64_t n,
 	uint64_t count[MAX_PROCS];
 	struct chan c;
 	pid_t kids[MAX_PROCS];
+	int done[MAX_PROCS];
 	int64_t start = INT64_MAX, end = 0;
 
 	memset(sh, 0, sizeof(*sh));
@@ -447,6 +482,8 @@ static int run_trial(const struct mech *m, int pattern, size_t size, uint64_t n,
 	}
 	trial_nkids = 0;
 	trial_killed = 0;
+	for (int i = 0; i < MAX_PROCS; i++)
+		done[i] = -1;
 	/* Receivers first, so that link senders know their pids. */
 	for (int i = nroles - 1; i >= 0; i--) {
 		kids[i] = fork();
@@ -481,6 +518,9 @@ static int run_trial(const struct mech *m, int pattern, size_t size, uint64_t n,
 			left--;
 			if (!WIFEXITED(st) || WEXITSTATUS(st))
 				bad = 1;
+			for (int i = 0; i < nroles; i++)
+				if (kids[i] == pid && !trial_killed)
+					done[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		} else if (errno != EINTR) {
 			break;
 		}
@@ -490,6 +530,11 @@ static int run_trial(const struct mech *m, int pattern, size_t size, uint64_t n,
 	if (trial_killed) {
 		fprintf(stderr, "%s %s %zu: no progress, killed\n", m->name,
 			pattern_names[pattern], size);
+		for (int i = 0; i < nroles; i++)
+			fprintf(stderr, "  role %d: %s (exit %d)\n", i,
+				done[i] < 0 ? "was running" : "had ended", done[i]);
+		if (m->dump)
+			m->dump(&c);
 		bad = 1;
 	}
 	if (m->kernel_syscalls)

@@ -19,6 +19,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -191,6 +192,18 @@ static int ring_recv(struct chan *c, void *buf, size_t len, bool sleep)
 	}
 }
 
+/* A killed trial's rings: indices and waiting flags of both directions. */
+static void shm_dump(struct chan *c)
+{
+	for (int d = 0; d < 2; d++) {
+		struct shm_ring *r = c->shm[d];
+
+		fprintf(stderr, "  direction %d: head %u tail %u cons_waiting %#x prod_waiting %#x\n",
+			d, atomic_load(&r->head), atomic_load(&r->tail),
+			atomic_load(&r->cons_waiting), atomic_load(&r->prod_waiting));
+	}
+}
+
 static int futex_send(struct chan *c, const void *buf, size_t len)
 {
 	return ring_send(c, buf, len, true);
@@ -214,10 +227,10 @@ static int spin_recv(struct chan *c, void *buf, size_t len)
 const struct mech shm_mechs[] = {
 	{ .name = "shm-futex", .caps = CAN_PINGPONG | CAN_STREAM, .max_size = 1 << 20,
 	  .setup = shm_setup, .attach = shm_attach, .send = futex_send, .recv = futex_recv,
-	  .teardown = shm_teardown },
+	  .teardown = shm_teardown, .dump = shm_dump },
 	{ .name = "shm-spin", .caps = CAN_PINGPONG | CAN_STREAM, .max_size = 1 << 20,
 	  .setup = shm_setup, .attach = shm_attach, .send = spin_send, .recv = spin_recv,
-	  .teardown = shm_teardown },
+	  .teardown = shm_teardown, .dump = shm_dump },
 };
 
 const size_t nr_shm_mechs = sizeof(shm_mechs) / sizeof(shm_mechs[0]);
