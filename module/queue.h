@@ -28,6 +28,7 @@ struct mbox_call_rec;
 struct mbox_deadline;
 struct mbox_msg;
 struct mbox_queue;
+struct mbox_wait_watch;
 struct mbox_wakes;
 
 /**
