@@ -170,6 +170,12 @@ if [ "$role" = a ]; then
 		bad "a leading zero (window = 010)" "bad.conf:[0-9]*: window: '010' is not a whole number"
 	{ broker x; binding in prio "envelope = 1"; } |
 		bad "envelope = 1 (booleans are yes or no)" "bad.conf:[0-9]*: envelope: '1' is not yes or no"
+	# the state-dir's own files are the bridge's: a status file there is "status"
+	{ broker x; echo "status-file = $state/lock"; binding out prio; } |
+		bad "a status-file over the state-dir's lock" "status-file $state/lock is in the state-dir"
+	{ broker x; echo "status-file = $state/../$(basename "$state")/prio.in"; binding out prio; } |
+		bad "a status-file over a binding's dedupe log (another spelling of the state-dir)" \
+		"prio.in is in the state-dir"
 	{ broker x; echo 'status-file = /nonexistent/dir/status'; binding out prio; } |
 		bad "a status-file in a missing directory, at start" \
 		"status-file /nonexistent/dir/status: cannot write it: No such file or directory"

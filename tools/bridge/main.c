@@ -270,6 +270,38 @@ static void read_boot_id(struct bridge *br)
 		snprintf(br->boot_id, sizeof(br->boot_id), "t%lld", (long long)time(NULL));
 }
 
+/*
+ * The state directory's files are the bridge's (lock, NAME.in, NAME.out*):
+ * a status file there must be named "status" (the default), or its
+ * rewrites would replace the lock or a binding's state. 0 or 1.
+ */
+static int check_status_name(const struct bridge *br, const char *config)
+{
+	char dir[PATH_MAX], rdir[PATH_MAX], rstate[PATH_MAX];
+	const char *base;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", br->status_file);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+	} else {
+		snprintf(dir, sizeof(dir), ".");
+		base = br->status_file;
+	}
+	if (!strcmp(base, "status"))
+		return 0;
+	if (strcmp(dir, br->state_dir) &&
+	    (!realpath(dir[0] ? dir : "/", rdir) || !realpath(br->state_dir, rstate) ||
+	     strcmp(rdir, rstate)))
+		return 0;
+	fprintf(stderr, "mbox-bridge: bad configuration: %s: status-file %s is in the "
+		"state-dir, whose files are the bridge's own (lock, NAME.in, NAME.out...): "
+		"name it 'status' there, or put it elsewhere\n", config, br->status_file);
+	return 1;
+}
+
 static int run(struct bridge *br)
 {
 	time_t started = time(NULL);
@@ -303,6 +335,9 @@ static int run(struct bridge *br)
 		fprintf(stderr, "mbox-bridge: state-dir %s: %s\n", br->state_dir, strerror(-ret));
 		return 1;
 	}
+	/* Again, now that the state-dir exists: another spelling of it resolves. */
+	if (check_status_name(br, br->config))
+		return 1;
 	{
 		/* One bridge per state directory: the journals and dedupe logs are its own. */
 		char lpath[PATH_MAX + 8];
@@ -461,38 +496,6 @@ static int check_status_dir(const struct bridge *br, const char *config)
 		return 0;
 	fprintf(stderr, "mbox-bridge: %s: status-file %s: its directory %s %s\n", config,
 		br->status_file, dir, e == ENOENT ? "does not exist" : strerror(e));
-	return 1;
-}
-
-/*
- * The state directory's files are the bridge's (lock, NAME.in, NAME.out*):
- * a status file there must be named "status" (the default), or its
- * rewrites would replace the lock or a binding's state. 0 or 1.
- */
-static int check_status_name(const struct bridge *br, const char *config)
-{
-	char dir[PATH_MAX], rdir[PATH_MAX], rstate[PATH_MAX];
-	const char *base;
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", br->status_file);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		base = slash + 1;
-	} else {
-		snprintf(dir, sizeof(dir), ".");
-		base = br->status_file;
-	}
-	if (!strcmp(base, "status"))
-		return 0;
-	if (strcmp(dir, br->state_dir) &&
-	    (!realpath(dir[0] ? dir : "/", rdir) || !realpath(br->state_dir, rstate) ||
-	     strcmp(rdir, rstate)))
-		return 0;
-	fprintf(stderr, "mbox-bridge: bad configuration: %s: status-file %s is in the "
-		"state-dir, whose files are the bridge's own (lock, NAME.in, NAME.out...): "
-		"name it 'status' there, or put it elsewhere\n", config, br->status_file);
 	return 1;
 }
 
