@@ -409,6 +409,18 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* The watchdog: kill a trial that makes no progress (a lost wake-up). */
+/*
+ * How long a trial may take: forty times its length, or with -n (no
+ * calibration: a trial takes as long as its count does, 0.4 ms a round
+ * trip under -icount) 2 ms a message on top of a minute.
+ */
+static unsigned int watchdog_secs(void)
+{
+	if (fixed_n)
+		return (unsigned int)(60 + fixed_n / 500);
+	return (unsigned int)(trial_secs * 40 + 20);
+}
+
 /* Copy /proc/@pid/@what to stderr, async-signal-safely (the watchdog). */
 static void proc_show(pid_t pid, const char *what)
 {
@@ -509,7 +521,7 @@ static int run_trial(const struct mech *m, int pattern, size_t size, uint64_t n,
 	 * runs between the measured processes. A trial that hangs (a mechanism
 	 * that loses a wake-up) is killed by SIGALRM's handler.
 	 */
-	alarm((unsigned int)(trial_secs * 40 + 20));
+	alarm(watchdog_secs());
 	for (int left = nroles; left; ) {
 		int st;
 		pid_t pid = waitpid(-1, &st, 0);
@@ -839,7 +851,7 @@ static int64_t probe_once(const char *mech, int cpu, size_t size, uint64_t n)
 	trial_killed = 0;
 	trial_kids[0] = pid;
 	trial_nkids = 1;
-	alarm((unsigned int)(trial_secs * 40 + 20));
+	alarm(watchdog_secs());
 	while (got + 1 < sizeof(out) &&
 	       ((k = read(fd[0], out + got, sizeof(out) - 1 - got)) > 0 ||
 		(k < 0 && errno == EINTR)))

@@ -11,4 +11,9 @@ echo 2097152 > /sys/module/mbox/parameters/msg_size_max
 echo 1073741824 > /sys/module/mbox/parameters/bytes_per_user
 echo 0 > /proc/sys/kernel/kptr_restrict
 ipcbench -M -C -q -r 1 "$@" > "$MBOX_OUT/ipcbench.log" 2>&1 || exit
+# A cell that failed (the watchdog killed it) counted something else.
+if grep -E ': failed$|no progress, killed' "$MBOX_OUT/ipcbench.log"; then
+	echo "vm-profile.sh: the cell failed; see ipcbench.log" >&2
+	exit 1
+fi
 grep ' [tT] ' /proc/kallsyms > "$MBOX_OUT/kallsyms"
