@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <linux/futex.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,9 +35,9 @@
 
 struct shm_ring {
 	_Alignas(64) _Atomic uint32_t head;	/* producer's */
-	_Atomic uint32_t cons_waiting;
+	_Atomic uint64_t cons_waiting;
 	_Alignas(64) _Atomic uint32_t tail;	/* consumer's */
-	_Atomic uint32_t prod_waiting;
+	_Atomic uint64_t prod_waiting;
 	_Alignas(64) uint8_t data[];
 };
 
@@ -85,20 +86,34 @@ static void shm_teardown(struct chan *c)
 
 /*
  * The waiting flags: bit 0 says the side sleeps (or is about to), bits 1-31
- * count its waits. Only the sleeper raises bit 0, each time with a new
- * count; the waker clears it with a compare-and-swap of the exact value it
- * saw, so that a late waker can never clear the flag of the sleeper's next
- * wait (it did with a plain store, and every wake-up of that wait was then
- * skipped: both sides slept for ever, seen in 2 of 3 real-time trials of
- * the 64 B stream). One FUTEX_WAKE per sleep, as before.
+ * count its waits, bits 32-63 hold the index value it waits to see change.
+ * Only the sleeper raises bit 0, each time with a new count; a waker clears
+ * it, with a compare-and-swap of the exact value it saw, only when the index
+ * value it stored is not the one the sleeper waits on, and then makes the
+ * one FUTEX_WAKE of that sleep.
+ *
+ * Both conditions close a lost wake-up:
+ * - the count: a late waker can never clear the flag of the sleeper's next
+ *   wait (it did with a plain store; seen in 2 of 3 real-time trials of the
+ *   64 B stream);
+ * - the index value: a waker whose store the sleeper had already seen
+ *   before it raised its flag (the sleeper consumed that message, found the
+ *   ring empty and began to wait, all between the waker's store and its
+ *   flag load) must leave the flag to the next store. It claimed it before:
+ *   its FUTEX_WAKE, made before the sleeper's FUTEX_WAIT, woke nobody, the
+ *   FUTEX_WAIT then found the index unchanged (rightly: that store was
+ *   already consumed) and slept, and every later store found the flag down.
+ *   An ftrace of futex calls caught it: the last wake returned 0 while the
+ *   wait begun a microsecond earlier slept for good (docs/performance.md).
  */
-#define WAITING	1u
+#define WAITING		1u
+#define WAIT_COUNT	0xfffffffeu
 
 /*
  * Wait until *@idx differs from @seen: sleep if @sleep, else spin @spins
  * loads and yield.
  */
-static void wait_change(_Atomic uint32_t *idx, _Atomic uint32_t *waiting,
+static void wait_change(_Atomic uint32_t *idx, _Atomic uint64_t *waiting,
 			uint32_t seen, bool sleep, int spins)
 {
 	for (int i = 0; !sleep && i < spins; i++) {
@@ -112,23 +127,25 @@ static void wait_change(_Atomic uint32_t *idx, _Atomic uint32_t *waiting,
 			sched_yield();
 			continue;
 		}
-		count = atomic_load_explicit(waiting, memory_order_relaxed) & ~WAITING;
-		atomic_store(waiting, (count + 2) | WAITING);
+		count = (uint32_t)atomic_load_explicit(waiting, memory_order_relaxed) & WAIT_COUNT;
+		atomic_store(waiting, (uint64_t)seen << 32 | ((count + 2) & WAIT_COUNT) | WAITING);
 		/* The other side checks the flag after moving its index. */
 		if (atomic_load(idx) == seen)
 			futex(idx, FUTEX_WAIT, seen);
-		atomic_fetch_and(waiting, ~WAITING);
+		atomic_fetch_and(waiting, ~(uint64_t)WAITING);
 	}
 }
 
-static void wake(_Atomic uint32_t *idx, _Atomic uint32_t *waiting)
+/* After storing @stored in *@idx: wake the other side if it waits for a change. */
+static void wake(_Atomic uint32_t *idx, _Atomic uint64_t *waiting, uint32_t stored)
 {
-	uint32_t w;
+	uint64_t w;
 
 	/* Order our index store before the flag load (the sleeper does the reverse). */
 	atomic_thread_fence(memory_order_seq_cst);
 	w = atomic_load(waiting);
-	if ((w & WAITING) && atomic_compare_exchange_strong(waiting, &w, w & ~WAITING))
+	if ((w & WAITING) && (uint32_t)(w >> 32) != stored &&
+	    atomic_compare_exchange_strong(waiting, &w, w & ~(uint64_t)WAITING))
 		futex(idx, FUTEX_WAKE, 1);
 }
 
@@ -156,9 +173,10 @@ static int ring_send(struct chan *c, const void *buf, size_t len, bool sleep)
 	}
 	*(uint32_t *)&r->data[off] = (uint32_t)len;
 	memcpy(&r->data[off + 8], buf, len);
-	atomic_store_explicit(&r->head, head + (uint32_t)rec_len(len), memory_order_release);
+	head += (uint32_t)rec_len(len);
+	atomic_store_explicit(&r->head, head, memory_order_release);
 	if (sleep)
-		wake(&r->head, &r->cons_waiting);
+		wake(&r->head, &r->cons_waiting, head);
 	return 0;
 }
 
@@ -185,9 +203,10 @@ static int ring_recv(struct chan *c, void *buf, size_t len, bool sleep)
 		if (n > len)
 			return -EMSGSIZE;
 		memcpy(buf, &r->data[off + 8], n);
-		atomic_store_explicit(&r->tail, tail + (uint32_t)rec_len(n), memory_order_release);
+		tail += (uint32_t)rec_len(n);
+		atomic_store_explicit(&r->tail, tail, memory_order_release);
 		if (sleep)
-			wake(&r->tail, &r->prod_waiting);
+			wake(&r->tail, &r->prod_waiting, tail);
 		return (int)n;
 	}
 }
@@ -198,7 +217,8 @@ static void shm_dump(struct chan *c)
 	for (int d = 0; d < 2; d++) {
 		struct shm_ring *r = c->shm[d];
 
-		fprintf(stderr, "  direction %d: head %u tail %u cons_waiting %#x prod_waiting %#x\n",
+		fprintf(stderr, "  direction %d: head %u tail %u cons_waiting %#" PRIx64
+			" prod_waiting %#" PRIx64 "\n",
 			d, atomic_load(&r->head), atomic_load(&r->tail),
 			atomic_load(&r->cons_waiting), atomic_load(&r->prod_waiting));
 	}
