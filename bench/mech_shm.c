@@ -109,6 +109,9 @@ static void shm_teardown(struct chan *c)
 #define WAITING		1u
 #define WAIT_COUNT	0xfffffffeu
 
+/* The flag is shared between processes: its atomics must not take a lock. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics take a lock here");
+
 /*
  * Wait until *@idx differs from @seen: sleep if @sleep, else spin @spins
  * loads and yield.
