@@ -4,8 +4,9 @@
  * shared memory, as a programmer would write it: with futex sleeps and
  * wake-ups flagged like mbox rings do (shm-futex: a side that finds the
  * ring empty or full raises a waiting flag and sleeps on the index; the
- * other side makes the wake-up system call only when the flag is up, after
- * a full fence between its index store and the flag load; no spinning
+ * other side makes the wake-up system call only when the flag is up for
+ * another index value than the one it stored, after a full fence between
+ * its index store and the flag load; no spinning
  * first), and with busy polling (shm-spin: 200 loads, then sched_yield()
  * between loads; when both sides share one vCPU, no loads before the first
  * yield: the other side cannot move the index while this one spins). The
