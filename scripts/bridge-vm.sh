@@ -184,6 +184,19 @@ if [ "$role" = a ]; then
 	echo "    mbox-bridge check said: $out (exit $rc)"
 	check "check: a status-file in a missing directory, exit 1" \
 		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'its directory /nonexistent/dir does not exist'" "$out"
+	# a state-dir that is a file, or under one: refused by run and by check
+	: >/tmp/sdfile
+	for sd in /tmp/sdfile /tmp/sdfile/sub; do
+		{ broker x; binding out prio; } | sed "s#^state-dir = .*#state-dir = $sd#" |
+			bad "a state-dir $sd (a file, or under one), at start" \
+			"state-dir $sd: Not a directory"
+		out=$(mbox-bridge -c /tmp/bad.conf check 2>&1)
+		rc=$?
+		echo "    mbox-bridge check said: $out (exit $rc)"
+		check "check: a state-dir $sd (a file, or under one), exit 1" \
+			sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'state-dir $sd: not a directory'" "$out"
+	done
+	rm -f /tmp/sdfile
 	{ broker 'p#w;d'; binding out prio; echo '  # a comment'; echo '; another'; } >/tmp/hash.conf
 	out=$(mbox-bridge -c /tmp/hash.conf check 2>&1)
 	check "a password with # and ; is accepted, comment lines skipped ($out)" \

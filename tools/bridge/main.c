@@ -236,6 +236,7 @@ static int cmd_status(struct bridge *br)
 static int mkdir_p(const char *path)
 {
 	char buf[PATH_MAX];
+	struct stat st;
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *p = buf + 1; *p; p++) {
@@ -248,7 +249,10 @@ static int mkdir_p(const char *path)
 	}
 	if (mkdir(buf, 0700) && errno != EEXIST)
 		return -errno;
-	return 0;
+	/* EEXIST says something is there, not that it is a directory. */
+	if (stat(buf, &st))
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 static void read_boot_id(struct bridge *br)
@@ -499,6 +503,24 @@ static int check_status_dir(const struct bridge *br, const char *config)
 	return 1;
 }
 
+/*
+ * "check": the state-dir is a directory, or does not exist yet ("run"
+ * creates it, and its parents). 0 or 1.
+ */
+static int check_state_dir(const struct bridge *br, const char *config)
+{
+	struct stat st;
+	int e;
+
+	e = stat(br->state_dir, &st) ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (!e || e == ENOENT)
+		return 0;
+	fprintf(stderr, "mbox-bridge: %s: state-dir %s: %s\n", config, br->state_dir,
+		e == ENOTDIR ? "not a directory (it, or a directory above it, is a file)" :
+		strerror(e));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct bridge *br;
@@ -565,6 +587,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "check")) {
 		ret = check_mailboxes(br, config);
 		ret |= check_status_dir(br, config);
+		ret |= check_state_dir(br, config);
 		if (!ret)
 			printf("%s: ok: broker %s:%d, %d binding%s, every mailbox there\n", config,
 			       br->broker.host, br->broker.port, br->nb, br->nb == 1 ? "" : "s");
