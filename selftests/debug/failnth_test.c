@@ -9,6 +9,7 @@
  * runner checks), nothing may be left in the module afterwards, and the
  * module must still unload (the runner checks that too).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -572,6 +573,65 @@ out:
 	mbox_ring_close(rm.p);
 }
 
+/* Copy /proc/@path to stderr, each line a TAP comment. */
+static void show_proc(const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		fprintf(stderr, "#   %s: %s%s", path, line, strchr(line, '\n') ? "" : "\n");
+	fclose(f);
+}
+
+/*
+ * Wait for the child, at most two minutes (a scenario takes well under a
+ * second): one that hangs is a finding, so say where each of its threads
+ * sleeps, then kill it. 0 when it was reaped, -1 otherwise.
+ */
+static int wait_scenario(pid_t pid, unsigned int nth, int *st)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+
+	for (int i = 0; i < 12000; i++) {
+		pid_t r = waitpid(pid, st, WNOHANG);
+
+		if (r == pid)
+			return 0;
+		if (r < 0)
+			return -1;
+		sleep_ms(10);
+	}
+	fprintf(stderr, "# failing call %u: the child still runs after 120 s; its threads:\n",
+		nth);
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		for (int k = 0; k < 3; k++) {
+			static const char *const what[] = { "stat", "wchan", "stack" };
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%.16s/%s", pid, d->d_name,
+				 what[k]);
+			show_proc(path);
+		}
+	}
+	if (dir)
+		closedir(dir);
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			break;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
 /*
  * Run @scenario with the @nth injectable call failing. Return 1 if a failure
  * was injected, 0 if the scenario ran out of calls first, -1 if the child
@@ -610,7 +670,7 @@ static int run_nth(void (*scenario)(void), unsigned int nth)
 		/* 0 left: the nth call failed; otherwise nothing was injected. */
 		_exit(atoi(left) == 0 ? 1 : 0);
 	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+	if (pid < 0 || wait_scenario(pid, nth, &st))
 		return -1;
 	if (WIFSIGNALED(st) || WEXITSTATUS(st) > 1) {
 		fprintf(stderr, "# failing call %u: the child %s %d\n", nth,
