@@ -285,7 +285,13 @@ static int to_deadline(unsigned int *flags, int64_t *timeout_ns)
 		return 0;
 	if (*timeout_ns < 0)
 		return -EINVAL;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	/*
+	 * Checked: without the vDSO (a clocksource it cannot read) this is a
+	 * system call, and one that fails left @now unset: a deadline made of
+	 * garbage could lie years ahead (the debug lane's injected faults).
+	 */
+	if (clock_gettime(CLOCK_MONOTONIC, &now))
+		return -errno;
 	*timeout_ns += (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	*flags = (*flags & ~MBOX_WAIT_TIMEOUT) | MBOX_WAIT_ABSTIME;
 	return 0;
