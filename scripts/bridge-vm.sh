@@ -137,6 +137,12 @@ if [ "$role" = a ]; then
 		echo "    mbox-bridge said: $out (exit $rc)"
 		check "bad config: $1" sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q -- \"$2\"" "$out"
 	}
+	bad_check() {	# DESC EXPECTED-TEXT: "check" on the last bad config
+		out=$(mbox-bridge -c /tmp/bad.conf check 2>&1)
+		rc=$?
+		echo "    mbox-bridge check said: $out (exit $rc)"
+		check "check: $1, exit 1" sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q -- \"$2\"" "$out"
+	}
 	out=$(mbox-bridge -c /nonexistent.conf 2>&1)
 	rc=$?
 	echo "    mbox-bridge said: $out (exit $rc)"
@@ -179,22 +185,14 @@ if [ "$role" = a ]; then
 	{ broker x; echo 'status-file = /nonexistent/dir/status'; binding out prio; } |
 		bad "a status-file in a missing directory, at start" \
 		"status-file /nonexistent/dir/status: cannot write it: No such file or directory"
-	out=$(mbox-bridge -c /tmp/bad.conf check 2>&1)
-	rc=$?
-	echo "    mbox-bridge check said: $out (exit $rc)"
-	check "check: a status-file in a missing directory, exit 1" \
-		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'its directory /nonexistent/dir does not exist'" "$out"
+	bad_check "a status-file in a missing directory" "its directory /nonexistent/dir does not exist"
 	# a state-dir that is a file, or under one: refused by run and by check
 	: >/tmp/sdfile
 	for sd in /tmp/sdfile /tmp/sdfile/sub; do
 		{ broker x; binding out prio; } | sed "s#^state-dir = .*#state-dir = $sd#" |
 			bad "a state-dir $sd (a file, or under one), at start" \
 			"state-dir $sd: Not a directory"
-		out=$(mbox-bridge -c /tmp/bad.conf check 2>&1)
-		rc=$?
-		echo "    mbox-bridge check said: $out (exit $rc)"
-		check "check: a state-dir $sd (a file, or under one), exit 1" \
-			sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'state-dir $sd: not a directory'" "$out"
+		bad_check "a state-dir $sd (a file, or under one)" "state-dir $sd: not a directory"
 	done
 	rm -f /tmp/sdfile
 	{ broker 'p#w;d'; binding out prio; echo '  # a comment'; echo '; another'; } >/tmp/hash.conf
