@@ -595,8 +595,12 @@ static int set_last_pid(pid_t pid)
 
 #define STEP(code, cond) do { if (!(cond)) return (code); } while (0)
 
-/* The recycled process: nothing meant for its predecessor reaches it. */
-static int pid_reuse_newcomer(int ready)
+/*
+ * The recycled process: nothing meant for its predecessor reaches it. It
+ * stays until the parent closes @stay, since its exit would end the link the
+ * parent is about to look at.
+ */
+static int pid_reuse_newcomer(int ready, int stay)
 {
 	struct mbox_link_recv meta;
 	char buf[16];
@@ -611,6 +615,7 @@ static int pid_reuse_newcomer(int ready)
 	STEP(34, meta.pid == 1 && meta.seq == 1);
 	STEP(35, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL) ==
 		 -EAGAIN);
+	STEP(36, read(stay, buf, 1) == 0);
 	return 0;
 }
 
@@ -623,7 +628,7 @@ static int pid_reuse_inner(void)
 {
 	struct mbox_link_info old_info, info;
 	struct mbox_link_recv meta;
-	int hold[2], ready[2];
+	int hold[2], ready[2], stay[2];
 	struct pollfd pfd;
 	int ep, lfd;
 	char buf[16];
@@ -655,10 +660,13 @@ static int pid_reuse_inner(void)
 	STEP(9, mbox_link_send(lfd, 0, "old", 3, MBOX_LINK_ASYNC, 0) == -EPIPE);
 
 	/* The next process gets A's pid. */
-	STEP(22, !set_last_pid(a - 1));
+	STEP(22, !set_last_pid(a - 1) && !pipe(stay));
 	b = fork();
-	if (b == 0)
-		_exit(pid_reuse_newcomer(ready[1]));
+	if (b == 0) {
+		close(stay[1]);
+		_exit(pid_reuse_newcomer(ready[1], stay[0]));
+	}
+	close(stay[0]);
 	STEP(10, b == a);
 	STEP(11, read(ready[0], buf, 1) == 1);
 	/* No link with B yet: A's is not B's... */
@@ -671,6 +679,7 @@ static int pid_reuse_inner(void)
 	STEP(16, !mbox_link_info(ep, b, &info) && info.id != old_info.id);
 	STEP(17, !mbox_link_info(lfd, 0, &info) && info.id == old_info.id &&
 		 (info.state & MBOX_LINK_DEAD));
+	close(stay[1]);
 	STEP(18, wait_child(b) == 0);
 
 	/* A's message is still here, from pid 0: its pid is B's now. */
