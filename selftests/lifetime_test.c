@@ -767,19 +767,6 @@ static void *from_rx_thread(void *arg)
 	return NULL;
 }
 
-/* Wait up to 5 s for @fd's mailbox to have @n receivers blocked. */
-static int wait_recv_waiters(int fd, uint32_t n)
-{
-	struct mbox_info in;
-
-	for (int i = 0; i < 500; i++) {
-		if (mbox_info(fd, &in) == 0 && in.recv_waiters == n)
-			return 0;
-		sleep_ms(10);
-	}
-	return -1;
-}
-
 static pid_t fork_new_pidns(void)
 {
 	return syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
