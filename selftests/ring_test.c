@@ -276,22 +276,30 @@ TEST(producer_killed_mid_write)
 {
 	struct mbox_ring *p, *c;
 	char buf[64];
+	int half[2];
 	pid_t pid;
 	void *w;
 
 	ASSERT_EQ(0, ring_pair(4096, &p, &c));
+	ASSERT_EQ(0, pipe(half));
 	pid = fork();
 	if (pid == 0) {
 		mbox_ring_close(c);
 		mbox_ring_send(p, "done", 4, 0, 0);
 		/* Reserved and half written, never committed. */
-		mbox_ring_reserve(p, 8, &w, 0, 0);
+		if (mbox_ring_reserve(p, 8, &w, 0, 0))
+			_exit(1);
 		memcpy(w, "half", 4);
+		if (write(half[1], "h", 1) != 1)
+			_exit(1);
 		pause();
 	}
+	close(half[1]);
 	mbox_ring_close(p);	/* ours; the child's copy holds the role */
 	EXPECT_EQ(4, mbox_ring_recv(c, buf, sizeof(buf), 0, 0));
-	sleep_ms(100);
+	/* Killed only once the record is half written. */
+	ASSERT_EQ(1, read(half[0], buf, 1));
+	close(half[0]);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	/* The committed record came, the half-written one never does. */
