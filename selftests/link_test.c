@@ -258,6 +258,7 @@ TEST(asynchronous_queue_full)
 static void blocked_then_killed(struct __test_metadata *_metadata, int what)
 {
 	struct peer p;
+	pid_t killer;
 	int64_t t0;
 	int ep, cep, ret;
 	char buf[8];
@@ -269,10 +270,14 @@ static void blocked_then_killed(struct __test_metadata *_metadata, int what)
 		pause();
 		_exit(0);
 	}
-	if (fork() == 0) {
-		sleep_ms(300);
+	killer = fork();
+	ASSERT_LE(0, killer);
+	if (killer == 0) {
+		/* Only once we sleep on the peer: before, it would not be a link's death. */
+		int blocked = wait_blocked_in_syscall(getppid(), SYS_ioctl);
+
 		kill(p.pid, SIGKILL);
-		_exit(0);
+		_exit(blocked ? 1 : 0);
 	}
 	t0 = now_ns(CLOCK_MONOTONIC);
 	if (what == 0)
@@ -284,7 +289,7 @@ static void blocked_then_killed(struct __test_metadata *_metadata, int what)
 	EXPECT_EQ(-ECONNRESET, ret);
 	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 20000000000LL);
 	waitpid(p.pid, NULL, 0);
-	wait(NULL);
+	EXPECT_EQ(0, wait_child(killer)) TH_LOG("we were not seen blocked on the peer");
 	close(ep);
 }
 
@@ -326,14 +331,14 @@ TEST(peer_exit_counts_even_if_its_descriptor_lives_on)
 			close(keep[1]);
 			_exit(read(keep[0], &c, 1) < 0);
 		}
-		sleep_ms(300);
-		_exit(0);
+		/* Exit once the parent sleeps on us (not before it has a link). */
+		_exit(wait_blocked_in_syscall(getppid(), SYS_ioctl) ? 1 : 0);
 	}
 	close(keep[0]);
 	t0 = now_ns(CLOCK_MONOTONIC);
 	EXPECT_EQ(-ECONNRESET, mbox_link_send(ep, p.pid, "x", 1, 0, 0));
 	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 20000000000LL);
-	waitpid(p.pid, NULL, 0);
+	EXPECT_EQ(0, wait_child(p.pid)) TH_LOG("we were not seen blocked on the peer");
 	close(keep[1]);
 	close(ep);
 }
@@ -554,23 +559,30 @@ TEST(long_reply_is_kept_for_the_caller)
 TEST(call_timeout_and_late_reply)
 {
 	struct peer p;
-	int ep, cep;
+	int ep, cep, gave_up[2];
 	char buf[8];
 
 	ep = mbox_endpoint(-1, 0, 0, NULL);
 	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, pipe(gave_up));
 	ASSERT_LE(0, peer_fork(&p, 1, &cep));
 	if (p.pid == 0) {
 		struct mbox_link_recv meta;
 
+		close(gave_up[1]);
 		if (mbox_link_recv(cep, 0, buf, sizeof(buf), 0, 0, &meta) < 0)
 			_exit(1);
-		sleep_ms(300);
+		/* Reply only once the caller's call has returned. */
+		if (read(gave_up[0], buf, 1) != 1)
+			_exit(3);
 		/* The caller gave up: the reply reaches nobody. */
 		_exit(mbox_reply(cep, meta.call_id, "late", 4) == -ENOENT ? 0 : 2);
 	}
+	close(gave_up[0]);
 	EXPECT_EQ(-ETIMEDOUT, mbox_call(ep, p.pid, "q", 1, buf, sizeof(buf),
 					MBOX_WAIT_TIMEOUT, 100000000, NULL));
+	ASSERT_EQ(1, write(gave_up[1], "g", 1));
+	close(gave_up[1]);
 	EXPECT_EQ(0, wait_child(p.pid));
 	EXPECT_EQ(-EAGAIN, mbox_link_recv(ep, 0, buf, sizeof(buf), MBOX_WAIT_NONBLOCK, 0, NULL));
 	close(ep);

@@ -835,11 +835,13 @@ TEST(receive_by_sequence_number_rejected)
 TEST(bounded_capacity_nonblocking_and_blocking)
 {
 	int fd = mb_anon(2, 0);
-	int64_t t0, t1;
+	int64_t *t = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t pid;
 	char c = 'x';
 
 	ASSERT_GE(fd, 0);
+	ASSERT_NE(MAP_FAILED, t);
 	ASSERT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
 	ASSERT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
 	EXPECT_EQ(-EAGAIN, mbox_send(fd, &c, 1, 0, MBOX_WAIT_NONBLOCK, 0));
@@ -848,15 +850,19 @@ TEST(bounded_capacity_nonblocking_and_blocking)
 	/* A full mailbox blocks the sender until a receiver makes room. */
 	pid = fork();
 	if (pid == 0) {
-		sleep_ms(200);
+		/* Make room only once the sender shows as blocked. */
+		if (wait_send_waiters(fd, 1))
+			_exit(2);
+		t[0] = now_ns(CLOCK_MONOTONIC);
 		_exit(mbox_recv(fd, &c, 1, 0, 0, NULL) == 1 ? 0 : 1);
 	}
-	t0 = now_ns(CLOCK_MONOTONIC);
 	EXPECT_EQ(0, mbox_send(fd, &c, 1, 0, 0, 0));
-	t1 = now_ns(CLOCK_MONOTONIC);
-	EXPECT_GE(t1 - t0, 150000000);
-	EXPECT_EQ(0, wait_child(pid));
+	t[1] = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(0, wait_child(pid)) TH_LOG("2: the sender was never seen blocked");
+	/* The send returned only after the receive made room. */
+	EXPECT_GE(t[1], t[0]);
 	close(fd);
+	munmap(t, 4096);
 }
 
 /*
@@ -1019,21 +1025,20 @@ TEST(empty_mailbox_nonblocking_and_timeouts)
 TEST(blocking_receive_wakes_on_send)
 {
 	int fd = mb_anon(4, 0);
-	int64_t t0;
 	pid_t pid;
 	char c;
 
 	ASSERT_GE(fd, 0);
 	pid = fork();
 	if (pid == 0) {
-		sleep_ms(150);
+		/* Send only once the receiver sleeps in the mailbox. */
+		if (wait_recv_waiters(fd, 1))
+			_exit(2);
 		_exit(mbox_send(fd, "w", 1, 0, 0, 0) ? 1 : 0);
 	}
-	t0 = now_ns(CLOCK_MONOTONIC);
 	ASSERT_EQ(1, mbox_recv(fd, &c, 1, 0, 0, NULL));
-	EXPECT_GE(now_ns(CLOCK_MONOTONIC) - t0, 100000000);
 	EXPECT_EQ('w', c);
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_child(pid)) TH_LOG("2: the receiver was never seen blocked");
 	close(fd);
 }
 
@@ -1111,20 +1116,27 @@ TEST(rendezvous_nonblocking_send_to_a_waiting_receiver)
 TEST(confirmed_send_on_a_buffered_mailbox)
 {
 	int fd = mb_anon(8, 0);
-	int64_t t0;
+	int64_t *t = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t pid;
 	char c;
 
 	ASSERT_GE(fd, 0);
+	ASSERT_NE(MAP_FAILED, t);
 	pid = fork();
 	if (pid == 0) {
-		sleep_ms(150);
+		/* Receive only once the sender waits for its confirmation. */
+		if (wait_send_waiters(fd, 1))
+			_exit(2);
+		t[0] = now_ns(CLOCK_MONOTONIC);
 		_exit(mbox_recv(fd, &c, 1, 0, 0, NULL) == 1 ? 0 : 1);
 	}
-	t0 = now_ns(CLOCK_MONOTONIC);
 	EXPECT_EQ(0, mbox_send(fd, "c", 1, 0, MBOX_SEND_CONFIRM, 0));
-	EXPECT_GE(now_ns(CLOCK_MONOTONIC) - t0, 100000000);
-	EXPECT_EQ(0, wait_child(pid));
+	t[1] = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(0, wait_child(pid)) TH_LOG("2: the sender was never seen waiting");
+	/* The send returned only after the message was received. */
+	EXPECT_GE(t[1], t[0]);
+	munmap(t, 4096);
 	/* Unconfirmed, nobody there: withdrawn on timeout, never delivered. */
 	EXPECT_EQ(-ETIMEDOUT, mbox_send(fd, "c", 1, 0, MBOX_SEND_CONFIRM | MBOX_WAIT_TIMEOUT,
 					20000000));

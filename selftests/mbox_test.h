@@ -114,7 +114,6 @@ static inline int mb_anon(uint32_t capacity, uint32_t mb_flags)
 			 &attr, NULL);
 }
 
-/* Wait for a child; its exit status, or 128 + signal. */
 /* Wait until @fd's mailbox has @n senders blocked: 0, or -1 after 5 s. */
 static inline int wait_send_waiters(int fd, uint32_t n)
 {
@@ -128,6 +127,48 @@ static inline int wait_send_waiters(int fd, uint32_t n)
 	return -1;
 }
 
+/* Wait until @fd's mailbox has @n receivers blocked: 0, or -1 after 5 s. */
+static inline int wait_recv_waiters(int fd, uint32_t n)
+{
+	struct mbox_info in;
+
+	for (int i = 0; i < 500; i++) {
+		if (mbox_info(fd, &in) == 0 && in.recv_waiters == n)
+			return 0;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+/*
+ * Wait up to 10 s until process @pid sleeps in system call @nr: 0, or -1.
+ * /proc/PID/syscall names the call only while the task is blocked in it
+ * ("running" otherwise), so a sleep, however long, cannot stand in for
+ * this: under TCG on a loaded host a process may not have reached its
+ * blocking call hundreds of milliseconds after the one that waits for it.
+ */
+static inline int wait_blocked_in_syscall(pid_t pid, long nr)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		long cur = -1;
+		int n = 0;
+
+		if (f) {
+			n = fscanf(f, "%ld", &cur);
+			fclose(f);
+		}
+		if (n == 1 && cur == nr)
+			return 0;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+/* Wait for a child; its exit status, or 128 + signal. */
 static inline int wait_child(pid_t pid)
 {
 	int status;

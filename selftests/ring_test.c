@@ -162,18 +162,39 @@ TEST(records_in_order_zero_and_max)
 	mbox_ring_close(c);
 }
 
+/*
+ * Wait up to 10 s until @r's ring counts at least @n sleeps of the producer
+ * (@prod) or of the consumer: 0, or -1. The count goes up under the ring's
+ * lock just before the sleep, so a wake-up made after seeing it is never
+ * lost: the way to know the other side sleeps, where a pause only hopes so.
+ */
+static int wait_ring_sleeps(struct mbox_ring *r, int prod, uint64_t n)
+{
+	struct mbox_ring_info in;
+
+	for (int i = 0; i < 1000; i++) {
+		if (mbox_ring_info(r, &in))
+			return -1;
+		if ((prod ? in.prod_sleeps : in.cons_sleeps) >= n)
+			return 0;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
 TEST(empty_and_full_rings_block_and_wake)
 {
 	struct mbox_ring *p, *c;
 	struct mbox_ring_info in;
 	char buf[2048] = { 0 };
-	int64_t t0;
 	pid_t pid;
 
 	ASSERT_EQ(0, ring_pair(4096, &p, &c));
 	pid = fork();
 	if (pid == 0) {
-		sleep_ms(200);
+		/* Send only once the consumer sleeps on the empty ring. */
+		if (wait_ring_sleeps(p, 0, 1))
+			_exit(3);
 		if (mbox_ring_send(p, "wake", 4, 0, 0))
 			_exit(1);
 		/* Fill it, then block until the parent drains. */
@@ -183,16 +204,15 @@ TEST(empty_and_full_rings_block_and_wake)
 		_exit(0);
 	}
 	mbox_ring_close(p);	/* the child holds the role now */
-	t0 = now_ns(CLOCK_MONOTONIC);
 	EXPECT_EQ(4, mbox_ring_recv(c, buf, sizeof(buf), 0, 0));
-	EXPECT_LT(150000000, now_ns(CLOCK_MONOTONIC) - t0);
-	sleep_ms(300);		/* the producer is now blocked on a full ring */
+	/* Drain only once the producer sleeps on the full ring. */
+	EXPECT_EQ(0, wait_ring_sleeps(c, 1, 1));
 	ASSERT_EQ(0, mbox_ring_info(c, &in));
 	EXPECT_LE(1, in.cons_sleeps);
 	EXPECT_LE(1, in.prod_sleeps);
 	for (int i = 0; i < 8; i++)
 		EXPECT_EQ(1000, mbox_ring_recv(c, buf, sizeof(buf), 0, 0));
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_child(pid)) TH_LOG("3: the consumer was never seen asleep");
 	/* Then the producer is gone: end of stream. */
 	EXPECT_EQ(-EPIPE, mbox_ring_recv(c, buf, sizeof(buf), 0, 0));
 	ASSERT_EQ(0, mbox_ring_info(c, &in));
@@ -256,22 +276,30 @@ TEST(producer_killed_mid_write)
 {
 	struct mbox_ring *p, *c;
 	char buf[64];
+	int half[2];
 	pid_t pid;
 	void *w;
 
 	ASSERT_EQ(0, ring_pair(4096, &p, &c));
+	ASSERT_EQ(0, pipe(half));
 	pid = fork();
 	if (pid == 0) {
 		mbox_ring_close(c);
 		mbox_ring_send(p, "done", 4, 0, 0);
 		/* Reserved and half written, never committed. */
-		mbox_ring_reserve(p, 8, &w, 0, 0);
+		if (mbox_ring_reserve(p, 8, &w, 0, 0))
+			_exit(1);
 		memcpy(w, "half", 4);
+		if (write(half[1], "h", 1) != 1)
+			_exit(1);
 		pause();
 	}
+	close(half[1]);
 	mbox_ring_close(p);	/* ours; the child's copy holds the role */
 	EXPECT_EQ(4, mbox_ring_recv(c, buf, sizeof(buf), 0, 0));
-	sleep_ms(100);
+	/* Killed only once the record is half written. */
+	ASSERT_EQ(1, read(half[0], buf, 1));
+	close(half[0]);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	/* The committed record came, the half-written one never does. */
@@ -285,24 +313,22 @@ TEST(consumer_gone_fails_the_producer)
 	struct mbox_ring *p, *c;
 	char buf[3000] = { 0 };
 	int sent, ret;
-	int64_t t0;
 	pid_t pid;
 
 	ASSERT_EQ(0, ring_pair(4096, &p, &c));
 	pid = fork();
 	if (pid == 0) {
-		sleep_ms(200);
-		_exit(0);	/* the consumer's handle goes with the process */
+		/* Go once the producer sleeps on the full ring. */
+		_exit(wait_ring_sleeps(c, 1, 1) ? 1 : 0);
+		/* The consumer's handle goes with the process. */
 	}
 	mbox_ring_close(c);	/* the child holds the role now */
-	t0 = now_ns(CLOCK_MONOTONIC);
 	/* Fill the ring, block on it, and fail once the consumer goes. */
 	for (sent = 0; (ret = mbox_ring_send(p, buf, 1500, 0, 0)) == 0; sent++)
 		;
 	EXPECT_EQ(-EPIPE, ret);
 	EXPECT_EQ(2, sent);
-	EXPECT_LT(150000000, now_ns(CLOCK_MONOTONIC) - t0);
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_child(pid)) TH_LOG("the producer was never seen asleep");
 	EXPECT_EQ(-EPIPE, mbox_ring_send(p, "x", 1, 0, 0));
 	mbox_ring_close(p);
 }
