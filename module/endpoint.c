@@ -32,6 +32,7 @@
 #include <linux/hashtable.h>
 #include <linux/magic.h>
 #include <linux/proc_fs.h>
+#include <linux/rculist.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -194,7 +195,8 @@ static void mbox_link_release(struct kref *kref)
 	trace_mbox_destroy(MBOX_TYPE_LINK, link->id, "");
 	mbox_ep_put(link->ep[0]);
 	mbox_ep_put(link->ep[1]);
-	kfree(link);
+	/* A lockless lookup may still be looking at it (mbox_link_find_rcu()). */
+	kfree_rcu(link, rcu);
 	atomic_long_dec(&mbox_nr_links);
 }
 
@@ -219,11 +221,12 @@ static struct mbox_link *mbox_link_new(struct mbox_ep *a, struct mbox_ep *b)
 	link->ep[1] = b;
 	for (i = 0; i < 2; i++) {
 		mbox_ep_get(link->ep[i]);
+		link->pid[i] = link->ep[i]->pid;
 		link->chan[i].link = link;
 		link->chan[i].to = link->ep[i];
 		mbox_flow_init(&link->chan[i].flow, link->id, link->ep[i]->capacity);
 		link->end[i].link = link;
-		list_add_tail(&link->end[i].node, &link->ep[i]->links);
+		list_add_tail_rcu(&link->end[i].node, &link->ep[i]->links);
 		WRITE_ONCE(link->ep[i]->nr_links, link->ep[i]->nr_links + 1);
 	}
 	trace_mbox_create(MBOX_TYPE_LINK, link->id, "");
@@ -243,6 +246,36 @@ static struct mbox_link *mbox_link_find(struct mbox_ep *me, struct mbox_ep *peer
 }
 
 /*
+ * The listed link between @me and the process @pid, referenced, found
+ * under RCU alone: a send by pid on an existing link takes no global lock.
+ * A link's @pid is compared, never dereferenced: the caller holds @pid, so
+ * an equal pointer is that struct pid, and a link still listed once
+ * referenced is alive. NULL (none, or one being torn down) leaves the
+ * answer, and every error, to the locked lookup.
+ */
+static struct mbox_link *mbox_link_find_rcu(struct mbox_ep *me, struct pid *pid)
+{
+	struct mbox_link *link, *found = NULL;
+	struct mbox_link_end *end;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(end, &me->links, node) {
+		link = end->link;
+		if (link->pid[!mbox_link_side(link, me)] != pid)
+			continue;
+		if (kref_get_unless_zero(&link->ref))
+			found = link;
+		break;
+	}
+	rcu_read_unlock();
+	if (found && READ_ONCE(found->unlisted)) {
+		mbox_link_put(found);
+		found = NULL;
+	}
+	return found;
+}
+
+/*
  * Take @ep's first link off both ends' lists; the tables' reference is
  * the caller's. Under mbox_links_lock.
  */
@@ -257,8 +290,9 @@ static struct mbox_link *mbox_link_unlist_first(struct mbox_ep *ep)
 	if (!end)
 		return NULL;
 	link = end->link;
+	WRITE_ONCE(link->unlisted, true);
 	for (i = 0; i < 2; i++) {
-		list_del_init(&link->end[i].node);
+		list_del_rcu(&link->end[i].node);
 		WRITE_ONCE(link->ep[i]->nr_links, link->ep[i]->nr_links - 1);
 	}
 	return link;
@@ -449,6 +483,11 @@ struct mbox_link *mbox_link_lookup(struct mbox_ep *me, s32 nr, unsigned int how)
 	if (pid == me->pid) {
 		put_pid(pid);
 		return ERR_PTR(-EINVAL);
+	}
+	link = pid ? mbox_link_find_rcu(me, pid) : NULL;
+	if (link) {
+		put_pid(pid);
+		return link;
 	}
 	mutex_lock(&mbox_links_lock);
 	if (me->dead)

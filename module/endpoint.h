@@ -7,7 +7,10 @@
  *   mbox_links_lock (mutex, endpoint.c): the pid table of endpoints, every
  *	endpoint's @links, @nr_links and @dead; links are made and torn down
  *	under it. mbox_registry_lock nests inside it (an endpoint is published
- *	under it); no spinlock is held across it.
+ *	under it); no spinlock is held across it. An endpoint's @links is
+ *	also walked under RCU alone, to find an existing link by pid
+ *	(mbox_link_lookup()): links are added and removed with the list's
+ *	RCU helpers and freed after a grace period.
  *   mbox_ep.inbox.lock (the inbox queue's lock, see queue.h): also protects
  *	the flows (struct mbox_chan.flow) of the link directions delivering to
  *	this endpoint.
@@ -53,19 +56,27 @@ struct mbox_chan {
  *	messages, calls in progress
  * @id: unique while the module is loaded
  * @ep: the two ends (a reference on each)
- * @end: end[i] is in ep[i]'s @links while the link is alive (under
- *	mbox_links_lock)
+ * @pid: pid[i] is ep[i]->pid, for the lockless lookup to compare (never
+ *	dereferenced there)
+ * @unlisted: set (under mbox_links_lock) before @end leaves the lists:
+ *	the lockless lookup does not use a link it finds with it set
+ * @end: end[i] is in ep[i]'s @links while the link is alive (changed under
+ *	mbox_links_lock, walked under RCU too)
  * @chan: chan[i] carries messages to ep[i]
+ * @rcu: the link is freed after a grace period (the lockless lookup)
  */
 struct mbox_link {
 	struct kref ref;
 	u64 id;
 	struct mbox_ep *ep[2];
+	struct pid *pid[2];
+	bool unlisted;
 	struct mbox_link_end {
 		struct list_head node;
 		struct mbox_link *link;
 	} end[2];
 	struct mbox_chan chan[2];
+	struct rcu_head rcu;
 };
 
 /**
