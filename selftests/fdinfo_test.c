@@ -316,7 +316,7 @@ TEST(endpoint_and_link)
 	/* The peer goes: the link is dead, its pid 0, in both. */
 	ASSERT_EQ(1, write(go[1], "x", 1));
 	EXPECT_EQ(0, wait_child(child));
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 1000; i++) {
 		if (!mbox_link_info(lfd, 0, &li) && (li.state & MBOX_LINK_DEAD))
 			break;
 		sleep_ms(10);
