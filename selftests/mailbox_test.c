@@ -794,9 +794,13 @@ TEST(receive_by_sequence_number_rejected)
 
 	ASSERT_GE(fd, 0);
 	ASSERT_GE(bfd, 0);
+	/*
+	 * A receive that waited would wait for good (nobody sends): 5 s only
+	 * tells a slow refusal (debug kernel, TCG, a loaded host) from a wait.
+	 */
 	t0 = now_ns(CLOCK_MONOTONIC);
 	EXPECT_EQ(-ENOMSG, recv_seq(fd, &c, 1, 0, 1, NULL));
-	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 2000000000LL);
+	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 5000000000LL);
 
 	ASSERT_EQ(0, mbox_send(fd, "a", 1, 0, 0, 0));
 	ASSERT_EQ(1, mbox_recv(fd, &c, 1, MBOX_RECV_PEEK, 0, &meta));
