@@ -286,7 +286,7 @@ TEST(endpoint_and_link)
 		_exit(read(go[0], &c, 1) == 1 ? 0 : 2);
 	}
 	pfd = (struct pollfd){ .fd = ep, .events = POLLIN };
-	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
 	ASSERT_EQ(0, mbox_link_send(ep, child, "abc", 3, MBOX_LINK_ASYNC, 0));
 	ASSERT_EQ(0, mbox_link_send(ep, child, "defg", 4, MBOX_LINK_ASYNC, 0));
 	lfd = mbox_link_open(ep, child, 0);

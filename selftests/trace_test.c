@@ -184,7 +184,7 @@ TEST_F(trace, a_free_slot_wakes_one_sender)
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0)
 			_exit(mbox_send(fd, &v, sizeof(v), 0, MBOX_WAIT_TIMEOUT,
-					10000000000LL) ? 1 : 0);
+					30000000000LL) ? 1 : 0);
 	}
 	ASSERT_EQ(0, wait_send_waiters(fd, 3));
 	snprintf(want, sizeof(want), "id=%llu ret=", (unsigned long long)in.id);
