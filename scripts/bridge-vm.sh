@@ -84,6 +84,18 @@ running() {
 	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"
 }
 
+# Wait up to $1 seconds until the shell condition $2 holds (a fixed sleep
+# before a check is no synchronisation on a loaded TCG host): 0 as soon as
+# it does, 1 if it never did. The check after it says what failed.
+await() {	# SECONDS CONDITION
+	n=0
+	until eval "$2"; do
+		[ $n -lt $(($1 * 5)) ] || return 1
+		sleep 0.2
+		n=$((n + 1))
+	done
+}
+
 kill_bridge() {
 	kill -9 "$(cat /tmp/bridge.pid)"
 }
@@ -302,8 +314,12 @@ if [ "$role" = a ]; then
 	sleep 2
 	bridgecheck send -s "${sent:-0}" full full 40 >/tmp/full.out &
 	spid=$!
-	sleep 3
-	check "full: a blocking sender blocks" running $spid
+	# blocked in the kernel on the full mailbox, and refused by the broker
+	sender_blocked() { mboxctl info full | grep -q ' 1 senders' && running "$spid"; }
+	nacked() { [ "$(status_field full 9)" -gt 0 ] 2>/dev/null; }
+	await 30 sender_blocked
+	await 30 nacked
+	check "full: a blocking sender blocks" sender_blocked
 	rej=$(status_field full 9)
 	check "full: the broker refused publishes meanwhile (reject-publish: $rej nacks)" \
 		[ "${rej:-0}" -gt 0 ]
@@ -340,7 +356,7 @@ if [ "$role" = a ]; then
 		sh -c "[ $rc -eq 1 ] && echo \"\$0\" | grep -q 'already running on state-dir'" "$out"
 	bpid=$(cat /tmp/bridge.pid)
 	kill -HUP "$bpid"
-	sleep 1
+	await 30 "grep -q 'SIGHUP: ignored' $log"
 	check "SIGHUP is logged and ignored: the bridge keeps running" \
 		sh -c "grep -q 'SIGHUP: ignored' $log && [ -r /proc/$bpid/stat ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$bpid/stat"
 	finish
@@ -479,7 +495,11 @@ echo garbage >$qstate/o-re.out
 ln -s /nonexistent $qstate/o-re.out.1000002
 mbox-bridge -c $qconf 2>>$qlog &
 qpid=$!
-sleep 3
+# what the two checks below look for, all logged at the bridge's start
+await 30 "ls $qstate/o-re.out.corrupt.* >/dev/null 2>&1 && grep -q 'o-re.out is corrupt' $qlog &&
+	grep -q 'out o-re: ignoring $qstate/o-re.out.-1: named like' $qlog &&
+	grep -q 'out o-re: ignoring $qstate/o-re.out.99999999999999999999999: named like' $qlog &&
+	grep -q 'out o-re: ignoring journal $qstate/o-re.out.1000002: it cannot be opened' $qlog"
 check "corrupt journal: moved aside with a clear message, the bridge runs on" \
 	sh -c "ls $qstate/o-re.out.corrupt.* >/dev/null 2>&1 && grep -q 'o-re.out is corrupt' $qlog && [ -r /proc/$qpid/stat ]"
 grep 'out o-re: ignoring' $qlog | sed 's/^/    /'
@@ -493,7 +513,7 @@ q0=$(cat /sys/module/mbox/parameters/bytes_per_user)
 bridgecheck send unbsrc unb 100 >/dev/null
 echo 2048 >/sys/module/mbox/parameters/bytes_per_user
 bridgecheck wait unbsrc received 100 -t 60 >/dev/null
-sleep 2
+await 30 "grep -q 'in i-unb: sending into mailbox .unb.: .*retrying' $qlog"
 echo "    far mailbox queued $(bridgecheck get unb queued) of 100 under the quota"
 check "quota: EDQUOT held the delivery (logged), nothing refused" \
 	sh -c "grep -q 'in i-unb: sending into mailbox .unb.: .*retrying' $qlog && ! grep -q 'refusing' $qlog"

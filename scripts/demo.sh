@@ -14,6 +14,20 @@ run() {
 	printf '\n'
 	"$@"
 }
+# Wait (up to 30 s) until the shell condition $1 holds: what a step shows
+# next depends on another process having got that far, which no fixed
+# sleep ensures on a loaded TCG host. Fails the demo if it never holds.
+await() {
+	n=0
+	until eval "$1"; do
+		if [ $n -ge 150 ]; then
+			echo "  (30 s and still not: $1)"
+			return 1
+		fi
+		sleep 0.2
+		n=$((n + 1))
+	done
+}
 
 step "the module is loaded"
 grep '^mbox ' /proc/modules
@@ -27,7 +41,7 @@ run mboxctl info jobs
 step "a blocking receive waits for a message, and wakes up when one is sent"
 (mboxctl recv jobs -v | sed 's/^/  [receiver] got: /') &
 receiver=$!
-sleep 1
+await "mboxctl info jobs | grep -q ' 1 receivers'"
 mboxctl info jobs | grep waiting
 run mboxctl send jobs "wake up"
 wait $receiver
@@ -70,8 +84,8 @@ run mboxctl create meet -c 0
 start=$(date +%s)
 ( mboxctl send meet "handshake" && echo "  [sender] send returned after $(( $(date +%s) - start )) s" ) &
 sender=$!
-sleep 2
-echo "  2 s later the sender is still blocked, its message offered but not taken:"
+await "mboxctl info meet | grep -q ' 1 senders'"
+echo "  the sender is blocked, its message offered but not taken:"
 mboxctl info meet | grep -E 'kind|queued|waiting'
 run mboxctl recv meet -v
 wait $sender
@@ -81,7 +95,8 @@ run mboxctl create news --broadcast -c 8
 for s in 1 2 3; do
 	( mboxctl recv news -c 2 | sed "s/^/  [subscriber $s] /" ) &
 done
-sleep 1
+# a subscriber that came after the send would wait for good
+await "mboxctl info news | grep -q '^subscribers: *3$'"
 mboxctl info news | grep subscribers
 run mboxctl send news "edition 1" "edition 2"
 wait
@@ -90,7 +105,7 @@ step "direct links: processes named by pid, one link per pair"
 echo '$ mboxctl listen -c 3 -v -e > /tmp/listener 2>&1 &'
 mboxctl listen -c 3 -v -e > /tmp/listener 2>&1 &
 listener=$!
-sleep 1
+await "grep -q 'reachable as pid' /tmp/listener"
 cat /tmp/listener
 run mboxctl tell "$listener" "hello by rendezvous"
 echo "  (tell returned once the listener had the message)"
@@ -104,7 +119,7 @@ step "RPC: a key-value service (examples/kv_server.c) and its client"
 echo '$ kv_server -v &'
 kv_server -v &
 server=$!
-sleep 1
+await "mboxctl ls | grep -q ' pid=$server '"
 run kv_client $server set colour "deep blue"
 run kv_client $server get colour
 run kv_client $server get shape || echo "  (exit status $?)"
@@ -141,7 +156,7 @@ step "a shared ring segment: a named pipe of records in shared memory"
 run mboxctl ring create logs -s 8192
 echo '$ mboxctl ring recv logs &'
 mboxctl ring recv logs | sed 's/^/  [consumer] /' &
-sleep 1
+await "mboxctl ring info logs | grep -q '^consumer: *attached'"
 run mboxctl ring info logs
 echo '$ seq 1 5 | mboxctl ring send logs    # the consumer gets them, then end of stream'
 seq 1 5 | mboxctl ring send logs

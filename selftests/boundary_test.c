@@ -296,6 +296,9 @@ static void peer_main(int cmd, int resp, pid_t parent)
 		case 'C':	/* one receive, up to 1 s, answering a call */
 			flags = MBOX_WAIT_TIMEOUT, t = 1000 * MS, max = 1;
 			goto recv;
+		case 'A':	/* the same, up to 10 s: a call that must be answered */
+			flags = MBOX_WAIT_TIMEOUT, t = 10000 * MS, max = 1;
+			goto recv;
 		case 'c':	/* the same, up to 300 ms */
 			flags = MBOX_WAIT_TIMEOUT, t = 300 * MS, max = 1;
 			goto recv;
@@ -896,6 +899,10 @@ static int run_link_recv_link(int ptr, enum fault f, char *why)
 /*
  * MBOX_IOC_CALL: struct, request, reply buffer. The peer serves one call
  * (its reply is 100 bytes of 'r'); only a read-only request may succeed.
+ * The call that succeeds gives the peer 10 s to take and answer it (both
+ * timeouts only bound a failure: the call returns with the reply); the
+ * ones that fail give a request sent by mistake 300 ms to be answered,
+ * and the peer's 'D' finds one left unanswered.
  */
 static int run_call(int ptr, enum fault f, char *why)
 {
@@ -914,14 +921,14 @@ static int run_call(int ptr, enum fault f, char *why)
 	c.pid = l.p.pid;
 	c.buf = (uintptr_t)req;
 	c.reply_buf = (uintptr_t)pages;
-	c.timeout_ns = (ok ? 2000 : 300) * MS;
+	c.timeout_ns = (ok ? 10000 : 300) * MS;
 	if (ptr == 0)
 		arg = place_struct(f, &c, sizeof(c));
 	else if (ptr == 1)
 		c.buf = place_buf(f, req, sizeof(req));
 	else
 		c.reply_buf = place(f, NULL, 256, 64);	/* the reply runs off */
-	if (peer_ask(&l.p, ok ? 'C' : 'c'))
+	if (peer_ask(&l.p, ok ? 'A' : 'c'))
 		goto fail;
 	ret = raw_ioctl(l.ep, MBOX_IOC_CALL, (void *)(uintptr_t)arg);
 	if (peer_answer(&l.p, &r) || peer_do(&l.p, 'D', &d)) {

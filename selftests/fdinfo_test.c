@@ -286,7 +286,7 @@ TEST(endpoint_and_link)
 		_exit(read(go[0], &c, 1) == 1 ? 0 : 2);
 	}
 	pfd = (struct pollfd){ .fd = ep, .events = POLLIN };
-	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
 	ASSERT_EQ(0, mbox_link_send(ep, child, "abc", 3, MBOX_LINK_ASYNC, 0));
 	ASSERT_EQ(0, mbox_link_send(ep, child, "defg", 4, MBOX_LINK_ASYNC, 0));
 	lfd = mbox_link_open(ep, child, 0);
@@ -316,7 +316,7 @@ TEST(endpoint_and_link)
 	/* The peer goes: the link is dead, its pid 0, in both. */
 	ASSERT_EQ(1, write(go[1], "x", 1));
 	EXPECT_EQ(0, wait_child(child));
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 1000; i++) {
 		if (!mbox_link_info(lfd, 0, &li) && (li.state & MBOX_LINK_DEAD))
 			break;
 		sleep_ms(10);

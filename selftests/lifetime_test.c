@@ -26,13 +26,14 @@
 #define SEC_NS	1000000000LL
 
 /*
- * Wait up to two seconds for the endpoints, links and messages alive to be
- * back to @base (an exited process's endpoint goes in a work item). Return
- * 0, or -EBUSY with the last counters in *st.
+ * Wait up to ten seconds for the endpoints, links and messages alive to be
+ * back to @base (an exited process's endpoint goes in a work item, which can
+ * take seconds on the debug kernel under load). Return 0 as soon as they
+ * are, or -EBUSY with the last counters in *st.
  */
 static int wait_stats_back(const struct mbox_stats *base, struct mbox_stats *st)
 {
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 1000; i++) {
 		int ret = mbox_stats(-1, st);
 
 		if (ret)
@@ -178,12 +179,12 @@ static void *reader_thread(void *arg)
 	return NULL;
 }
 
-/* Wait up to 5 s for @ep to have @n messages queued: 0, or -1. */
+/* Wait up to 10 s for @ep to have @n messages queued: 0, or -1. */
 static int wait_ep_msgs(int ep, uint64_t n)
 {
 	struct mbox_endpoint_info info;
 
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1000; i++) {
 		if (mbox_endpoint_info(ep, &info) == 0 && info.msgs == n)
 			return 0;
 		sleep_ms(10);

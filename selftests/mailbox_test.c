@@ -794,9 +794,13 @@ TEST(receive_by_sequence_number_rejected)
 
 	ASSERT_GE(fd, 0);
 	ASSERT_GE(bfd, 0);
+	/*
+	 * A receive that waited would wait for good (nobody sends): 5 s only
+	 * tells a slow refusal (debug kernel, TCG, a loaded host) from a wait.
+	 */
 	t0 = now_ns(CLOCK_MONOTONIC);
 	EXPECT_EQ(-ENOMSG, recv_seq(fd, &c, 1, 0, 1, NULL));
-	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 2000000000LL);
+	EXPECT_LT(now_ns(CLOCK_MONOTONIC) - t0, 5000000000LL);
 
 	ASSERT_EQ(0, mbox_send(fd, "a", 1, 0, 0, 0));
 	ASSERT_EQ(1, mbox_recv(fd, &c, 1, MBOX_RECV_PEEK, 0, &meta));
@@ -947,7 +951,7 @@ TEST(batched_send_wakes_a_blocked_receiver)
 				_exit(1);
 		_exit(0);
 	}
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1000; i++) {
 		ASSERT_EQ(0, mbox_info(fd, &in));
 		if (in.recv_waiters == 1)
 			break;
@@ -960,11 +964,11 @@ TEST(batched_send_wakes_a_blocked_receiver)
 		s[i].len = sizeof(vals[i]);
 	}
 	ASSERT_EQ(3, mbox_send_batch(fd, s, 3, 0, 0));
-	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+	for (int i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		sleep_ms(10);
 	if (kill(pid, SIGKILL) == 0) {
 		waitpid(pid, &status, 0);
-		EXPECT_TRUE(0) TH_LOG("the receiver was not woken within 3 s");
+		EXPECT_TRUE(0) TH_LOG("the receiver was not woken within 10 s");
 	} else {
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
@@ -1064,7 +1068,7 @@ TEST(rendezvous_send_waits_for_the_receiver)
 	pid = fork();
 	if (pid == 0) {
 		/* The sender shows as a waiting sender with its offer queued. */
-		for (int i = 0; i < 500; i++) {
+		for (int i = 0; i < 1000; i++) {
 			if (mbox_info(fd, &info) || info.send_waiters == 1)
 				break;
 			sleep_ms(10);
@@ -1101,7 +1105,7 @@ TEST(rendezvous_nonblocking_send_to_a_waiting_receiver)
 	if (pid == 0)
 		_exit(mbox_recv(fd, &c, 1, 0, 0, NULL) == 1 && c == 'n' ? 0 : 1);
 	/* Wait until the receiver sleeps in the mailbox. */
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 1000; i++) {
 		ASSERT_EQ(0, mbox_info(fd, &info));
 		if (info.recv_waiters == 1)
 			break;
@@ -1337,7 +1341,7 @@ TEST(close_by_another_thread_while_blocked)
 	other = mbox_open_id(-1, id, SR);
 	ASSERT_GE(other, 0);
 	ASSERT_EQ(0, pthread_create(&th, NULL, blocked_recv, &b));
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 1000; i++) {
 		ASSERT_EQ(0, mbox_info(other, &info));
 		if (info.recv_waiters == 1)
 			break;

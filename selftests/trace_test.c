@@ -184,7 +184,7 @@ TEST_F(trace, a_free_slot_wakes_one_sender)
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0)
 			_exit(mbox_send(fd, &v, sizeof(v), 0, MBOX_WAIT_TIMEOUT,
-					10000000000LL) ? 1 : 0);
+					30000000000LL) ? 1 : 0);
 	}
 	ASSERT_EQ(0, wait_send_waiters(fd, 3));
 	snprintf(want, sizeof(want), "id=%llu ret=", (unsigned long long)in.id);
@@ -233,8 +233,8 @@ TEST_F(trace, link_events)
 	ASSERT_EQ(0, mbox_link_info(lfd, 0, &li));
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
-	/* The peer's endpoint is shut down by a work item after the exit. */
-	for (int i = 0; i < 200; i++) {
+	/* The peer's endpoint is shut down by a work item after the exit (10 s). */
+	for (int i = 0; i < 1000; i++) {
 		if (mbox_link_send(ep, peer, "x", 1, MBOX_LINK_ASYNC, 0) != 0)
 			break;
 		sleep_ms(10);
