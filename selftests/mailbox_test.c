@@ -379,8 +379,17 @@ TEST(object_quota_and_dead_namespace_reaping)
 	ASSERT_EQ(0, live_objects(&mb0, &msgs));
 	ASSERT_EQ(0, write_param("objects_per_user", 2));
 	EXPECT_EQ(0, unshare_then_as_user(4343, two_named_here));
+	/*
+	 * The two are left behind in the dead namespace, unless the periodic
+	 * reaper (every second while a named object exists) took them
+	 * already: on a slow kernel it can run before this look. Either way
+	 * the user's next two objects must succeed.
+	 */
 	ASSERT_EQ(0, live_objects(&mb1, &msgs));
-	EXPECT_EQ(mb0 + 2, mb1);
+	EXPECT_LE(mb0, mb1);
+	EXPECT_GE(mb0 + 2, mb1);
+	if (mb1 != mb0 + 2)
+		TH_LOG("the periodic reaper was first: the quota's reap was not exercised");
 	EXPECT_EQ(0, as_user(4343, create_after_ns_death, NULL));
 	ASSERT_EQ(0, live_objects(&mb1, &msgs));
 	EXPECT_EQ(mb0, mb1);
