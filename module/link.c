@@ -157,6 +157,37 @@ static int mbox_link_send(struct mbox_ep *me, struct mbox_link *link,
 	return mbox_link_send_msg(me, link, msg, cmd, dl);
 }
 
+/*
+ * The link to the process @nr (mbox_link_lookup() with @how), referenced,
+ * with @msg attached; on error @msg is still the caller's, as it was. A
+ * link that dies between the lookup and the attach (its peer's endpoint
+ * went, and was taken off the tables before the link was killed) is looked
+ * up again, so the answer is the peer's state now (a new link, or
+ * -ECONNREFUSED, -ESRCH), as for a send a moment later: never the -EPIPE
+ * of a link descriptor. A peer whose endpoints keep going that fast has
+ * gone while we sent: -ECONNRESET.
+ */
+static struct mbox_link *mbox_link_attach_pid(struct mbox_ep *me, s32 nr,
+					      unsigned int how,
+					      struct mbox_msg *msg)
+{
+	struct mbox_link *link;
+	int ret, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		link = mbox_link_lookup(me, nr, how);
+		if (IS_ERR(link))
+			return link;
+		ret = mbox_link_attach(me, link, msg);
+		if (!ret)
+			return link;
+		mbox_link_put(link);
+		if (ret != -EPIPE)
+			return ERR_PTR(ret);
+	}
+	return ERR_PTR(-ECONNRESET);
+}
+
 /* Send to the process @cmd->pid: the message is copied in before the link
  * is looked up (or made), so a bad buffer makes no link.
  */
@@ -170,12 +201,14 @@ static int mbox_link_send_pid(struct mbox_ep *me, struct mbox_link_send *cmd,
 	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
+	link = mbox_link_attach_pid(me, cmd->pid,
+				    mbox_lookup_how(cmd->flags, true), msg);
 	if (IS_ERR(link)) {
 		mbox_msg_put(msg);
 		return PTR_ERR(link);
 	}
-	ret = mbox_link_send_msg(me, link, msg, cmd, dl);
+	msg->confirm = !(cmd->flags & MBOX_LINK_ASYNC);
+	ret = mbox_link_queue(msg, dl, &cmd->seq);
 	mbox_link_put(link);
 	return ret;
 }
@@ -372,11 +405,9 @@ static int mbox_call(struct mbox_ep *me, struct mbox_link *link,
 	int ret;
 
 	rec = kmalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
-	ret = rec ? mbox_link_attach(me, link, msg) : -ENOMEM;
-	if (ret) {
-		kfree(rec);
-		mbox_msg_put(msg);
-		return ret;
+	if (!rec) {
+		mbox_msg_put(msg);	/* drops its link reference too */
+		return -ENOMEM;
 	}
 	mbox_link_get(link);
 	rec->link = link;
@@ -444,7 +475,8 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 	msg = mbox_msg_alloc(u64_to_user_ptr(cmd->buf), cmd->len, me->obj.user);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
+	link = mbox_link_attach_pid(me, cmd->pid,
+				    mbox_lookup_how(cmd->flags, true), msg);
 	if (IS_ERR(link)) {
 		mbox_msg_put(msg);
 		return PTR_ERR(link);
