@@ -387,7 +387,8 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 }
 
 /*
- * Queue the request @msg (consumed) on @link, then wait for its reply on
+ * Queue the request @msg (consumed; attached to @link by
+ * mbox_link_attach_pid()) on @link, then wait for its reply on
  * our inbox. A reply that can not be copied out (its buffer unmapped after
  * the checks in mbox_ep_cmd_call()) is discarded: nobody else may take it.
  */
