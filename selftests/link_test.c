@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -899,6 +900,8 @@ TEST(send_by_pid_racing_the_peers_close_never_gets_epipe)
 	q = fork();
 	ASSERT_LE(0, q);
 	if (q == 0) {
+		/* Never outlive a test that failed before killing us. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;) {
 			int fd = mbox_endpoint(-1, 0, 0, NULL);
 
