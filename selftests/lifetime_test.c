@@ -768,17 +768,26 @@ struct from_rx {
 	int ret;
 	struct mbox_recv meta;
 	char buf[16];
+	int64_t t_start, t_end;	/* CLOCK_MONOTONIC, for a failure's log */
 };
 
 static void *from_rx_thread(void *arg)
 {
 	struct from_rx *rx = arg;
 
+	rx->t_start = now_ns(CLOCK_MONOTONIC);
 	/* Long enough for the sender to come under TCG: the timeout only bounds a failure. */
 	rx->ret = mbox_recv_from(rx->fd, rx->from, rx->buf, sizeof(rx->buf),
 				 MBOX_WAIT_TIMEOUT, 20 * SEC_NS, &rx->meta);
+	rx->t_end = now_ns(CLOCK_MONOTONIC);
 	return NULL;
 }
+
+/* What the sender did, in a shared page: its result and when it sent. */
+struct from_tx {
+	int ret;
+	int64_t t_send;
+};
 
 static pid_t fork_new_pidns(void)
 {
@@ -793,12 +802,14 @@ static pid_t fork_new_pidns(void)
 static pid_t handoff_from(struct __test_metadata *_metadata, int fd, int new_pidns,
 			  int *sent, struct from_rx *rx)
 {
-	int go[2], *ret = shared_page(sizeof(int));
+	struct from_tx *tx = shared_page(sizeof(*tx));
+	int64_t t_go;
 	pthread_t t;
+	int go[2];
 	char c;
 	pid_t s = -1;
 
-	ASSERT_NE(NULL, ret);
+	ASSERT_NE(NULL, tx);
 	ASSERT_EQ(0, pipe(go));
 	s = new_pidns ? fork_new_pidns() : fork();
 	if (s < 0 && new_pidns && (errno == EPERM || errno == EINVAL))
@@ -807,18 +818,26 @@ static pid_t handoff_from(struct __test_metadata *_metadata, int fd, int new_pid
 	if (s == 0) {
 		if (read(go[0], &c, 1) != 1)
 			_exit(1);
-		*ret = mbox_send(fd, "handoff", 7, 0, MBOX_WAIT_NONBLOCK, 0);
+		tx->t_send = now_ns(CLOCK_MONOTONIC);
+		tx->ret = mbox_send(fd, "handoff", 7, 0, MBOX_WAIT_NONBLOCK, 0);
 		_exit(0);
 	}
 	rx->fd = fd;
 	rx->from = s;
 	ASSERT_EQ(0, pthread_create(&t, NULL, from_rx_thread, rx));
 	EXPECT_EQ(0, wait_recv_waiters(fd, 1));
+	t_go = now_ns(CLOCK_MONOTONIC);
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	EXPECT_EQ(0, wait_child(s));
 	pthread_join(t, NULL);
-	*sent = *ret;
-	munmap(ret, sizeof(int));
+	*sent = tx->ret;
+	/* Seen once on the debug kernel (-EAGAIN, then a 20 s timeout): when? */
+	if (tx->ret)
+		TH_LOG("send %d at +%lld ms, go at +%lld ms, receive %d from 0 to +%lld ms",
+		       tx->ret, (long long)(tx->t_send - rx->t_start) / 1000000,
+		       (long long)(t_go - rx->t_start) / 1000000, rx->ret,
+		       (long long)(rx->t_end - rx->t_start) / 1000000);
+	munmap(tx, sizeof(*tx));
 	close(go[0]);
 	close(go[1]);
 	return s;
