@@ -800,7 +800,7 @@ static pid_t fork_new_pidns(void)
  * that sender. Return the send's result in *sent and the receive's in @rx.
  */
 static pid_t handoff_from(struct __test_metadata *_metadata, int fd, int new_pidns,
-			  int *sent, struct from_rx *rx)
+			  int *sent, struct from_rx *rx, bool *late)
 {
 	struct from_tx *tx = shared_page(sizeof(*tx));
 	int64_t t_go;
@@ -831,6 +831,7 @@ static pid_t handoff_from(struct __test_metadata *_metadata, int fd, int new_pid
 	EXPECT_EQ(0, wait_child(s));
 	pthread_join(t, NULL);
 	*sent = tx->ret;
+	*late = tx->t_send >= rx->t_start + 20 * SEC_NS;
 	/* Seen once on the debug kernel (-EAGAIN, then a 20 s timeout): when? */
 	if (tx->ret)
 		TH_LOG("send %d at +%lld ms, go at +%lld ms, receive %d from 0 to +%lld ms",
@@ -840,6 +841,27 @@ static pid_t handoff_from(struct __test_metadata *_metadata, int fd, int new_pid
 	munmap(tx, sizeof(*tx));
 	close(go[0]);
 	close(go[1]);
+	return s;
+}
+
+/*
+ * handoff_from(), tried once more when the first try tested nothing: the
+ * sender ran only after the receiver's 20 s had run out (the VM stalled),
+ * so its send rightly found nobody. A send that finds nobody while the
+ * receiver still waits fails the test as before.
+ */
+static pid_t handoff_from_retry(struct __test_metadata *_metadata, int fd,
+				int new_pidns, int *sent, struct from_rx *rx)
+{
+	bool late = false;
+	pid_t s = handoff_from(_metadata, fd, new_pidns, sent, rx, &late);
+
+	if (s > 0 && *sent == -EAGAIN && rx->ret == -ETIMEDOUT && late) {
+		TH_LOG("the sender came after the receiver's deadline: once more");
+		memset(rx, 0, sizeof(*rx));
+		*sent = 1;
+		s = handoff_from(_metadata, fd, new_pidns, sent, rx, &late);
+	}
 	return s;
 }
 
@@ -860,7 +882,7 @@ TEST(from_pid_matches_a_sender_in_a_child_pid_namespace)
 	fd = mb_anon(0, 0);
 	ASSERT_LE(0, fd);
 	/* The same namespace first: this works today. */
-	s = handoff_from(_metadata, fd, 0, &sent, &rx);
+	s = handoff_from_retry(_metadata, fd, 0, &sent, &rx);
 	ASSERT_LT(0, s);
 	EXPECT_EQ(0, sent);
 	EXPECT_EQ(7, rx.ret);
@@ -868,7 +890,7 @@ TEST(from_pid_matches_a_sender_in_a_child_pid_namespace)
 
 	memset(&rx, 0, sizeof(rx));
 	sent = 1;
-	s = handoff_from(_metadata, fd, 1, &sent, &rx);
+	s = handoff_from_retry(_metadata, fd, 1, &sent, &rx);
 	if (s == 0)
 		SKIP(return, "no new pid namespace");
 	ASSERT_LT(0, s);
