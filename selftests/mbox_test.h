@@ -114,30 +114,31 @@ static inline int mb_anon(uint32_t capacity, uint32_t mb_flags)
 			 &attr, NULL);
 }
 
-/* Wait until @fd's mailbox has @n senders blocked: 0, or -1 after 10 s. */
-static inline int wait_send_waiters(int fd, uint32_t n)
+/*
+ * Wait until @fd's mailbox has @n receivers (@recv) or senders blocked: 0,
+ * or -1 after 10 s.
+ */
+static inline int wait_mb_waiters(int fd, uint32_t n, int recv)
 {
 	struct mbox_info in;
 
 	for (int i = 0; i < 1000; i++) {
-		if (mbox_info(fd, &in) == 0 && in.send_waiters == n)
+		if (mbox_info(fd, &in) == 0 &&
+		    (recv ? in.recv_waiters : in.send_waiters) == n)
 			return 0;
 		sleep_ms(10);
 	}
 	return -1;
 }
 
-/* Wait until @fd's mailbox has @n receivers blocked: 0, or -1 after 10 s. */
+static inline int wait_send_waiters(int fd, uint32_t n)
+{
+	return wait_mb_waiters(fd, n, 0);
+}
+
 static inline int wait_recv_waiters(int fd, uint32_t n)
 {
-	struct mbox_info in;
-
-	for (int i = 0; i < 1000; i++) {
-		if (mbox_info(fd, &in) == 0 && in.recv_waiters == n)
-			return 0;
-		sleep_ms(10);
-	}
-	return -1;
+	return wait_mb_waiters(fd, n, 1);
 }
 
 /*
