@@ -17,27 +17,26 @@
 #include "mbox_trace.h"
 
 /**
- * mbox_deadline_init - a blocking call's deadline, from its wait flags
+ * mbox_deadline_init_timed - mbox_deadline_init() for flags that set a
+ *	timeout or a clock
  * @dl: the deadline to fill
  * @file: the descriptor (its O_NONBLOCK makes the call non-blocking)
  * @watch: NULL, or what ends the call's waits early (an io_uring command's)
- * @flags: the call's MBOX_WAIT_* flags
+ * @flags: the call's MBOX_WAIT_* flags, with MBOX_WAIT_TIMEOUT,
+ *	MBOX_WAIT_ABSTIME or MBOX_WAIT_REALTIME
  * @timeout_ns: its timeout (relative) or expiry (MBOX_WAIT_ABSTIME)
  *
  * Return: 0, or -EINVAL for flags and a timeout that do not go together.
  */
-int mbox_deadline_init(struct mbox_deadline *dl, struct file *file,
-		       const struct mbox_wait_watch *watch, u32 flags,
-		       s64 timeout_ns)
+int mbox_deadline_init_timed(struct mbox_deadline *dl, struct file *file,
+			     const struct mbox_wait_watch *watch, u32 flags,
+			     s64 timeout_ns)
 {
 	*dl = (struct mbox_deadline){
 		.nonblock = (flags & MBOX_WAIT_NONBLOCK) || (file->f_flags & O_NONBLOCK),
 		.clock = CLOCK_MONOTONIC,
 		.watch = watch,
 	};
-	/* The common case, no timeout: nothing more to work out. */
-	if (likely(!(flags & (MBOX_WAIT_TIMEOUT | MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME))))
-		return timeout_ns ? -EINVAL : 0;
 	dl->timed = flags & (MBOX_WAIT_TIMEOUT | MBOX_WAIT_ABSTIME);
 	dl->relative = dl->timed && !(flags & MBOX_WAIT_ABSTIME);
 	if (flags & MBOX_WAIT_REALTIME)

@@ -63,9 +63,37 @@ struct mbox_deadline {
 #define MBOX_WAIT_FLAGS (MBOX_WAIT_NONBLOCK | MBOX_WAIT_TIMEOUT |		\
 			 MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME)
 
-int mbox_deadline_init(struct mbox_deadline *dl, struct file *file,
-		       const struct mbox_wait_watch *watch, u32 flags,
-		       s64 timeout_ns);
+int mbox_deadline_init_timed(struct mbox_deadline *dl, struct file *file,
+			     const struct mbox_wait_watch *watch, u32 flags,
+			     s64 timeout_ns);
+
+/**
+ * mbox_deadline_init - a blocking call's deadline, from its wait flags
+ * @dl: the deadline to fill
+ * @file: the descriptor (its O_NONBLOCK makes the call non-blocking)
+ * @watch: NULL, or what ends the call's waits early (an io_uring command's)
+ * @flags: the call's MBOX_WAIT_* flags
+ * @timeout_ns: its timeout (relative) or expiry (MBOX_WAIT_ABSTIME)
+ *
+ * Inline for the common case, no timeout (every call's path): a timeout is
+ * worked out by mbox_deadline_init_timed().
+ *
+ * Return: 0, or -EINVAL for flags and a timeout that do not go together.
+ */
+static inline int mbox_deadline_init(struct mbox_deadline *dl, struct file *file,
+				     const struct mbox_wait_watch *watch,
+				     u32 flags, s64 timeout_ns)
+{
+	if (unlikely(flags & (MBOX_WAIT_TIMEOUT | MBOX_WAIT_ABSTIME | MBOX_WAIT_REALTIME)))
+		return mbox_deadline_init_timed(dl, file, watch, flags, timeout_ns);
+	*dl = (struct mbox_deadline){
+		.nonblock = (flags & MBOX_WAIT_NONBLOCK) || (file->f_flags & O_NONBLOCK),
+		.clock = CLOCK_MONOTONIC,
+		.watch = watch,
+	};
+	return timeout_ns ? -EINVAL : 0;
+}
+
 int mbox_wait_locked(wait_queue_head_t *wq, spinlock_t *lock,
 		     struct mbox_deadline *dl, u64 id);
 int mbox_sleep_locked(spinlock_t *lock, struct mbox_deadline *dl, u64 id);
