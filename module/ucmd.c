@@ -133,25 +133,6 @@ int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len)
 }
 
 /**
- * mbox_ucmd_put_u64 - hand back one 64-bit output field
- * @ucmd: the call in flight
- * @offset: the field's offset in the argument struct
- * @val: its value
- *
- * For a command whose only output is one field: cheaper than writing the
- * whole struct back. Nothing is written when the user's struct ends before
- * the field.
- *
- * Return: 0 or -EFAULT.
- */
-int mbox_ucmd_put_u64(struct mbox_ucmd *ucmd, size_t offset, u64 val)
-{
-	if (ucmd->user_size < offset + sizeof(val))
-		return 0;
-	return put_user(val, (u64 __user *)(ucmd->ubuffer + offset)) ? -EFAULT : 0;
-}
-
-/**
  * mbox_ucmd_install - give user space a descriptor for a new object's file
  * @ucmd: the call in flight; its result (say, the object's ID) is copied out
  *	before the descriptor exists, so a fault leaves nothing behind
@@ -182,12 +163,122 @@ int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
 	return fd;
 }
 
+/*
+ * The fast path: the user's struct is the kernel's size (its first word
+ * says so), read word by word in one user-access window with the size, and
+ * the command's output fields, if its table entry declares them, checked
+ * there too (mbox_ucmd_probe(): their first and, on another page, last byte
+ * written back as just read). False sends the caller to the general path,
+ * which reads the struct again and reports any fault or size error itself.
+ */
+static __always_inline bool mbox_ucmd_get_fast(struct mbox_ucmd *ucmd, u64 *buf)
+{
+	const struct mbox_ioctl_op *op = ucmd->op;
+	const u64 __user *u = ucmd->ubuffer;
+	u8 __user *first, *last;
+	size_t i;
+
+	if (!user_access_begin(u, op->size))
+		return false;
+	unsafe_get_user(buf[0], &u[0], efault);
+	/* The size is the struct's first field, in the word's first bytes. */
+	if (*(u32 *)buf != op->size)
+		goto efault;
+	/* Two words a turn: the structs are a few words long. */
+	for (i = 1; i + 2 <= op->size / sizeof(u64); i += 2) {
+		unsafe_get_user(buf[i], &u[i], efault);
+		unsafe_get_user(buf[i + 1], &u[i + 1], efault);
+	}
+	if (i < op->size / sizeof(u64))
+		unsafe_get_user(buf[i], &u[i], efault);
+	if (op->probe) {
+		ucmd->out_probed = true;
+		first = (u8 __user *)u + op->out;
+		last = (u8 __user *)u + op->size - 1;
+		unsafe_put_user(((u8 *)buf)[op->out], first, out_efault);
+		if (((unsigned long)first ^ (unsigned long)last) & PAGE_MASK)
+			unsafe_put_user(((u8 *)buf)[op->size - 1], last, out_efault);
+	}
+	user_access_end();
+	return true;
+out_efault:
+	user_access_end();
+	ucmd->out_err = -EFAULT;
+	return true;
+efault:
+	user_access_end();
+	return false;
+}
+
+/*
+ * The general path: any size from the struct's first version to a page,
+ * zero-extended or checked for a zero tail by copy_struct_from_user().
+ */
+static noinline int mbox_ucmd_get_slow(struct mbox_ucmd *ucmd, void *buf)
+{
+	const struct mbox_ioctl_op *op = ucmd->op;
+
+	if (get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
+		return -EFAULT;
+	if (ucmd->user_size < op->min_size)
+		return -EINVAL;
+	if (ucmd->user_size > PAGE_SIZE)
+		return -E2BIG;
+	return mbox_copy_struct_in(buf, op->size, ucmd->ubuffer, ucmd->user_size);
+}
+
+/*
+ * One command, from a dispatch table: the body of both entry points below,
+ * inlined into each so that the ioctl's constant @force_flags and @watch
+ * fold away.
+ */
+static __always_inline long
+mbox_ucmd_run(struct file *file, unsigned int cmd, void __user *arg,
+	      const struct mbox_ioctl_op *ops, size_t nr_ops,
+	      u32 force_flags, const struct mbox_wait_watch *watch)
+{
+	/*
+	 * Not zeroed, not even by CONFIG_INIT_STACK_ALL_ZERO (256 bytes on
+	 * every call): the copy below fills the op->size bytes handlers use.
+	 */
+	u64 buf[MBOX_UCMD_MAX_SIZE / sizeof(u64)] __uninitialized;
+	struct mbox_ucmd ucmd = {
+		.file = file,
+		.ubuffer = arg,
+		.cmd = buf,
+		.watch = watch,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	int ret;
+
+	/* Direction, type and size at once: _IO(MBOX_TYPE, nr) only. */
+	if ((cmd & ~(_IOC_NRMASK << _IOC_NRSHIFT)) != _IO(MBOX_TYPE, 0) ||
+	    nr >= nr_ops)
+		return -ENOTTY;
+	ucmd.op = &ops[array_index_nospec(nr, nr_ops)];
+	if (!ucmd.op->execute)
+		return -ENOTTY;
+
+	ucmd.user_size = ucmd.op->size;
+	if (unlikely(!mbox_ucmd_get_fast(&ucmd, buf))) {
+		ret = mbox_ucmd_get_slow(&ucmd, buf);
+		if (ret)
+			return ret;
+	}
+	if (force_flags) {
+		/* Every argument struct's second word is its flags. */
+		ucmd.forced = force_flags & ~((u32 *)buf)[1];
+		((u32 *)buf)[1] |= force_flags;
+	}
+	return ucmd.op->execute(&ucmd);
+}
+
 long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
 			 unsigned long arg, const struct mbox_ioctl_op *ops,
 			 size_t nr_ops)
 {
-	return mbox_ucmd_dispatch(file, cmd, (void __user *)arg, ops, nr_ops, 0,
-				  NULL);
+	return mbox_ucmd_run(file, cmd, (void __user *)arg, ops, nr_ops, 0,
+			     NULL);
 }
 
 /**
@@ -209,42 +300,5 @@ long mbox_ucmd_dispatch(struct file *file, unsigned int cmd, void __user *arg,
 			const struct mbox_ioctl_op *ops, size_t nr_ops,
 			u32 force_flags, const struct mbox_wait_watch *watch)
 {
-	/*
-	 * Not zeroed, not even by CONFIG_INIT_STACK_ALL_ZERO (256 bytes on
-	 * every call): the copy below fills the op->size bytes handlers use.
-	 */
-	u64 buf[MBOX_UCMD_MAX_SIZE / sizeof(u64)] __uninitialized;
-	const struct mbox_ioctl_op *op;
-	struct mbox_ucmd ucmd = {
-		.file = file,
-		.ubuffer = arg,
-		.cmd = buf,
-		.watch = watch,
-	};
-	unsigned int nr;
-	int ret;
-
-	if (_IOC_TYPE(cmd) != MBOX_TYPE || _IOC_DIR(cmd) != _IOC_NONE ||
-	    _IOC_SIZE(cmd))
-		return -ENOTTY;
-	nr = _IOC_NR(cmd);
-	if (nr >= nr_ops || !ops[array_index_nospec(nr, nr_ops)].execute)
-		return -ENOTTY;
-	op = &ops[array_index_nospec(nr, nr_ops)];
-
-	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
-		return -EFAULT;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-	if (ucmd.user_size > PAGE_SIZE)
-		return -E2BIG;
-	if (WARN_ON_ONCE(op->size > sizeof(buf)))
-		return -EINVAL;
-
-	ret = mbox_copy_struct_in(buf, op->size, ucmd.ubuffer, ucmd.user_size);
-	if (ret)
-		return ret;
-	ucmd.forced = force_flags & ~((u32 *)buf)[1];
-	((u32 *)buf)[1] |= force_flags;
-	return op->execute(&ucmd);
+	return mbox_ucmd_run(file, cmd, arg, ops, nr_ops, force_flags, watch);
 }
