@@ -301,8 +301,8 @@ static int mbox_link_cmd_recv(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 			      struct mbox_link *link)
 {
 	struct mbox_link_recv *cmd = ucmd->cmd;
-	struct mbox_deadline dl;
-	struct mbox_rx rx;
+	struct mbox_deadline dl __uninitialized;	/* mbox_deadline_init() fills it */
+	struct mbox_rx rx __uninitialized;	/* mbox_rx_from_link_cmd() fills it */
 	int ret, err;
 
 	ret = mbox_rx_from_link_cmd(&rx, cmd);
@@ -313,7 +313,7 @@ static int mbox_link_cmd_recv(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 	if (ret)
 		return ret;
 	/* Fail before taking a message if the result could not be handed back. */
-	ret = mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+	ret = mbox_ucmd_probe_out(ucmd);
 	if (ret)
 		return ret;
 	if (link)
@@ -335,7 +335,7 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 {
 	struct mbox_ep *me = ucmd->file->private_data;
 	struct mbox_link_send *cmd = ucmd->cmd;
-	struct mbox_deadline dl;
+	struct mbox_deadline dl __uninitialized;	/* mbox_deadline_init() fills it */
 	int ret;
 
 	if (cmd->flags & ~MBOX_LINK_SEND_FLAGS)
@@ -348,8 +348,7 @@ static int mbox_ep_cmd_send(struct mbox_ucmd *ucmd)
 				 cmd->timeout_ns);
 	if (ret)
 		return ret;
-	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_link_send, seq),
-			      sizeof(cmd->seq));
+	ret = mbox_ucmd_probe_out(ucmd);
 	if (ret)
 		return ret;
 	if (cmd->flags & MBOX_LINK_REPLY)
@@ -372,7 +371,7 @@ static int mbox_ep_cmd_recv(struct mbox_ucmd *ucmd)
 
 	if (cmd->flags & MBOX_RECV_FROM_PID) {
 		/* Before a link is made for it. */
-		ret = mbox_link_recv_check(cmd) ?: mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+		ret = mbox_link_recv_check(cmd) ?: mbox_ucmd_probe_out(ucmd);
 		if (ret)
 			return ret;
 		link = mbox_link_lookup(me, cmd->pid, mbox_lookup_how(cmd->flags, true));
@@ -447,7 +446,7 @@ static int mbox_call_check(struct mbox_ucmd *ucmd, struct mbox_ep *me)
 	size_t n = min(cmd->reply_len, me->msg_size_max);
 	int ret;
 
-	ret = mbox_ucmd_probe(ucmd, 0, sizeof(*cmd));
+	ret = mbox_ucmd_probe_out(ucmd);
 	if (ret)
 		return ret;
 	if (n && fault_in_safe_writeable(u64_to_user_ptr(cmd->reply_buf), n))
@@ -459,7 +458,7 @@ static int mbox_ep_cmd_call(struct mbox_ucmd *ucmd)
 {
 	struct mbox_ep *me = ucmd->file->private_data;
 	struct mbox_call *cmd = ucmd->cmd;
-	struct mbox_deadline dl;
+	struct mbox_deadline dl __uninitialized;	/* mbox_deadline_init() fills it */
 	struct mbox_link *link;
 	struct mbox_msg *msg;
 	int ret, err;
@@ -583,7 +582,7 @@ static int mbox_lf_cmd_send(struct mbox_ucmd *ucmd)
 {
 	struct mbox_link_file *lf = ucmd->file->private_data;
 	struct mbox_link_send *cmd = ucmd->cmd;
-	struct mbox_deadline dl;
+	struct mbox_deadline dl __uninitialized;	/* mbox_deadline_init() fills it */
 	int ret;
 
 	if (cmd->flags & ~(MBOX_WAIT_FLAGS | MBOX_LINK_ASYNC) || cmd->pid || cmd->call_id)
@@ -592,8 +591,7 @@ static int mbox_lf_cmd_send(struct mbox_ucmd *ucmd)
 				 cmd->timeout_ns);
 	if (ret)
 		return ret;
-	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_link_send, seq),
-			      sizeof(cmd->seq));
+	ret = mbox_ucmd_probe_out(ucmd);
 	if (ret)
 		return ret;
 	ret = mbox_link_send(lf->me, lf->link, cmd, &dl);
@@ -625,9 +623,10 @@ static int mbox_lf_cmd_info(struct mbox_ucmd *ucmd)
 }
 
 static const struct mbox_ioctl_op mbox_link_file_ops[] = {
-	MBOX_IOCTL_OP(MBOX_CMD_LINK_SEND, mbox_lf_cmd_send, struct mbox_link_send, seq),
-	MBOX_IOCTL_OP(MBOX_CMD_LINK_RECV, mbox_lf_cmd_recv, struct mbox_link_recv,
-		      __reserved),
+	MBOX_IOCTL_OP_OUT(MBOX_CMD_LINK_SEND, mbox_lf_cmd_send, struct mbox_link_send,
+			  seq, seq),
+	MBOX_IOCTL_OP_OUT(MBOX_CMD_LINK_RECV, mbox_lf_cmd_recv, struct mbox_link_recv,
+			  __reserved, size),
 	MBOX_IOCTL_OP(MBOX_CMD_LINK_INFO, mbox_lf_cmd_info, struct mbox_link_info,
 		      __reserved),
 };
@@ -791,10 +790,12 @@ static int mbox_ep_cmd_link_open(struct mbox_ucmd *ucmd)
 /* ---- endpoint descriptors ---- */
 
 static const struct mbox_ioctl_op mbox_endpoint_ops[] = {
-	MBOX_IOCTL_OP(MBOX_CMD_LINK_SEND, mbox_ep_cmd_send, struct mbox_link_send, seq),
-	MBOX_IOCTL_OP(MBOX_CMD_LINK_RECV, mbox_ep_cmd_recv, struct mbox_link_recv,
-		      __reserved),
-	MBOX_IOCTL_OP(MBOX_CMD_CALL, mbox_ep_cmd_call, struct mbox_call, call_id),
+	MBOX_IOCTL_OP_OUT(MBOX_CMD_LINK_SEND, mbox_ep_cmd_send, struct mbox_link_send,
+			  seq, seq),
+	MBOX_IOCTL_OP_OUT(MBOX_CMD_LINK_RECV, mbox_ep_cmd_recv, struct mbox_link_recv,
+			  __reserved, size),
+	MBOX_IOCTL_OP_OUT(MBOX_CMD_CALL, mbox_ep_cmd_call, struct mbox_call, call_id,
+			  size),
 	MBOX_IOCTL_OP(MBOX_CMD_LINK_OPEN, mbox_ep_cmd_link_open, struct mbox_link_open, id),
 	MBOX_IOCTL_OP(MBOX_CMD_LINK_INFO, mbox_ep_cmd_link_info, struct mbox_link_info,
 		      __reserved),

@@ -108,7 +108,9 @@ static int mbox_recv(struct mbox_file *mf, struct file *file, struct mbox_rx *rx
 	return mbox_queue_recv(&mf->mb->q, rx, dl);
 }
 
-static int mbox_rx_from_cmd(struct mbox_rx *rx, const struct mbox_recv *cmd)
+/* Inline: the compiler then fills @rx once, not zeroed first and filled again. */
+static __always_inline int mbox_rx_from_cmd(struct mbox_rx *rx,
+					    const struct mbox_recv *cmd)
 {
 	int ret;
 
@@ -166,7 +168,7 @@ static int mbox_recv_respond(const struct mbox_rx *rx)
 static int mbox_cmd_send(struct mbox_ucmd *ucmd)
 {
 	struct mbox_send *cmd = ucmd->cmd;
-	struct mbox_deadline dl;
+	struct mbox_deadline dl __uninitialized;	/* mbox_deadline_init() fills it */
 	int ret;
 
 	if (cmd->flags & ~MBOX_SEND_FLAGS)
@@ -176,7 +178,7 @@ static int mbox_cmd_send(struct mbox_ucmd *ucmd)
 	if (ret)
 		return ret;
 	/* Fail before sending if the sequence number could not be handed back. */
-	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_send, seq), sizeof(cmd->seq));
+	ret = mbox_ucmd_probe_out(ucmd);
 	if (ret)
 		return ret;
 	ret = mbox_send(ucmd->file->private_data, ucmd->file,
@@ -196,8 +198,8 @@ static int mbox_cmd_send(struct mbox_ucmd *ucmd)
 static int mbox_cmd_recv(struct mbox_ucmd *ucmd)
 {
 	struct mbox_recv *cmd = ucmd->cmd;
-	struct mbox_deadline dl;
-	struct mbox_rx rx;
+	struct mbox_deadline dl __uninitialized;	/* mbox_deadline_init() fills it */
+	struct mbox_rx rx __uninitialized;	/* mbox_rx_from_cmd() fills it */
 	int ret, err;
 
 	ret = mbox_deadline_init(&dl, ucmd->file, ucmd->watch, cmd->flags,
@@ -205,7 +207,7 @@ static int mbox_cmd_recv(struct mbox_ucmd *ucmd)
 	if (ret)
 		return ret;
 	/* Fail before taking a message if the result could not be handed back. */
-	ret = mbox_ucmd_probe(ucmd, offsetof(struct mbox_recv, len), sizeof(*cmd));
+	ret = mbox_ucmd_probe_out(ucmd);
 	if (ret)
 		return ret;
 	ret = mbox_rx_from_cmd(&rx, cmd);
@@ -567,8 +569,9 @@ static int mbox_cmd_info(struct mbox_ucmd *ucmd)
 }
 
 static const struct mbox_ioctl_op mbox_mailbox_ops[] = {
-	MBOX_IOCTL_OP(MBOX_CMD_SEND, mbox_cmd_send, struct mbox_send, seq),
-	MBOX_IOCTL_OP(MBOX_CMD_RECV, mbox_cmd_recv, struct mbox_recv, __reserved),
+	MBOX_IOCTL_OP_OUT(MBOX_CMD_SEND, mbox_cmd_send, struct mbox_send, seq, seq),
+	MBOX_IOCTL_OP_OUT(MBOX_CMD_RECV, mbox_cmd_recv, struct mbox_recv, __reserved,
+			  len),
 	MBOX_IOCTL_OP(MBOX_CMD_SEND_BATCH, mbox_cmd_send_batch, struct mbox_batch,
 		      __reserved),
 	MBOX_IOCTL_OP(MBOX_CMD_RECV_BATCH, mbox_cmd_recv_batch, struct mbox_batch,
