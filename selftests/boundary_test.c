@@ -1447,6 +1447,127 @@ TEST(link_recv_read_only_struct_consumes_nothing)
 	lk_teardown(&l);
 }
 
+/*
+ * ---- Issue 17's fast path: the dispatcher reads a struct of the kernel's
+ * size and checks its output fields in one pass (ucmd.c) -------------------
+ */
+
+/*
+ * Copy @sz bytes of @src so that the first @in of them end page 0 (read-write)
+ * and the rest start the read-only page: the output fields' last byte, not
+ * their first, is the one that can not be written.
+ */
+static void *place_split(const void *src, size_t sz, size_t in)
+{
+	char *p = RO_PAGE - in;
+
+	mprotect(RO_PAGE, PG, PROT_READ | PROT_WRITE);
+	memset(RO_PAGE, 0, PG);
+	memcpy(p, src, sz);
+	mprotect(RO_PAGE, PG, PROT_READ);
+	return p;
+}
+
+/* A receive whose results end on a read-only page: -EFAULT, nothing taken. */
+TEST(recv_results_ending_read_only_consume_nothing)
+{
+	struct mbox_recv r = { .size = sizeof(r), .flags = MBOX_WAIT_NONBLOCK,
+			       .buf = (uintptr_t)pages, .len = 256 };
+	char why[WHY_LEN] = "";
+	struct mbm m;
+	void *p;
+
+	ASSERT_EQ(0, mb_setup(&m, why)) TH_LOG("%s", why);
+	/* len (offset 16) on the writable page, the rest read-only. */
+	p = place_split(&r, sizeof(r), 24);
+	EXPECT_EQ(-EFAULT, raw_ioctl(m.fd, MBOX_IOC_RECV, p));
+	EXPECT_EQ(0, memcmp(p, &r, sizeof(r))) TH_LOG("the struct was changed");
+	EXPECT_EQ(0, mb_check(&m, why)) TH_LOG("%s", why);
+	close(m.fd);
+}
+
+/* A send whose sequence number straddles into a read-only page: nothing queued. */
+TEST(send_seq_ending_read_only_queues_nothing)
+{
+	struct mbox_send s = { .size = sizeof(s), .flags = MBOX_WAIT_NONBLOCK,
+			       .buf = (uintptr_t)"retry me", .len = 8 };
+	char why[WHY_LEN] = "";
+	struct mbm m;
+	void *p;
+
+	ASSERT_EQ(0, mb_setup(&m, why)) TH_LOG("%s", why);
+	/* seq (offset 32): its first 4 bytes writable, its last 4 not. */
+	p = place_split(&s, sizeof(s), 36);
+	EXPECT_EQ(-EFAULT, raw_ioctl(m.fd, MBOX_IOC_SEND, p));
+	EXPECT_EQ(0, memcmp(p, &s, sizeof(s))) TH_LOG("the struct was changed");
+	EXPECT_EQ(0, mb_check(&m, why)) TH_LOG("%s", why);
+	close(m.fd);
+}
+
+TEST(link_recv_struct_ending_read_only_consumes_nothing)
+{
+	struct mbox_link_recv r = { .size = sizeof(r), .flags = MBOX_WAIT_NONBLOCK,
+				    .buf = (uintptr_t)pages, .len = 256 };
+	char why[WHY_LEN] = "";
+	struct lk l;
+
+	ASSERT_EQ(0, lk_setup(&l, why)) TH_LOG("%s", why);
+	ASSERT_EQ(0, fill_inbox(&l, why)) TH_LOG("%s", why);
+	EXPECT_EQ(-EFAULT, raw_ioctl(l.ep, MBOX_IOC_LINK_RECV, place_split(&r, sizeof(r), 24)));
+	EXPECT_EQ(0, inbox_check_pqr(&l, 0, why)) TH_LOG("%s", why);
+	lk_teardown(&l);
+}
+
+/*
+ * A struct longer than the kernel's (a newer caller, zero tail) takes the
+ * general path: the same check of the results, the same results.
+ */
+struct recv_longer {
+	struct mbox_recv r;
+	uint64_t tail;
+};
+
+TEST(recv_longer_struct_results_read_only_consume_nothing)
+{
+	struct recv_longer x = { .r = { .size = sizeof(x), .flags = MBOX_WAIT_NONBLOCK,
+					.buf = (uintptr_t)pages, .len = 256 } };
+	char why[WHY_LEN] = "";
+	struct mbm m;
+	void *p;
+
+	ASSERT_EQ(0, mb_setup(&m, why)) TH_LOG("%s", why);
+	/* Every result field but the last writable; the tail read-only too. */
+	p = place_split(&x, sizeof(x), sizeof(x.r) - 2);
+	EXPECT_EQ(-EFAULT, raw_ioctl(m.fd, MBOX_IOC_RECV, p));
+	EXPECT_EQ(0, memcmp(p, &x, sizeof(x))) TH_LOG("the struct was changed");
+	EXPECT_EQ(0, mb_check(&m, why)) TH_LOG("%s", why);
+	close(m.fd);
+}
+
+TEST(recv_longer_struct_gets_the_same_results)
+{
+	struct recv_longer x = { .r = { .size = sizeof(x), .flags = MBOX_WAIT_NONBLOCK,
+					.buf = (uintptr_t)pages, .len = 256 } };
+	char why[WHY_LEN] = "";
+	struct mbm m;
+
+	ASSERT_EQ(0, mb_setup(&m, why)) TH_LOG("%s", why);
+	/* Read-only tail: it must not be written (results end at the kernel's size). */
+	EXPECT_EQ((int)m.q[0].len,
+		  raw_ioctl(m.fd, MBOX_IOC_RECV, place_split(&x, sizeof(x), sizeof(x.r))));
+	x.r = *(struct mbox_recv *)(RO_PAGE - sizeof(x.r));
+	EXPECT_EQ(m.q[0].len, x.r.len);
+	EXPECT_EQ(m.q[0].prio, x.r.prio);
+	EXPECT_EQ(m.q[0].seq, x.r.seq);
+	EXPECT_EQ(getpid(), x.r.pid);
+	EXPECT_EQ(MBOX_WAIT_NONBLOCK, x.r.flags);
+	EXPECT_EQ(sizeof(x), x.r.size);
+	EXPECT_EQ(m.q[0].c, pages[0]);
+	model_take(&m, 1);
+	EXPECT_EQ(0, mb_check(&m, why)) TH_LOG("%s", why);
+	close(m.fd);
+}
+
 /* A call whose struct or reply buffer is bad: the server never sees it. */
 static void call_not_sent(struct __test_metadata *_metadata, int ro_struct)
 {
