@@ -7,6 +7,12 @@
  * reads the declared size, copies the struct with copy_struct_from_user()
  * (zero-extending older, shorter structs and refusing newer, longer ones whose
  * tail is not zero) and calls the handler from the table.
+ *
+ * The common case, a struct of the kernel's size, takes one user-access
+ * window: the size word, the rest of the struct, and the write check of the
+ * output fields the table declares (mbox_ucmd_probe_out()). Anything else (a
+ * fault, another size) goes the general way above, which reads the struct
+ * again and reports what it finds, so both ways give the same errors.
  */
 #include <linux/file.h>
 #include <linux/nospec.h>
@@ -173,36 +179,39 @@ int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
  */
 static __always_inline bool mbox_ucmd_get_fast(struct mbox_ucmd *ucmd, u64 *buf)
 {
-	const struct mbox_ioctl_op *op = ucmd->op;
+	/* Read before the window: nothing in it may call out (objtool). */
+	const size_t size = ucmd->op->size, out = ucmd->op->out;
+	const bool probe = ucmd->op->probe;
 	const u64 __user *u = ucmd->ubuffer;
 	u8 __user *first, *last;
 	size_t i;
 
-	if (!user_access_begin(u, op->size))
+	if (!user_access_begin(u, size))
 		return false;
 	unsafe_get_user(buf[0], &u[0], efault);
 	/* The size is the struct's first field, in the word's first bytes. */
-	if (*(u32 *)buf != op->size)
+	if (*(u32 *)buf != size)
 		goto efault;
 	/* Two words a turn: the structs are a few words long. */
-	for (i = 1; i + 2 <= op->size / sizeof(u64); i += 2) {
+	for (i = 1; i + 2 <= size / sizeof(u64); i += 2) {
 		unsafe_get_user(buf[i], &u[i], efault);
 		unsafe_get_user(buf[i + 1], &u[i + 1], efault);
 	}
-	if (i < op->size / sizeof(u64))
+	if (i < size / sizeof(u64))
 		unsafe_get_user(buf[i], &u[i], efault);
-	if (op->probe) {
-		ucmd->out_probed = true;
-		first = (u8 __user *)u + op->out;
-		last = (u8 __user *)u + op->size - 1;
-		unsafe_put_user(((u8 *)buf)[op->out], first, out_efault);
+	if (probe) {
+		first = (u8 __user *)u + out;
+		last = (u8 __user *)u + size - 1;
+		unsafe_put_user(((u8 *)buf)[out], first, out_efault);
 		if (((unsigned long)first ^ (unsigned long)last) & PAGE_MASK)
-			unsafe_put_user(((u8 *)buf)[op->size - 1], last, out_efault);
+			unsafe_put_user(((u8 *)buf)[size - 1], last, out_efault);
 	}
 	user_access_end();
+	ucmd->out_probed = probe;
 	return true;
 out_efault:
 	user_access_end();
+	ucmd->out_probed = true;
 	ucmd->out_err = -EFAULT;
 	return true;
 efault:
