@@ -23,6 +23,7 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "endpoint.h"
 #include "limits.h"
@@ -283,14 +284,27 @@ static int mbox_rx_from_link_cmd(struct mbox_rx *rx, const struct mbox_link_recv
 	return 0;
 }
 
-static void mbox_rx_to_link_cmd(struct mbox_link_recv *cmd, const struct mbox_rx *rx)
+/*
+ * Write a link receive's results into the user's struct: only the fields
+ * marked out, as a mailbox receive does (mbox_recv_report()). Every version
+ * of the struct has them all (its table entry's min_size is its size).
+ */
+static int mbox_link_recv_report(struct mbox_link_recv __user *u,
+				 const struct mbox_rx *rx)
 {
-	cmd->pid = rx->pid;
-	cmd->len = rx->len;
-	cmd->seq = rx->seq;
-	cmd->call_id = rx->call_id;
-	cmd->link_id = rx->link_id;
-	cmd->uid = rx->uid;
+	if (!user_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(rx->pid, &u->pid, efault);
+	unsafe_put_user(rx->len, &u->len, efault);
+	unsafe_put_user(rx->seq, &u->seq, efault);
+	unsafe_put_user(rx->call_id, &u->call_id, efault);
+	unsafe_put_user(rx->link_id, &u->link_id, efault);
+	unsafe_put_user(rx->uid, &u->uid, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 /*
@@ -321,8 +335,7 @@ static int mbox_link_cmd_recv(struct mbox_ucmd *ucmd, struct mbox_ep *me,
 	ret = mbox_link_recv(me, &rx, &dl);
 	if (ret < 0 && ret != -EMSGSIZE)
 		return ret;
-	mbox_rx_to_link_cmd(cmd, &rx);
-	err = mbox_ucmd_respond(ucmd, sizeof(*cmd));
+	err = mbox_link_recv_report(ucmd->ubuffer, &rx);
 	/* Received is received (see mbox_cmd_recv()). */
 	if (ret == -EMSGSIZE)
 		return err ?: ret;
