@@ -188,17 +188,17 @@ static __always_inline bool mbox_ucmd_get_fast(struct mbox_ucmd *ucmd, u64 *buf)
 
 	if (!user_access_begin(u, size))
 		return false;
-	unsafe_get_user(buf[0], &u[0], efault);
+	unsafe_get_user(buf[0], &u[0], general);
 	/* The size is the struct's first field, in the word's first bytes. */
 	if (*(u32 *)buf != size)
-		goto efault;
+		goto general;
 	/* Two words a turn: the structs are a few words long. */
 	for (i = 1; i + 2 <= size / sizeof(u64); i += 2) {
-		unsafe_get_user(buf[i], &u[i], efault);
-		unsafe_get_user(buf[i + 1], &u[i + 1], efault);
+		unsafe_get_user(buf[i], &u[i], general);
+		unsafe_get_user(buf[i + 1], &u[i + 1], general);
 	}
 	if (i < size / sizeof(u64))
-		unsafe_get_user(buf[i], &u[i], efault);
+		unsafe_get_user(buf[i], &u[i], general);
 	if (probe) {
 		first = (u8 __user *)u + out;
 		last = (u8 __user *)u + size - 1;
@@ -214,7 +214,7 @@ out_efault:
 	ucmd->out_probed = true;
 	ucmd->out_err = -EFAULT;
 	return true;
-efault:
+general:
 	user_access_end();
 	return false;
 }
