@@ -1175,7 +1175,7 @@ u32 mbox_queue_recv_burst(struct mbox_queue *q, struct mbox_rx *rx,
 			  struct mbox_deadline *dl, bool *empty)
 {
 	struct mbox_msg *taken[MBOX_BURST_MAX];
-	u32 k, i;
+	u32 k;
 
 	if (WARN_ON_ONCE(n > MBOX_BURST_MAX))
 		n = MBOX_BURST_MAX;
@@ -1197,8 +1197,7 @@ u32 mbox_queue_recv_burst(struct mbox_queue *q, struct mbox_rx *rx,
 		dl->defer->freed += k;
 	else if (k)
 		mbox_wake_poll(&q->send_wq, MBOX_EPOLLOUT);
-	for (i = 0; i < k; i++)
-		mbox_msg_put(taken[i]);
+	mbox_msg_put_burst(taken, k);
 	return k;
 }
 
