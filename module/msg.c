@@ -81,7 +81,7 @@ static bool mbox_msg_small(size_t len)
 	return len <= MBOX_MSG_SMALL - sizeof(struct mbox_msg);
 }
 
-static struct mbox_msg *mbox_msg_get(size_t len)
+static __always_inline struct mbox_msg *mbox_msg_get(size_t len)
 {
 	struct mbox_msg_spares *sp;
 	struct mbox_msg *msg = NULL;
@@ -220,8 +220,8 @@ static struct mbox_user *mbox_msg_user(struct mbox_user *hint)
  * Set every field of new message @msg of @len bytes, charged to @user
  * (whose reference it takes over). The caller counts it.
  */
-static void mbox_msg_fill(struct mbox_msg *msg, size_t len,
-			  struct mbox_user *user)
+static __always_inline void mbox_msg_fill(struct mbox_msg *msg, size_t len,
+					  struct mbox_user *user)
 {
 	INIT_LIST_HEAD(&msg->node);
 	refcount_set(&msg->ref, 1);
@@ -279,8 +279,8 @@ err_put_user:
  * turn, then words, then bytes. @msg->data is 8-byte aligned (struct
  * mbox_msg's size is a multiple of 8); the user's buffer need not be.
  */
-static int mbox_msg_copy_in(struct mbox_msg *msg, const void __user *buf,
-			    size_t len)
+static __always_inline int mbox_msg_copy_in(struct mbox_msg *msg,
+					    const void __user *buf, size_t len)
 {
 	const u64 __user *src = buf;
 	u64 *dst = (u64 *)msg->data;

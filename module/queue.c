@@ -796,7 +796,8 @@ static void mbox_rx_fill(struct mbox_rx *rx, struct mbox_msg *msg)
 	rx->len = msg->len;
 	rx->prio = msg->prio;
 	rx->seq = msg->seq;
-	rx->pid = mbox_msg_sender_nr(msg);
+	if (msg->sender != rx->pid_of)
+		rx->pid = mbox_msg_sender_nr(msg);
 	/* The initial namespace maps every uid to itself: skip the lookup. */
 	if (current_user_ns() == &init_user_ns)
 		rx->uid = __kuid_val(msg->uid);
@@ -1085,6 +1086,22 @@ u32 mbox_queue_room_hint(struct mbox_queue *q)
 	return used < q->capacity ? q->capacity - (u32)used : 0;
 }
 
+/*
+ * How many messages outside any flow @q (locked) takes now, each without
+ * a look at its room: where room is counted in messages alone, the free
+ * slots (U32_MAX unbounded); 0 where each message must make or check its
+ * own (drop-oldest, a byte bound, rendezvous).
+ */
+static u32 mbox_burst_room(struct mbox_queue *q)
+{
+	lockdep_assert_held(&q->lock);
+	if (!q->capacity || q->max_bytes || (q->qflags & MBOX_Q_DROP_OLDEST))
+		return 0;
+	if (q->capacity == MBOX_CAPACITY_UNBOUNDED)
+		return U32_MAX;
+	return q->nr_msgs < q->capacity ? q->capacity - (u32)q->nr_msgs : 0;
+}
+
 /**
  * mbox_queue_send_burst - queue what can be queued at once, in one lock hold
  * @q: the queue
@@ -1106,16 +1123,17 @@ u32 mbox_queue_send_burst(struct mbox_queue *q, struct mbox_msg **msgs, u32 n,
 			  struct mbox_deadline *dl, u64 *seqs, bool *full)
 {
 	LIST_HEAD(dropped);
-	u32 k;
+	u32 k, room;
 
 	spin_lock(&q->lock);
+	room = mbox_burst_room(q);
 	for (k = 0; k < n; k++) {
 		struct mbox_msg *msg = msgs[k];
 
 		if (WARN_ON_ONCE(msg->flow || msg->confirm || msg->reply) ||
 		    mbox_needs_level(q, msg) || mbox_msg_dead(q, msg))
 			break;
-		if (!mbox_make_room(q, msg, &dropped)) {
+		if (k >= room && !mbox_make_room(q, msg, &dropped)) {
 			*full = true;
 			break;
 		}
@@ -1191,7 +1209,10 @@ u32 mbox_queue_recv_burst(struct mbox_queue *q, struct mbox_rx *rx,
 		}
 		if (!mbox_burst_take(q, rx, taken[k]))
 			break;
+		/* Its sender's number holds for the rest of this lock hold. */
+		rx->pid_of = taken[k]->flow ? NULL : taken[k]->sender;
 	}
+	rx->pid_of = NULL;
 	spin_unlock(&q->lock);
 	if (k && dl->defer)
 		dl->defer->freed += k;
