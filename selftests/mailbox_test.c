@@ -1750,6 +1750,39 @@ TEST(batch_burst_send_fault_sends_those_before)
 	close(fd);
 }
 
+/*
+ * A receive burst of several senders' messages reports each message's own
+ * sender (a burst looks a sender's number up once for its run of messages).
+ */
+TEST(batch_burst_reports_each_sender)
+{
+	int fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	struct mbox_send s[4];
+	struct mbox_recv r[12];
+	uint32_t vals[4], outs[12];
+	pid_t child;
+
+	ASSERT_GE(fd, 0);
+	burst_sends(s, vals, 4, 0);
+	ASSERT_EQ(4, mbox_send_batch(fd, s, 4, 0, 0));
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		burst_sends(s, vals, 4, 4);
+		_exit(mbox_send_batch(fd, s, 4, 0, 0) == 4 ? 0 : 1);
+	}
+	ASSERT_EQ(0, wait_child(child));
+	burst_sends(s, vals, 4, 8);
+	ASSERT_EQ(4, mbox_send_batch(fd, s, 4, 0, 0));
+	burst_recvs(r, outs, 12);
+	ASSERT_EQ(12, mbox_recv_batch(fd, r, 12, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 0; i < 12; i++) {
+		EXPECT_EQ(i, outs[i]);
+		EXPECT_EQ(i >= 4 && i < 8 ? child : getpid(), r[i].pid);
+	}
+	close(fd);
+}
+
 /* A batch straight through the ioctl: libmbox would reset the entries. */
 static int raw_batch(int fd, unsigned long cmd, void *entries, uint32_t count,
 		     uint32_t entry_size)
