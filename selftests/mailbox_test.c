@@ -1783,6 +1783,53 @@ TEST(batch_burst_reports_each_sender)
 	close(fd);
 }
 
+/*
+ * A receive burst takes the highest priority's messages off their FIFO
+ * together, then goes on with the next priority's: in order, each once.
+ */
+TEST(batch_burst_takes_priorities_in_order)
+{
+	int fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	static const uint32_t prio[10] = { 0, 3, 0, 3, 3, 0, 7, 0, 3, 0 };
+	static const uint32_t order[10] = { 6, 1, 3, 4, 8, 0, 2, 5, 7, 9 };
+	struct mbox_send s[10];
+	struct mbox_recv r[12];
+	uint32_t vals[10], outs[12];
+	struct mbox_info info;
+
+	ASSERT_GE(fd, 0);
+	burst_sends(s, vals, 10, 0);
+	for (int i = 0; i < 10; i++)
+		s[i].prio = prio[i];
+	ASSERT_EQ(10, mbox_send_batch(fd, s, 10, 0, 0));
+	/* Four first: the run stops inside priority 3's FIFO. */
+	burst_recvs(r, outs, 12);
+	ASSERT_EQ(4, mbox_recv_batch(fd, r, 4, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(6, info.msgs);
+	/* Then the rest, across two FIFOs, and nothing more. */
+	ASSERT_EQ(6, mbox_recv_batch(fd, r + 4, 8, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 0; i < 10; i++) {
+		EXPECT_EQ(order[i], outs[i]);
+		EXPECT_EQ(prio[order[i]], r[i].prio);
+		EXPECT_EQ(s[order[i]].seq, r[i].seq);
+	}
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(10, info.received);
+	EXPECT_EQ(-EAGAIN, mbox_recv_batch(fd, r, 4, MBOX_WAIT_NONBLOCK, 0));
+	/* The emptied FIFOs take messages again. */
+	burst_sends(s, vals, 3, 20);
+	s[1].prio = 3;
+	ASSERT_EQ(3, mbox_send_batch(fd, s, 3, 0, 0));
+	burst_recvs(r, outs, 3);
+	ASSERT_EQ(3, mbox_recv_batch(fd, r, 3, MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(21, outs[0]);
+	EXPECT_EQ(20, outs[1]);
+	EXPECT_EQ(22, outs[2]);
+	close(fd);
+}
+
 /* A batch straight through the ioctl: libmbox would reset the entries. */
 static int raw_batch(int fd, unsigned long cmd, void *entries, uint32_t count,
 		     uint32_t entry_size)
