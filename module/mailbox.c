@@ -301,14 +301,17 @@ efault:
 }
 
 /*
- * New messages for up to @n plain entries from @first on, as
- * mbox_send_entry() would send them. Return: how many.
+ * New messages for up to @n (at most MBOX_BURST_MAX) plain entries from
+ * @first on, as mbox_send_entry() would send them: the entries read and
+ * checked first, then the messages made together. Return: how many.
  */
 static u32 mbox_burst_alloc(struct file *file, const struct mbox_batch *cmd,
 			    u32 first, u32 n, struct mbox_msg **msgs)
 {
 	struct mbox_mailbox *mb = ((struct mbox_file *)file->private_data)->mb;
+	struct mbox_msg_src src[MBOX_BURST_MAX];
 	u32 k, len, prio;
+	int made;
 	u64 buf;
 
 	for (k = 0; k < n; k++) {
@@ -317,12 +320,12 @@ static u32 mbox_burst_alloc(struct file *file, const struct mbox_batch *cmd,
 		    mbox_burst_aliases(cmd, buf, len) ||
 		    mbox_check_send(mb, file, len, prio))
 			break;
-		msgs[k] = mbox_msg_alloc(u64_to_user_ptr(buf), len, mb->obj.user);
-		if (IS_ERR(msgs[k]))
-			break;
-		msgs[k]->prio = prio;
+		src[k].buf = u64_to_user_ptr(buf);
+		src[k].len = len;
+		src[k].prio = prio;
 	}
-	return k;
+	made = k ? mbox_msg_alloc_burst(src, k, mb->obj.user, msgs) : 0;
+	return made > 0 ? made : 0;
 }
 
 /*
@@ -363,8 +366,7 @@ static u32 mbox_send_burst(void *ctx, const struct mbox_batch *cmd, u32 first,
 		n = min3(cmd->count - first - done, (u32)MBOX_BURST_MAX, room);
 		k = mbox_burst_alloc(file, cmd, first + done, n, msgs);
 		sent = k ? mbox_queue_send_burst(q, msgs, k, dl, seqs, stop) : 0;
-		while (k > sent)
-			mbox_msg_put(msgs[--k]);
+		mbox_msg_put_burst(msgs + sent, k - sent);
 		mbox_burst_seqs(cmd, first + done, sent, seqs, stop);
 		done += sent;
 	} while (sent == n && first + done < cmd->count && !*stop);

@@ -33,17 +33,30 @@
 
 /*
  * Small messages, header and payload within MBOX_MSG_SMALL bytes, come from
- * their own slab cache, and each CPU keeps up to MBOX_MSG_SPARES freed ones
- * for its next sends (as io_uring's alloc caches do): a message sent and
- * received on one CPU then costs no allocation, no zeroing (init_on_alloc)
- * and no free. Every field of a reused message is set again and only its
- * new payload is ever copied out, so nothing of the old one shows. A spare
- * stays charged to the memory cgroup that allocated it (at most
- * MBOX_MSG_SPARES * MBOX_MSG_SMALL bytes a CPU); the sender's byte quota is
- * charged per message as for any other.
+ * their own slab cache, and each CPU keeps freed ones as spares for its next
+ * sends (as io_uring's alloc caches do): a message sent and received on one
+ * CPU then costs no allocation, no zeroing (init_on_alloc) and no free.
+ * Every field of a reused message is set again and only its new payload is
+ * ever copied out, so nothing of the old one shows.
+ *
+ * A message freed on its own is kept while the CPU has fewer than
+ * MBOX_MSG_SPARES spares; the messages of a receive burst
+ * (mbox_msg_put_burst()) while it has fewer than MBOX_MSG_BURST_SPARES, so
+ * that a queue drained by bursts hands its messages to the next send bursts
+ * instead of to the slab. A queue of 64 messages filled and drained in
+ * bursts of 16 (the default capacity and batch burst) then allocates
+ * nothing. Single messages keep the smaller bound: how many spares one
+ * sender finds moves when its receiver is woken, and with it the
+ * scheduling of single-message streams (docs/performance.md).
+ *
+ * A spare stays charged to the memory cgroup that allocated it: at most
+ * MBOX_MSG_BURST_SPARES * MBOX_MSG_SMALL bytes (16 KiB) a CPU, given back at
+ * module unload. The sender's byte quota is charged per message as for any
+ * other.
  */
 #define MBOX_MSG_SMALL		256
 #define MBOX_MSG_SPARES		16
+#define MBOX_MSG_BURST_SPARES	64
 
 /**
  * struct mbox_msg_spares - a CPU's freed small messages
@@ -54,7 +67,7 @@
 struct mbox_msg_spares {
 	local_lock_t lock;
 	unsigned int nr;
-	struct mbox_msg *msgs[MBOX_MSG_SPARES];
+	struct mbox_msg *msgs[MBOX_MSG_BURST_SPARES];
 };
 
 static DEFINE_PER_CPU(struct mbox_msg_spares, mbox_msg_spares) = {
@@ -68,7 +81,7 @@ static bool mbox_msg_small(size_t len)
 	return len <= MBOX_MSG_SMALL - sizeof(struct mbox_msg);
 }
 
-static struct mbox_msg *mbox_msg_get(size_t len)
+static __always_inline struct mbox_msg *mbox_msg_get(size_t len)
 {
 	struct mbox_msg_spares *sp;
 	struct mbox_msg *msg = NULL;
@@ -83,24 +96,78 @@ static struct mbox_msg *mbox_msg_get(size_t len)
 	return msg ?: kmem_cache_alloc(mbox_msg_cachep, GFP_KERNEL_ACCOUNT);
 }
 
-/* Free @msg's memory (its references are dropped); @len is its length. */
-static void mbox_msg_free(struct mbox_msg *msg, size_t len)
+/*
+ * Memory for @n messages, of @src's lengths, into @msgs: the small ones
+ * first from this CPU's spares, in one lock hold. Return: for how many (the
+ * first ones); fewer than @n when out of memory.
+ */
+static u32 mbox_msg_get_many(const struct mbox_msg_src *src, u32 n,
+			     struct mbox_msg **msgs)
+{
+	struct mbox_msg_spares *sp;
+	u32 i;
+
+	local_lock(&mbox_msg_spares.lock);
+	sp = this_cpu_ptr(&mbox_msg_spares);
+	for (i = 0; i < n && sp->nr && mbox_msg_small(src[i].len); i++)
+		msgs[i] = sp->msgs[--sp->nr];
+	local_unlock(&mbox_msg_spares.lock);
+	for (; i < n; i++) {
+		msgs[i] = mbox_msg_get(src[i].len);
+		if (!msgs[i])
+			break;
+	}
+	return i;
+}
+
+/* Give @msg's memory (its references dropped) back to the allocator. */
+static void mbox_msg_release_mem(struct mbox_msg *msg)
+{
+	if (mbox_msg_small(msg->len))
+		kmem_cache_free(mbox_msg_cachep, msg);
+	else
+		kvfree(msg);
+}
+
+/* Free @msg's memory (its references are dropped). */
+static void mbox_msg_free(struct mbox_msg *msg)
 {
 	struct mbox_msg_spares *sp;
 
-	if (!mbox_msg_small(len)) {
-		kvfree(msg);
-		return;
+	if (mbox_msg_small(msg->len)) {
+		local_lock(&mbox_msg_spares.lock);
+		sp = this_cpu_ptr(&mbox_msg_spares);
+		if (sp->nr < MBOX_MSG_SPARES) {
+			sp->msgs[sp->nr++] = msg;
+			msg = NULL;
+		}
+		local_unlock(&mbox_msg_spares.lock);
 	}
+	if (msg)
+		mbox_msg_release_mem(msg);
+}
+
+/*
+ * Free the memory of @n messages (their references dropped): the small
+ * ones become this CPU's spares, up to MBOX_MSG_BURST_SPARES, in one lock
+ * hold. @msgs is left in pieces.
+ */
+static void mbox_msg_free_many(struct mbox_msg **msgs, u32 n)
+{
+	struct mbox_msg_spares *sp;
+	u32 i, left = 0;
+
 	local_lock(&mbox_msg_spares.lock);
 	sp = this_cpu_ptr(&mbox_msg_spares);
-	if (sp->nr < MBOX_MSG_SPARES) {
-		sp->msgs[sp->nr++] = msg;
-		msg = NULL;
+	for (i = 0; i < n; i++) {
+		if (mbox_msg_small(msgs[i]->len) && sp->nr < MBOX_MSG_BURST_SPARES)
+			sp->msgs[sp->nr++] = msgs[i];
+		else
+			msgs[left++] = msgs[i];
 	}
 	local_unlock(&mbox_msg_spares.lock);
-	if (msg)
-		kmem_cache_free(mbox_msg_cachep, msg);
+	for (i = 0; i < left; i++)
+		mbox_msg_release_mem(msgs[i]);
 }
 
 int __init mbox_msg_init(void)
@@ -149,25 +216,13 @@ static struct mbox_user *mbox_msg_user(struct mbox_user *hint)
 	return mbox_user_get(euid);
 }
 
-static struct mbox_msg *mbox_msg_new(size_t len, struct mbox_user *hint)
+/*
+ * Set every field of new message @msg of @len bytes, charged to @user
+ * (whose reference it takes over). The caller counts it.
+ */
+static __always_inline void mbox_msg_fill(struct mbox_msg *msg, size_t len,
+					  struct mbox_user *user)
 {
-	struct mbox_msg *msg;
-	int ret;
-
-	if (len > MBOX_MSG_SIZE_LIMIT)
-		return ERR_PTR(-EMSGSIZE);
-	msg = mbox_msg_get(len);
-	if (!msg)
-		return ERR_PTR(-ENOMEM);
-	msg->user = mbox_msg_user(hint);
-	if (!msg->user) {
-		ret = -ENOMEM;
-		goto err_free_msg;
-	}
-	ret = mbox_obj_charge_bytes(msg->user, mbox_msg_charge(len));
-	if (ret)
-		goto err_put_user;
-
 	INIT_LIST_HEAD(&msg->node);
 	refcount_set(&msg->ref, 1);
 	msg->state = MBOX_MSG_QUEUED;
@@ -177,6 +232,7 @@ static struct mbox_msg *mbox_msg_new(size_t len, struct mbox_user *hint)
 	msg->len = len;
 	msg->seq = 0;
 	msg->pending = 0;
+	msg->user = user;
 	msg->flow = NULL;
 	msg->call = NULL;
 	msg->call_id = 0;
@@ -185,14 +241,36 @@ static struct mbox_msg *mbox_msg_new(size_t len, struct mbox_user *hint)
 	/* current's own tgid pid cannot go away under it: no RCU needed. */
 	msg->sender = get_pid(task_tgid(current));
 	msg->uid = current_euid();
+}
+
+static struct mbox_msg *mbox_msg_new(size_t len, struct mbox_user *hint)
+{
+	struct mbox_user *user;
+	struct mbox_msg *msg;
+	int ret;
+
+	if (len > MBOX_MSG_SIZE_LIMIT)
+		return ERR_PTR(-EMSGSIZE);
+	user = mbox_msg_user(hint);
+	if (!user)
+		return ERR_PTR(-ENOMEM);
+	ret = mbox_obj_charge_bytes(user, mbox_msg_charge(len));
+	if (ret)
+		goto err_put_user;
+	msg = mbox_msg_get(len);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
+	mbox_msg_fill(msg, len, user);
 	atomic_long_inc(&mbox_nr_msgs);
 	atomic_long_add(len, &mbox_nr_bytes);
 	return msg;
 
+err_uncharge:
+	mbox_user_uncharge_bytes(user, mbox_msg_charge(len));
 err_put_user:
-	mbox_user_put(msg->user);
-err_free_msg:
-	mbox_msg_free(msg, len);
+	mbox_user_put(user);
 	return ERR_PTR(ret);
 }
 
@@ -201,8 +279,8 @@ err_free_msg:
  * turn, then words, then bytes. @msg->data is 8-byte aligned (struct
  * mbox_msg's size is a multiple of 8); the user's buffer need not be.
  */
-static int mbox_msg_copy_in(struct mbox_msg *msg, const void __user *buf,
-			    size_t len)
+static __always_inline int mbox_msg_copy_in(struct mbox_msg *msg,
+					    const void __user *buf, size_t len)
 {
 	const u64 __user *src = buf;
 	u64 *dst = (u64 *)msg->data;
@@ -251,6 +329,105 @@ struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
 		return ERR_PTR(-EFAULT);
 	}
 	return msg;
+}
+
+/*
+ * Charge the first of @n messages of @src to @user's byte quota: all of
+ * them at once if they fit, else one by one (as @n messages sent one after
+ * the other would be) up to the first that does not. Return: how many.
+ */
+static u32 mbox_msg_charge_many(struct mbox_user *user,
+				const struct mbox_msg_src *src, u32 n)
+{
+	size_t bytes = 0;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		bytes = size_add(bytes, mbox_msg_charge(src[i].len));
+	if (!mbox_obj_charge_bytes(user, bytes))
+		return n;
+	for (i = 0; i < n; i++)
+		if (mbox_obj_charge_bytes(user, mbox_msg_charge(src[i].len)))
+			break;
+	return i;
+}
+
+static void mbox_msg_uncharge_many(struct mbox_user *user,
+				   const struct mbox_msg_src *src, u32 n)
+{
+	size_t bytes = 0;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		bytes += mbox_msg_charge(src[i].len);
+	mbox_user_uncharge_bytes(user, bytes);
+}
+
+/**
+ * mbox_msg_alloc_burst - new messages holding copies of user buffers
+ * @src: each message's user buffer, length and priority
+ * @n: how many
+ * @hint: as for mbox_msg_alloc()
+ * @msgs: out: the messages, with one reference each
+ *
+ * What @n calls of mbox_msg_alloc() would make, stopping at the first that
+ * fails, with the sender's accounting looked up and charged, and the global
+ * counters moved, once for all (the quota falls back to one message at a
+ * time when the burst does not fit as a whole, so it is as exact as theirs).
+ *
+ * Return: how many messages were made (those of @src's first entries), or
+ * the error of the first entry (-EMSGSIZE, -ENOMEM, -EDQUOT, -EFAULT) when
+ * none was.
+ */
+int mbox_msg_alloc_burst(const struct mbox_msg_src *src, u32 n,
+			 struct mbox_user *hint, struct mbox_msg **msgs)
+{
+	struct mbox_user *user;
+	size_t len = 0;
+	u32 i, got;
+	int ret;
+
+	for (i = 0; i < n && src[i].len <= MBOX_MSG_SIZE_LIMIT; i++)
+		;
+	n = i;
+	if (!n)
+		return -EMSGSIZE;
+	user = mbox_msg_user(hint);
+	if (!user)
+		return -ENOMEM;
+	got = mbox_msg_charge_many(user, src, n);
+	if (!got) {
+		ret = -EDQUOT;
+		goto err_put_user;
+	}
+	n = got;
+	got = mbox_msg_get_many(src, n, msgs);
+	mbox_msg_uncharge_many(user, src + got, n - got);
+	if (!got) {
+		ret = -ENOMEM;
+		goto err_put_user;
+	}
+	/* One reference a message: the one taken above and got - 1 more. */
+	if (got > 1)
+		refcount_add(got - 1, &user->ref);
+	for (i = 0; i < got; i++) {
+		mbox_msg_fill(msgs[i], src[i].len, user);
+		msgs[i]->prio = src[i].prio;
+		len += src[i].len;
+	}
+	atomic_long_add(got, &mbox_nr_msgs);
+	atomic_long_add(len, &mbox_nr_bytes);
+	for (i = 0; i < got; i++) {
+		if (mbox_msg_copy_in(msgs[i], src[i].buf, src[i].len)) {
+			mbox_msg_put_burst(msgs + i, got - i);
+			break;
+		}
+	}
+	return i ?: -EFAULT;
+
+err_put_user:
+	mbox_user_put(user);
+	return ret;
 }
 
 /**
@@ -302,7 +479,58 @@ void mbox_msg_put(struct mbox_msg *msg)
 	put_pid(msg->sender);
 	if (msg->release)
 		msg->release(msg);
-	mbox_msg_free(msg, msg->len);
+	mbox_msg_free(msg);
+}
+
+/* Drop @refs references to @user and @bytes of its charge. */
+static void mbox_msg_unuse(struct mbox_user *user, u32 refs, size_t bytes)
+{
+	mbox_user_uncharge_bytes(user, bytes);
+	mbox_user_put_many(user, refs);
+}
+
+/**
+ * mbox_msg_put_burst - drop one reference to each of @n messages
+ * @msgs: the messages; the array is left in pieces
+ * @n: how many
+ *
+ * What @n calls of mbox_msg_put() would do, with the messages freed in one
+ * go (kept as this CPU's spares, up to MBOX_MSG_BURST_SPARES), each run of
+ * them charged to one user uncharged and unreferenced once, and the global
+ * counters moved once.
+ */
+void mbox_msg_put_burst(struct mbox_msg **msgs, u32 n)
+{
+	struct mbox_user *user = NULL;
+	u32 i, refs = 0, dead = 0;
+	size_t bytes = 0, len = 0;
+	struct mbox_msg *msg;
+
+	for (i = 0; i < n; i++) {
+		msg = msgs[i];
+		if (!refcount_dec_and_test(&msg->ref))
+			continue;
+		if (msg->user != user) {
+			if (refs)
+				mbox_msg_unuse(user, refs, bytes);
+			user = msg->user;
+			refs = 0;
+			bytes = 0;
+		}
+		refs++;
+		bytes += mbox_msg_charge(msg->len);
+		len += msg->len;
+		put_pid(msg->sender);
+		if (msg->release)
+			msg->release(msg);
+		msgs[dead++] = msg;
+	}
+	if (!dead)
+		return;
+	mbox_msg_unuse(user, refs, bytes);
+	atomic_long_sub(dead, &mbox_nr_msgs);
+	atomic_long_sub(len, &mbox_nr_bytes);
+	mbox_msg_free_many(msgs, dead);
 }
 
 /* Drop one reference to each message on @list, which is left in pieces. */

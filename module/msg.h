@@ -75,13 +75,28 @@ struct mbox_msg {
 	u8 data[];
 };
 
+/**
+ * struct mbox_msg_src - what a message of a burst is made from
+ * @buf: the user's buffer
+ * @len: its length
+ * @prio: the message's priority
+ */
+struct mbox_msg_src {
+	const void __user *buf;
+	u32 len;
+	u32 prio;
+};
+
 size_t mbox_msg_charge(size_t len);
 struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
 				struct mbox_user *hint);
+int mbox_msg_alloc_burst(const struct mbox_msg_src *src, u32 n,
+			 struct mbox_user *hint, struct mbox_msg **msgs);
 int mbox_msg_init(void);
 void mbox_msg_exit(void);
 int mbox_msg_copy_out(void __user *buf, const struct mbox_msg *msg, size_t n);
 void mbox_msg_put(struct mbox_msg *msg);
+void mbox_msg_put_burst(struct mbox_msg **msgs, u32 n);
 void mbox_msg_put_list(struct list_head *list);
 
 #endif /* _MBOX_MSG_H */

@@ -796,7 +796,8 @@ static void mbox_rx_fill(struct mbox_rx *rx, struct mbox_msg *msg)
 	rx->len = msg->len;
 	rx->prio = msg->prio;
 	rx->seq = msg->seq;
-	rx->pid = mbox_msg_sender_nr(msg);
+	if (msg->sender != rx->pid_of)
+		rx->pid = mbox_msg_sender_nr(msg);
 	/* The initial namespace maps every uid to itself: skip the lookup. */
 	if (current_user_ns() == &init_user_ns)
 		rx->uid = __kuid_val(msg->uid);
@@ -1085,6 +1086,22 @@ u32 mbox_queue_room_hint(struct mbox_queue *q)
 	return used < q->capacity ? q->capacity - (u32)used : 0;
 }
 
+/*
+ * How many messages outside any flow @q (locked) takes now, each without
+ * a look at its room: where room is counted in messages alone, the free
+ * slots (U32_MAX unbounded); 0 where each message must make or check its
+ * own (drop-oldest, a byte bound, rendezvous).
+ */
+static u32 mbox_burst_room(struct mbox_queue *q)
+{
+	lockdep_assert_held(&q->lock);
+	if (!q->capacity || q->max_bytes || (q->qflags & MBOX_Q_DROP_OLDEST))
+		return 0;
+	if (q->capacity == MBOX_CAPACITY_UNBOUNDED)
+		return U32_MAX;
+	return q->nr_msgs < q->capacity ? q->capacity - (u32)q->nr_msgs : 0;
+}
+
 /**
  * mbox_queue_send_burst - queue what can be queued at once, in one lock hold
  * @q: the queue
@@ -1106,16 +1123,17 @@ u32 mbox_queue_send_burst(struct mbox_queue *q, struct mbox_msg **msgs, u32 n,
 			  struct mbox_deadline *dl, u64 *seqs, bool *full)
 {
 	LIST_HEAD(dropped);
-	u32 k;
+	u32 k, room;
 
 	spin_lock(&q->lock);
+	room = mbox_burst_room(q);
 	for (k = 0; k < n; k++) {
 		struct mbox_msg *msg = msgs[k];
 
 		if (WARN_ON_ONCE(msg->flow || msg->confirm || msg->reply) ||
 		    mbox_needs_level(q, msg) || mbox_msg_dead(q, msg))
 			break;
-		if (!mbox_make_room(q, msg, &dropped)) {
+		if (k >= room && !mbox_make_room(q, msg, &dropped)) {
 			*full = true;
 			break;
 		}
@@ -1132,14 +1150,19 @@ u32 mbox_queue_send_burst(struct mbox_queue *q, struct mbox_msg **msgs, u32 n,
 }
 
 /*
- * Take @msg for @rx within a burst: copied and reported with page faults
- * disabled, taken in the same lock hold. Return: false (nothing taken) when
- * it needs the ordinary receive: too long for the buffer or for the locked
- * copy, a call's request, or a page missing.
+ * Copy @msg out for @rx, into @slot's buffer, within a burst: copied and
+ * reported with page faults disabled; the caller takes it in the same lock
+ * hold. Return: false (nothing copied or reported) when it needs the
+ * ordinary receive: too long for the buffer or for the locked copy, a
+ * call's request, or a page missing.
  */
-static bool mbox_burst_take(struct mbox_queue *q, struct mbox_rx *rx,
+static bool mbox_burst_copy(struct mbox_queue *q, struct mbox_rx *rx,
+			    const struct mbox_burst_slot *slot,
 			    struct mbox_msg *msg)
 {
+	rx->buf = slot->buf;
+	rx->buflen = slot->buflen;
+	rx->report_to = slot->report_to;
 	if ((msg->len > rx->buflen && !(rx->flags & MBOX_RECV_TRUNC)) ||
 	    msg->len > MBOX_COPY_LOCKED_MAX || msg->call)
 		return false;
@@ -1148,8 +1171,58 @@ static bool mbox_burst_take(struct mbox_queue *q, struct mbox_rx *rx,
 		rx->dropped = 0;
 		return false;
 	}
-	mbox_take(q, rx, msg);
 	return true;
+}
+
+/*
+ * A burst's common case: the first messages of the highest FIFO (no level
+ * above it), each copied out (mbox_burst_copy()) and taken as
+ * mbox_queue_find() and mbox_take() would, one by one, and cut off the
+ * FIFO together. Ends at the first message they would not take so (a
+ * claimed one, a reply, a page missing...), for mbox_queue_recv_burst() to
+ * go on the ordinary way. Return: how many were taken, into @taken.
+ */
+static u32 mbox_burst_take_run(struct mbox_queue *q, struct mbox_rx *rx,
+			       const struct mbox_burst_slot *slots, u32 n,
+			       struct mbox_msg **taken)
+{
+	struct list_head *fifo, run;
+	struct mbox_msg *msg;
+	unsigned int idx;
+	u64 bytes = 0;
+	u32 k = 0, i;
+
+	lockdep_assert_held(&q->lock);
+	if (!q->prio_map || rb_first_cached(&q->levels) ||
+	    (q->qflags & MBOX_Q_BCAST))
+		return 0;
+	idx = __fls(q->prio_map);
+	fifo = &q->prio[idx];
+	list_for_each_entry(msg, fifo, node) {
+		if (k == n || !mbox_msg_takeable(msg) || msg->reply || msg->flow ||
+		    !mbox_burst_copy(q, rx, &slots[k], msg))
+			break;
+		msg->state = MBOX_MSG_DELIVERED;
+		trace_mbox_recv(mbox_qid(q), msg);
+		/* What was reported; drops since then are the next receive's. */
+		q->missed -= rx->dropped;
+		bytes += msg->len;
+		/* Its sender's number holds for the rest of this lock hold. */
+		rx->pid_of = msg->sender;
+		taken[k++] = msg;
+	}
+	if (!k)
+		return 0;
+	/* The run is the FIFO's first @k messages, up to @msg (or all). */
+	list_cut_before(&run, fifo, &msg->node);
+	for (i = 0; i < k; i++)
+		INIT_LIST_HEAD(&taken[i]->node);
+	if (list_empty(fifo))
+		__clear_bit(idx, &q->prio_map);
+	q->nr_msgs -= k;
+	q->nr_bytes -= bytes;
+	q->received += k;
+	return k;
 }
 
 /**
@@ -1175,30 +1248,30 @@ u32 mbox_queue_recv_burst(struct mbox_queue *q, struct mbox_rx *rx,
 			  struct mbox_deadline *dl, bool *empty)
 {
 	struct mbox_msg *taken[MBOX_BURST_MAX];
-	u32 k, i;
+	u32 k;
 
 	if (WARN_ON_ONCE(n > MBOX_BURST_MAX))
 		n = MBOX_BURST_MAX;
 	spin_lock(&q->lock);
-	for (k = 0; k < n; k++) {
-		rx->buf = slots[k].buf;
-		rx->buflen = slots[k].buflen;
-		rx->report_to = slots[k].report_to;
+	/* Then whatever is left the way a receive finds it. */
+	for (k = mbox_burst_take_run(q, rx, slots, n, taken); k < n; k++) {
 		taken[k] = mbox_queue_find(q, rx);
 		if (!taken[k]) {
 			*empty = true;
 			break;
 		}
-		if (!mbox_burst_take(q, rx, taken[k]))
+		if (!mbox_burst_copy(q, rx, &slots[k], taken[k]))
 			break;
+		mbox_take(q, rx, taken[k]);
+		rx->pid_of = taken[k]->flow ? NULL : taken[k]->sender;
 	}
+	rx->pid_of = NULL;
 	spin_unlock(&q->lock);
 	if (k && dl->defer)
 		dl->defer->freed += k;
 	else if (k)
 		mbox_wake_poll(&q->send_wq, MBOX_EPOLLOUT);
-	for (i = 0; i < k; i++)
-		mbox_msg_put(taken[i]);
+	mbox_msg_put_burst(taken, k);
 	return k;
 }
 

@@ -199,6 +199,9 @@ struct mbox_queue {
  * @prio: the result
  * @seq: the result
  * @pid: the result
+ * @pid_of: within a receive burst's lock hold, the sender @pid is the number
+ *	of (a message taken in that hold keeps it alive), for the next
+ *	messages of the same sender; NULL otherwise
  * @uid: the result
  * @dropped: the result
  */
@@ -226,6 +229,7 @@ struct mbox_rx {
 	u32 prio;
 	u64 seq;
 	pid_t pid;
+	struct pid *pid_of;
 	u32 uid;
 	u32 dropped;
 };

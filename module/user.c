@@ -81,6 +81,19 @@ void mbox_user_put(struct mbox_user *user)
 		kfree(user);
 }
 
+/**
+ * mbox_user_put_many - drop @n references to @user
+ * @user: the accounting
+ * @n: how many references, all the caller's; at least one
+ */
+void mbox_user_put_many(struct mbox_user *user, unsigned int n)
+{
+	/* The caller holds @n: dropping all but one never drops the last. */
+	if (n > 1 && WARN_ON_ONCE(refcount_sub_and_test(n - 1, &user->ref)))
+		return;
+	mbox_user_put(user);
+}
+
 int mbox_user_charge_object(struct mbox_user *user)
 {
 	if (atomic_inc_return(&user->objects) > mbox_limit_objects()) {

@@ -35,6 +35,7 @@ struct mbox_user {
 
 struct mbox_user *mbox_user_get(kuid_t uid);
 void mbox_user_put(struct mbox_user *user);
+void mbox_user_put_many(struct mbox_user *user, unsigned int n);
 int mbox_user_charge_object(struct mbox_user *user);
 void mbox_user_uncharge_object(struct mbox_user *user);
 int mbox_user_charge_bytes(struct mbox_user *user, size_t bytes);

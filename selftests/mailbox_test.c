@@ -1699,6 +1699,137 @@ TEST(batch_burst_fault_keeps_the_rest_queued)
 	close(fd);
 }
 
+/*
+ * A send payload that faults in the middle of a burst: the entries before
+ * it are sent, once each, numbered and counted; it and those after it are
+ * not, and nothing of them stays charged or counted.
+ */
+TEST(batch_burst_send_fault_sends_those_before)
+{
+	int fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	long pg = sysconf(_SC_PAGESIZE);
+	struct mbox_send s[24];
+	struct mbox_recv r[24];
+	uint32_t vals[24], outs[24];
+	struct mbox_stats a, b;
+	struct mbox_info info;
+	char *none;
+
+	ASSERT_GE(fd, 0);
+	none = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, none);
+	ASSERT_EQ(0, mbox_stats(-1, &a));
+	burst_sends(s, vals, 24, 100);
+	s[21].buf = (uintptr_t)none;	/* the second burst's sixth */
+	ASSERT_EQ(21, mbox_send_batch(fd, s, 24, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 1; i < 21; i++)
+		EXPECT_EQ(s[i - 1].seq + 1, s[i].seq);
+	for (int i = 21; i < 24; i++)
+		EXPECT_EQ(0xdead, s[i].seq);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(21, info.msgs);
+	EXPECT_EQ(21, info.sent);
+	ASSERT_EQ(0, mbox_stats(-1, &b));
+	EXPECT_EQ(a.messages + 21, b.messages);
+	EXPECT_EQ(a.bytes + 21 * sizeof(uint32_t), b.bytes);
+	/* The first burst's first: the batch fails and sends nothing. */
+	burst_sends(s, vals, 24, 200);
+	s[0].buf = (uintptr_t)none;
+	EXPECT_EQ(-EFAULT, mbox_send_batch(fd, s, 24, MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(0xdead, s[1].seq);
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(21, info.msgs);
+	burst_recvs(r, outs, 24);
+	ASSERT_EQ(21, mbox_recv_batch(fd, r, 24, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 0; i < 21; i++)
+		EXPECT_EQ(100 + i, outs[i]);
+	ASSERT_EQ(0, mbox_stats(-1, &b));
+	EXPECT_EQ(a.messages, b.messages);
+	EXPECT_EQ(a.bytes, b.bytes);
+	munmap(none, pg);
+	close(fd);
+}
+
+/*
+ * A receive burst of several senders' messages reports each message's own
+ * sender (a burst looks a sender's number up once for its run of messages).
+ */
+TEST(batch_burst_reports_each_sender)
+{
+	int fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	struct mbox_send s[4];
+	struct mbox_recv r[12];
+	uint32_t vals[4], outs[12];
+	pid_t child;
+
+	ASSERT_GE(fd, 0);
+	burst_sends(s, vals, 4, 0);
+	ASSERT_EQ(4, mbox_send_batch(fd, s, 4, 0, 0));
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		burst_sends(s, vals, 4, 4);
+		_exit(mbox_send_batch(fd, s, 4, 0, 0) == 4 ? 0 : 1);
+	}
+	ASSERT_EQ(0, wait_child(child));
+	burst_sends(s, vals, 4, 8);
+	ASSERT_EQ(4, mbox_send_batch(fd, s, 4, 0, 0));
+	burst_recvs(r, outs, 12);
+	ASSERT_EQ(12, mbox_recv_batch(fd, r, 12, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 0; i < 12; i++) {
+		EXPECT_EQ(i, outs[i]);
+		EXPECT_EQ(i >= 4 && i < 8 ? child : getpid(), r[i].pid);
+	}
+	close(fd);
+}
+
+/*
+ * A receive burst takes the highest priority's messages off their FIFO
+ * together, then goes on with the next priority's: in order, each once.
+ */
+TEST(batch_burst_takes_priorities_in_order)
+{
+	int fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	static const uint32_t prio[10] = { 0, 3, 0, 3, 3, 0, 7, 0, 3, 0 };
+	static const uint32_t order[10] = { 6, 1, 3, 4, 8, 0, 2, 5, 7, 9 };
+	struct mbox_send s[10];
+	struct mbox_recv r[12];
+	uint32_t vals[10], outs[12];
+	struct mbox_info info;
+
+	ASSERT_GE(fd, 0);
+	burst_sends(s, vals, 10, 0);
+	for (int i = 0; i < 10; i++)
+		s[i].prio = prio[i];
+	ASSERT_EQ(10, mbox_send_batch(fd, s, 10, 0, 0));
+	/* Four first: the run stops inside priority 3's FIFO. */
+	burst_recvs(r, outs, 12);
+	ASSERT_EQ(4, mbox_recv_batch(fd, r, 4, MBOX_WAIT_NONBLOCK, 0));
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(6, info.msgs);
+	/* Then the rest, across two FIFOs, and nothing more. */
+	ASSERT_EQ(6, mbox_recv_batch(fd, r + 4, 8, MBOX_WAIT_NONBLOCK, 0));
+	for (int i = 0; i < 10; i++) {
+		EXPECT_EQ(order[i], outs[i]);
+		EXPECT_EQ(prio[order[i]], r[i].prio);
+		EXPECT_EQ(s[order[i]].seq, r[i].seq);
+	}
+	ASSERT_EQ(0, mbox_info(fd, &info));
+	EXPECT_EQ(0, info.msgs);
+	EXPECT_EQ(10, info.received);
+	EXPECT_EQ(-EAGAIN, mbox_recv_batch(fd, r, 4, MBOX_WAIT_NONBLOCK, 0));
+	/* The emptied FIFOs take messages again. */
+	burst_sends(s, vals, 3, 20);
+	s[1].prio = 3;
+	ASSERT_EQ(3, mbox_send_batch(fd, s, 3, 0, 0));
+	burst_recvs(r, outs, 3);
+	ASSERT_EQ(3, mbox_recv_batch(fd, r, 3, MBOX_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(21, outs[0]);
+	EXPECT_EQ(20, outs[1]);
+	EXPECT_EQ(22, outs[2]);
+	close(fd);
+}
+
 /* A batch straight through the ioctl: libmbox would reset the entries. */
 static int raw_batch(int fd, unsigned long cmd, void *entries, uint32_t count,
 		     uint32_t entry_size)
@@ -1897,6 +2028,75 @@ TEST(byte_quota_charges_the_sender_not_the_owner)
 	EXPECT_EQ(0, mbox_send(fd, buf, sizeof(buf), 0, 0, 0));
 	ASSERT_EQ(0, write_param("bytes_per_user", old));
 	close(fd);
+}
+
+/*
+ * A send burst that does not fit the byte quota as a whole sends what one
+ * send after the other would: as many messages as fit, in order, and not
+ * the rest; receiving them gives the whole quota back.
+ */
+static int burst_to_the_byte_quota(void *arg)
+{
+	static char bufs[64][100], outs[64][100];
+	struct mbox_send s[64];
+	struct mbox_recv r[64];
+	struct mbox_info info;
+	int fd, fit, n, i;
+
+	(void)arg;
+	fd = mb_anon(MBOX_CAPACITY_UNBOUNDED, 0);
+	if (fd < 0)
+		return 1;
+	/* How many fit, sent one by one; received again, which uncharges them. */
+	for (fit = 0; fit < 64; fit++)
+		if (mbox_send(fd, bufs[0], sizeof(bufs[0]), 0, 0, 0))
+			break;
+	/* The quota must end inside a burst of 16 past the first. */
+	if (fit <= 16 || fit >= 64 || !(fit % 16))
+		return 2;
+	for (i = 0; i < fit; i++)
+		if (mbox_recv(fd, outs[0], sizeof(outs[0]), 0, 0, NULL) != sizeof(outs[0]))
+			return 3;
+	for (i = 0; i < 64; i++) {
+		memset(bufs[i], i + 1, sizeof(bufs[i]));
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].buf = (uintptr_t)bufs[i];
+		s[i].len = sizeof(bufs[i]);
+		s[i].seq = 0xdead;
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].buf = (uintptr_t)outs[i];
+		r[i].len = sizeof(outs[i]);
+	}
+	n = mbox_send_batch(fd, s, 64, MBOX_WAIT_NONBLOCK, 0);
+	if (n != fit)
+		return 4;
+	for (i = fit; i < 64; i++)
+		if (s[i].seq != 0xdead)
+			return 5;
+	if (mbox_send_batch(fd, s + fit, 64 - fit, MBOX_WAIT_NONBLOCK, 0) != -EDQUOT)
+		return 6;
+	if (mbox_info(fd, &info) || info.msgs != (uint64_t)fit)
+		return 7;
+	if (mbox_recv_batch(fd, r, 64, MBOX_WAIT_NONBLOCK, 0) != fit)
+		return 8;
+	for (i = 0; i < fit; i++)
+		if (memcmp(outs[i], bufs[i], sizeof(bufs[i])) || r[i].seq != s[i].seq)
+			return 9;
+	/* All of it given back: as many fit again, in bursts. */
+	n = mbox_send_batch(fd, s, 64, MBOX_WAIT_NONBLOCK, 0);
+	close(fd);
+	return n == fit ? 0 : 10;
+}
+
+TEST(batch_burst_stops_at_the_byte_quota)
+{
+	unsigned long old = read_param("bytes_per_user");
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, write_param("bytes_per_user", 4096));
+	EXPECT_EQ(0, as_user(4444, burst_to_the_byte_quota, NULL));
+	ASSERT_EQ(0, write_param("bytes_per_user", old));
 }
 
 TEST(message_size_limit_parameter)
