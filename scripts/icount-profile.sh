@@ -15,6 +15,9 @@
 # user space as one line, and the total. Check the total against the
 # cell's instr column in "make bench ICOUNT=1" before reading the split:
 # docs/performance.md says where the two agree and where they do not.
+# To sum the functions by kind of work (user space, the system call's path,
+# argument structs, message memory, queue and wait, the rest), list them all
+# (-T 1000) and run bench/prof/kinds.awk on the output.
 # Files: build/prof/.
 set -euo pipefail
 
