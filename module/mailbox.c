@@ -382,19 +382,6 @@ static int mbox_cmd_send_batch(struct mbox_ucmd *ucmd)
 			      ucmd->file);
 }
 
-/* Can the entry at @uentry, @n bytes, be written back? Its first and last byte. */
-static int mbox_entry_probe(void __user *uentry, const void *e, size_t n)
-{
-	u8 __user *u = uentry;
-	const u8 *k = e;
-
-	if (put_user(k[0], u))
-		return -EFAULT;
-	if (!(((unsigned long)u ^ (unsigned long)(u + n - 1)) & PAGE_MASK))
-		return 0;
-	return put_user(k[n - 1], u + n - 1) ? -EFAULT : 0;
-}
-
 /* One entry of MBOX_IOC_RECV_BATCH (see batch.c). */
 static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 			   u32 flags, struct mbox_deadline *dl)
@@ -417,7 +404,7 @@ static int mbox_recv_entry(void *ctx, void __user *uentry, u32 entry_size,
 	rx.report = mbox_recv_report;
 	rx.report_to = uentry;
 	/* Make sure the result can be written before a message is taken. */
-	ret = mbox_entry_probe(uentry, &e, n);
+	ret = mbox_user_probe_write(uentry, &e, n);
 	if (ret)
 		return ret;
 	copied = mbox_recv(file->private_data, file, &rx, dl);

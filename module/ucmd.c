@@ -9,10 +9,9 @@
  * tail is not zero) and calls the handler from the table.
  *
  * The common case, a struct of the kernel's size, takes one user-access
- * window: the size word, the rest of the struct, and the write check of the
- * output fields the table declares (mbox_ucmd_probe_out()). Anything else (a
- * fault, another size) goes the general way above, which reads the struct
- * again and reports what it finds, so both ways give the same errors.
+ * window: the size word and the rest of the struct. Anything else (a fault,
+ * another size) goes the general way above, which reads the struct again
+ * and reports what it finds, so both ways give the same errors.
  */
 #include <linux/file.h>
 #include <linux/nospec.h>
@@ -105,37 +104,76 @@ int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len)
 	return 0;
 }
 
+/*
+ * Check that the user byte at @u can be written without changing it; @val
+ * is its value as read. Where the architecture has a compare-and-exchange
+ * on user memory, the byte is exchanged with itself atomically: that needs
+ * write access, and stores nothing but what the byte holds at that moment,
+ * so a store another thread makes meanwhile is never undone. Elsewhere the
+ * byte is written back as read. User access must be open.
+ */
+#ifdef unsafe_try_cmpxchg_user
+#define mbox_probe_byte(u, val, label)					\
+	do {								\
+		u8 __mbox_old = (val);					\
+		(void)unsafe_try_cmpxchg_user((u), &__mbox_old,	\
+					      __mbox_old, label);	\
+	} while (0)
+#else
+#define mbox_probe_byte(u, val, label)	unsafe_put_user((val), (u), label)
+#endif
+
+/**
+ * mbox_user_probe_write - make sure a user region can be written back
+ * @ubuf: the region, at most a page long
+ * @kbuf: the kernel's copy of what it held when read
+ * @n: its length
+ *
+ * Checks the first and (if on another page) the last byte with
+ * mbox_probe_byte(): the region is at most a page, so that touches every
+ * page it spans, and changes nothing in it. A command whose results could
+ * not be handed back then fails with -EFAULT before it changes anything.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int mbox_user_probe_write(void __user *ubuf, const void *kbuf, size_t n)
+{
+	u8 __user *first = ubuf, *last = first + n - 1;
+	const u8 *k = kbuf;
+
+	if (!n)
+		return 0;
+	if (!user_access_begin(first, n))
+		return -EFAULT;
+	mbox_probe_byte(first, k[0], efault);
+	if (((unsigned long)first ^ (unsigned long)last) & PAGE_MASK)
+		mbox_probe_byte(last, k[n - 1], efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /**
  * mbox_ucmd_probe - make sure part of the user's struct can be written back
  * @ucmd: the call in flight
  * @offset: where the output fields start
  * @len: how many bytes they take
  *
- * Writes the first and (if on another page) the last byte of the region
- * back as they were read (the user's struct holds them already): the
- * region is smaller than a page, so that touches every page it spans. A command whose results could
- * not be handed back then fails with -EFAULT before it changes anything.
- * Only the part inside the user's struct is touched. (Two byte stores, not
- * a copy: a copy from the kernel's stack costs the hardened-usercopy stack
- * walk, which measurably slowed every send.)
+ * mbox_user_probe_write() on the part of the region inside the user's
+ * struct.
  *
  * Return: 0 or -EFAULT.
  */
 int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len)
 {
 	const u8 *kbuf = ucmd->cmd;
-	u8 __user *ubuf = ucmd->ubuffer;
-	size_t last;
 
 	if (ucmd->user_size <= offset || !len)
 		return 0;
-	last = offset + min_t(size_t, len, ucmd->user_size - offset) - 1;
-	if (put_user(kbuf[offset], ubuf + offset))
-		return -EFAULT;
-	/* One page holds the first byte: then it holds them all. */
-	if (!(((unsigned long)(ubuf + offset) ^ (unsigned long)(ubuf + last)) & PAGE_MASK))
-		return 0;
-	return put_user(kbuf[last], ubuf + last) ? -EFAULT : 0;
+	return mbox_user_probe_write(ucmd->ubuffer + offset, kbuf + offset,
+				     min_t(size_t, len, ucmd->user_size - offset));
 }
 
 /**
@@ -171,19 +209,17 @@ int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
 
 /*
  * The fast path: the user's struct is the kernel's size (its first word
- * says so), read word by word in one user-access window with the size, and
- * the command's output fields, if its table entry declares them, checked
- * there too (mbox_ucmd_probe(): their first and, on another page, last byte
- * written back as just read). False sends the caller to the general path,
- * which reads the struct again and reports any fault or size error itself.
+ * says so), read word by word in one user-access window with the size.
+ * False sends the caller to the general path, which reads the struct again
+ * and reports any fault or size error itself. The output fields are checked
+ * later, by the handler (mbox_ucmd_probe_out()), once its own checks passed:
+ * a command that fails those touches nothing of the user's struct.
  */
 static __always_inline bool mbox_ucmd_get_fast(struct mbox_ucmd *ucmd, u64 *buf)
 {
 	/* Read before the window: nothing in it may call out (objtool). */
-	const size_t size = ucmd->op->size, out = ucmd->op->out;
-	const bool probe = ucmd->op->probe;
+	const size_t size = ucmd->op->size;
 	const u64 __user *u = ucmd->ubuffer;
-	u8 __user *first, *last;
 	size_t i;
 
 	if (!user_access_begin(u, size))
@@ -199,20 +235,7 @@ static __always_inline bool mbox_ucmd_get_fast(struct mbox_ucmd *ucmd, u64 *buf)
 	}
 	if (i < size / sizeof(u64))
 		unsafe_get_user(buf[i], &u[i], general);
-	if (probe) {
-		first = (u8 __user *)u + out;
-		last = (u8 __user *)u + size - 1;
-		unsafe_put_user(((u8 *)buf)[out], first, out_efault);
-		if (((unsigned long)first ^ (unsigned long)last) & PAGE_MASK)
-			unsafe_put_user(((u8 *)buf)[size - 1], last, out_efault);
-	}
 	user_access_end();
-	ucmd->out_probed = probe;
-	return true;
-out_efault:
-	user_access_end();
-	ucmd->out_probed = true;
-	ucmd->out_err = -EFAULT;
 	return true;
 general:
 	user_access_end();

@@ -22,17 +22,14 @@ struct mbox_wait_watch;
  * @size: the kernel's size of the argument struct (a multiple of 8 bytes,
  *	at most MBOX_UCMD_MAX_SIZE)
  * @min_size: the size of the first published version of the struct
- * @out: where the struct's output fields start (they run to its end)
- * @probe: @out is declared (MBOX_IOCTL_OP_OUT()): the dispatcher checks,
- *	as it reads a struct of the kernel's size, that the output fields can
- *	be written back (see mbox_ucmd_probe_out())
+ * @out: where the struct's output fields start (they run to its end), for
+ *	mbox_ucmd_probe_out(); declared with MBOX_IOCTL_OP_OUT()
  */
 struct mbox_ioctl_op {
 	int (*execute)(struct mbox_ucmd *ucmd);
 	u16 size;
 	u16 min_size;
 	u16 out;
-	bool probe;
 };
 
 /* The largest argument struct any command takes, kernel side. */
@@ -64,7 +61,6 @@ struct mbox_ioctl_op {
 					  sizeof(_struct) % sizeof(u64)), \
 		.min_size = offsetofend(_struct, _last),		\
 		.out = offsetof(_struct, _out),				\
-		.probe = true,						\
 	}
 
 /**
@@ -79,8 +75,6 @@ struct mbox_ioctl_op {
  * @op: the command's entry in its dispatch table
  * @watch: NULL, or what ends the command's waits early (an io_uring
  *	command's, see uring.c); handlers pass it to mbox_deadline_init()
- * @out_probed: the dispatcher checked the output fields (@op->out) already
- * @out_err: if so, what it found: 0 or -EFAULT
  *
  * Handlers read their input from @cmd and hand their output back with
  * mbox_ucmd_respond() or mbox_ucmd_put_u64(), which never write beyond
@@ -94,8 +88,6 @@ struct mbox_ucmd {
 	void *cmd;
 	const struct mbox_ioctl_op *op;
 	const struct mbox_wait_watch *watch;
-	bool out_probed;
-	int out_err;
 };
 
 long mbox_ioctl_dispatch(struct file *file, unsigned int cmd,
@@ -108,6 +100,7 @@ int mbox_copy_struct_in(void *dst, size_t ksize, const void __user *src,
 			size_t usize);
 int mbox_ucmd_respond(struct mbox_ucmd *ucmd, size_t len);
 int mbox_ucmd_probe(struct mbox_ucmd *ucmd, size_t offset, size_t len);
+int mbox_user_probe_write(void __user *ubuf, const void *kbuf, size_t n);
 int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
 		      bool cloexec);
 
@@ -116,17 +109,14 @@ int mbox_ucmd_install(struct mbox_ucmd *ucmd, size_t len, struct file *file,
  *	MBOX_IOCTL_OP_OUT()) can be written back
  * @ucmd: the call in flight
  *
- * The dispatcher checked them as it read a struct of the kernel's size
- * (the common case): this hands its finding to the handler where the
- * handler wants it, after its own checks, so that errors keep their order.
- * A struct of another size is checked now, by mbox_ucmd_probe().
+ * Handlers call it once their own checks passed, before the command takes
+ * effect, so that errors keep their order and a command failing those
+ * checks touches nothing (mbox_user_probe_write() changes nothing either).
  *
  * Return: 0 or -EFAULT.
  */
 static inline int mbox_ucmd_probe_out(struct mbox_ucmd *ucmd)
 {
-	if (likely(ucmd->out_probed))
-		return ucmd->out_err;
 	return mbox_ucmd_probe(ucmd, ucmd->op->out,
 			       ucmd->op->size - ucmd->op->out);
 }
