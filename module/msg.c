@@ -331,6 +331,17 @@ struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
 	return msg;
 }
 
+/* What the first @n messages of @src count against their sender's quota. */
+static size_t mbox_msg_src_charge(const struct mbox_msg_src *src, u32 n)
+{
+	size_t bytes = 0;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		bytes = size_add(bytes, mbox_msg_charge(src[i].len));
+	return bytes;
+}
+
 /*
  * Charge the first of @n messages of @src to @user's byte quota: all of
  * them at once if they fit, else one by one (as @n messages sent one after
@@ -339,28 +350,14 @@ struct mbox_msg *mbox_msg_alloc(const void __user *buf, size_t len,
 static u32 mbox_msg_charge_many(struct mbox_user *user,
 				const struct mbox_msg_src *src, u32 n)
 {
-	size_t bytes = 0;
 	u32 i;
 
-	for (i = 0; i < n; i++)
-		bytes = size_add(bytes, mbox_msg_charge(src[i].len));
-	if (!mbox_obj_charge_bytes(user, bytes))
+	if (!mbox_obj_charge_bytes(user, mbox_msg_src_charge(src, n)))
 		return n;
 	for (i = 0; i < n; i++)
 		if (mbox_obj_charge_bytes(user, mbox_msg_charge(src[i].len)))
 			break;
 	return i;
-}
-
-static void mbox_msg_uncharge_many(struct mbox_user *user,
-				   const struct mbox_msg_src *src, u32 n)
-{
-	size_t bytes = 0;
-	u32 i;
-
-	for (i = 0; i < n; i++)
-		bytes += mbox_msg_charge(src[i].len);
-	mbox_user_uncharge_bytes(user, bytes);
 }
 
 /**
@@ -402,7 +399,7 @@ int mbox_msg_alloc_burst(const struct mbox_msg_src *src, u32 n,
 	}
 	n = got;
 	got = mbox_msg_get_many(src, n, msgs);
-	mbox_msg_uncharge_many(user, src + got, n - got);
+	mbox_user_uncharge_bytes(user, mbox_msg_src_charge(src + got, n - got));
 	if (!got) {
 		ret = -ENOMEM;
 		goto err_put_user;

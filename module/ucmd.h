@@ -36,17 +36,19 @@ struct mbox_ioctl_op {
 #define MBOX_UCMD_MAX_SIZE	256
 
 /*
- * Each struct's size is checked at build time: at most MBOX_UCMD_MAX_SIZE
- * and a multiple of 8 bytes (the dispatcher copies whole words).
+ * The fields every entry sets. Each struct's size is checked at build time:
+ * at most MBOX_UCMD_MAX_SIZE and a multiple of 8 bytes (the dispatcher
+ * copies whole words).
  */
+#define __MBOX_IOCTL_OP(_fn, _struct, _last)				\
+	.execute = _fn,							\
+	.size = sizeof(_struct) +					\
+		BUILD_BUG_ON_ZERO(sizeof(_struct) > MBOX_UCMD_MAX_SIZE ||	\
+				  sizeof(_struct) % sizeof(u64)),	\
+	.min_size = offsetofend(_struct, _last)
+
 #define MBOX_IOCTL_OP(_nr, _fn, _struct, _last)				\
-	[_nr] = {							\
-		.execute = _fn,						\
-		.size = sizeof(_struct) +				\
-			BUILD_BUG_ON_ZERO(sizeof(_struct) > MBOX_UCMD_MAX_SIZE || \
-					  sizeof(_struct) % sizeof(u64)), \
-		.min_size = offsetofend(_struct, _last),		\
-	}
+	[_nr] = { __MBOX_IOCTL_OP(_fn, _struct, _last) }
 
 /*
  * A command whose results go to the fields from @_out to the struct's end
@@ -55,11 +57,7 @@ struct mbox_ioctl_op {
  */
 #define MBOX_IOCTL_OP_OUT(_nr, _fn, _struct, _last, _out)		\
 	[_nr] = {							\
-		.execute = _fn,						\
-		.size = sizeof(_struct) +				\
-			BUILD_BUG_ON_ZERO(sizeof(_struct) > MBOX_UCMD_MAX_SIZE || \
-					  sizeof(_struct) % sizeof(u64)), \
-		.min_size = offsetofend(_struct, _last),		\
+		__MBOX_IOCTL_OP(_fn, _struct, _last),			\
 		.out = offsetof(_struct, _out),				\
 	}
 

@@ -1470,22 +1470,34 @@ static void *place_split(const void *src, size_t sz, size_t in)
 	return p;
 }
 
-/* A receive whose results end on a read-only page: -EFAULT, nothing taken. */
-TEST(recv_results_ending_read_only_consume_nothing)
+/*
+ * @cmd on a copy of @arg, @sz bytes, whose first @in bytes end the writable
+ * page and the rest start the read-only one: -EFAULT, the struct and the
+ * mailbox unchanged.
+ */
+static void split_refused(struct __test_metadata *_metadata, unsigned long cmd,
+			  const void *arg, size_t sz, size_t in)
 {
-	struct mbox_recv r = { .size = sizeof(r), .flags = MBOX_WAIT_NONBLOCK,
-			       .buf = (uintptr_t)pages, .len = 256 };
 	char why[WHY_LEN] = "";
 	struct mbm m;
 	void *p;
 
 	ASSERT_EQ(0, mb_setup(&m, why)) TH_LOG("%s", why);
-	/* len (offset 16) on the writable page, the rest read-only. */
-	p = place_split(&r, sizeof(r), 24);
-	EXPECT_EQ(-EFAULT, raw_ioctl(m.fd, MBOX_IOC_RECV, p));
-	EXPECT_EQ(0, memcmp(p, &r, sizeof(r))) TH_LOG("the struct was changed");
+	p = place_split(arg, sz, in);
+	EXPECT_EQ(-EFAULT, raw_ioctl(m.fd, cmd, p));
+	EXPECT_EQ(0, memcmp(p, arg, sz)) TH_LOG("the struct was changed");
 	EXPECT_EQ(0, mb_check(&m, why)) TH_LOG("%s", why);
 	close(m.fd);
+}
+
+/* A receive whose results end on a read-only page: -EFAULT, nothing taken. */
+TEST(recv_results_ending_read_only_consume_nothing)
+{
+	struct mbox_recv r = { .size = sizeof(r), .flags = MBOX_WAIT_NONBLOCK,
+			       .buf = (uintptr_t)pages, .len = 256 };
+
+	/* len (offset 16) on the writable page, the rest read-only. */
+	split_refused(_metadata, MBOX_IOC_RECV, &r, sizeof(r), 24);
 }
 
 /* A send whose sequence number straddles into a read-only page: nothing queued. */
@@ -1493,17 +1505,9 @@ TEST(send_seq_ending_read_only_queues_nothing)
 {
 	struct mbox_send s = { .size = sizeof(s), .flags = MBOX_WAIT_NONBLOCK,
 			       .buf = (uintptr_t)"retry me", .len = 8 };
-	char why[WHY_LEN] = "";
-	struct mbm m;
-	void *p;
 
-	ASSERT_EQ(0, mb_setup(&m, why)) TH_LOG("%s", why);
 	/* seq (offset 32): its first 4 bytes writable, its last 4 not. */
-	p = place_split(&s, sizeof(s), 36);
-	EXPECT_EQ(-EFAULT, raw_ioctl(m.fd, MBOX_IOC_SEND, p));
-	EXPECT_EQ(0, memcmp(p, &s, sizeof(s))) TH_LOG("the struct was changed");
-	EXPECT_EQ(0, mb_check(&m, why)) TH_LOG("%s", why);
-	close(m.fd);
+	split_refused(_metadata, MBOX_IOC_SEND, &s, sizeof(s), 36);
 }
 
 TEST(link_recv_struct_ending_read_only_consumes_nothing)
@@ -1533,17 +1537,9 @@ TEST(recv_longer_struct_results_read_only_consume_nothing)
 {
 	struct recv_longer x = { .r = { .size = sizeof(x), .flags = MBOX_WAIT_NONBLOCK,
 					.buf = (uintptr_t)pages, .len = 256 } };
-	char why[WHY_LEN] = "";
-	struct mbm m;
-	void *p;
 
-	ASSERT_EQ(0, mb_setup(&m, why)) TH_LOG("%s", why);
 	/* Every result field but the last writable; the tail read-only too. */
-	p = place_split(&x, sizeof(x), sizeof(x.r) - 2);
-	EXPECT_EQ(-EFAULT, raw_ioctl(m.fd, MBOX_IOC_RECV, p));
-	EXPECT_EQ(0, memcmp(p, &x, sizeof(x))) TH_LOG("the struct was changed");
-	EXPECT_EQ(0, mb_check(&m, why)) TH_LOG("%s", why);
-	close(m.fd);
+	split_refused(_metadata, MBOX_IOC_RECV, &x, sizeof(x), sizeof(x.r) - 2);
 }
 
 TEST(recv_longer_struct_gets_the_same_results)
